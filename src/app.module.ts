@@ -1,0 +1,40 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config.js';
+import { HealthModule } from './health/health.module.js';
+import { loggerParams } from './http/logging.js';
+import { IngestModule } from './ingest/ingest.module.js';
+import { MessagingModule } from './messaging/messaging.module.js';
+import { PersistenceModule } from './persistence/persistence.module.js';
+import { PROVIDER_MODULES } from './providers/index.js';
+
+@Global()
+@Module({})
+class ConfigModule {
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: ConfigModule,
+      providers: [{ provide: GATEWAY_CONFIG, useValue: config }],
+      exports: [GATEWAY_CONFIG],
+    };
+  }
+}
+
+@Module({})
+export class AppModule {
+  /** The whole gateway for one validated configuration (tests build several side by side). */
+  static forRoot(config: GatewayConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        LoggerModule.forRoot(loggerParams(config)),
+        PersistenceModule,
+        MessagingModule,
+        IngestModule,
+        HealthModule,
+        ...PROVIDER_MODULES,
+      ],
+    };
+  }
+}

@@ -1,0 +1,167 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateBy,
+  validateSync,
+  type ValidationError,
+} from 'class-validator';
+import { isAddressList } from '../common/address-allowlist.js';
+
+const toInt = ({ value }: { value: unknown }) =>
+  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
+const toBool = ({ value }: { value: unknown }) => {
+  if (value === undefined || value === '') return undefined;
+  const text = String(value).toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(text)) return true;
+  if (['false', '0', 'no', 'off'].includes(text)) return false;
+  return value;
+};
+const emptyToUndefined = ({ value }: { value: unknown }) =>
+  value === undefined || String(value).trim() === '' ? undefined : String(value).trim();
+
+function IsAddressList(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isAddressList',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && isAddressList(value),
+      defaultMessage: (args) =>
+        `${args?.property} must be a comma list of IP addresses or CIDR ranges, or *`,
+    },
+  });
+}
+const SIZE = /^\d+(b|kb|mb)?$/i;
+
+/**
+ * Every environment variable the gateway reads, with its validation rule. `loadConfig` turns a
+ * validated instance into the typed `GatewayConfig` the rest of the code uses.
+ */
+export class EnvironmentVariables {
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT?: number;
+
+  @IsOptional() @IsIn(['development', 'production', 'test'])
+  NODE_ENV?: string;
+
+  @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @Matches(/^[\w.-]+$/, { message: 'SERVICE_NAME must be letters, digits, dots, dashes or underscores' })
+  SERVICE_NAME?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  SQLITE_PATH?: string;
+
+  @IsOptional() @Transform(toBool) @IsBoolean()
+  DATABASE_MIGRATIONS_RUN?: boolean;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  DATABASE_POOL_SIZE?: number;
+
+  @IsOptional() @Transform(emptyToUndefined) @Matches(/^amqps?:\/\/.+/, { message: 'AMQP_URL must be an amqp:// or amqps:// URL' })
+  AMQP_URL?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @Matches(/^[\w.:-]+$/, { message: 'EVENTS_EXCHANGE must be letters, digits, dots, colons, dashes or underscores' })
+  EVENTS_EXCHANGE?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @Matches(SIZE, { message: 'BODY_LIMIT must be a size such as 65536, 64kb or 1mb' })
+  BODY_LIMIT?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsAddressList()
+  TRUSTED_PROXIES?: string;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(50) @Max(3_600_000)
+  OUTBOX_SWEEP_INTERVAL_MS?: number;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(5000)
+  OUTBOX_BATCH_SIZE?: number;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000)
+  OUTBOX_LEASE_MS?: number;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  PUBLISH_TIMEOUT_MS?: number;
+
+  @IsOptional() @Transform(toBool) @IsBoolean()
+  DOCS_ENABLED?: boolean;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(1)
+  S88PAY_API_KEY?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(1)
+  S88PAY_SECRET_KEY?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(1)
+  MCPAYMENT_HASH_KEY?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(1)
+  MCPAYMENT_SUB_MERCHANT_ID?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @Matches(/^[\w-]+(\s*,\s*[\w-]+)*$/, { message: 'NICEPAY_IMID must be a comma list of merchant ids' })
+  NICEPAY_IMID?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  NICEPAY_MERCHANT_KEY?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsAddressList()
+  NICEPAY_ALLOWED_IPS?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsAddressList()
+  SIDOPULSA_ALLOWED_IPS?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @Matches(/^[A-Za-z0-9._~-]{16,}$/, { message: 'SIDOPULSA_CALLBACK_TOKEN must be at least 16 URL-safe characters (A-Z a-z 0-9 . _ ~ -)' })
+  SIDOPULSA_CALLBACK_TOKEN?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @IsAddressList()
+  PPOB_ALLOWED_IPS?: string;
+
+  @IsOptional() @Transform(emptyToUndefined) @Matches(/^[A-Za-z0-9._~-]{16,}$/, { message: 'PPOB_CALLBACK_TOKEN must be at least 16 URL-safe characters (A-Z a-z 0-9 . _ ~ -)' })
+  PPOB_CALLBACK_TOKEN?: string;
+}
+
+export class ConfigurationError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigurationError';
+  }
+}
+
+function describe(errors: ValidationError[]): string[] {
+  return errors.flatMap((error) =>
+    Object.values(error.constraints ?? {}).map((message) =>
+      message.startsWith(error.property) ? message : `${error.property} ${message}`,
+    ),
+  );
+}
+
+/** Validates the raw environment; throws a ConfigurationError naming every bad variable. */
+export function validateEnvironment(env: Record<string, string | undefined>): EnvironmentVariables {
+  const known = Object.fromEntries(ENVIRONMENT_VARIABLE_NAMES.map((key) => [key, env[key]]));
+  const instance = plainToInstance(EnvironmentVariables, known);
+  const errors = validateSync(instance, { skipMissingProperties: false });
+  if (errors.length > 0) throw new ConfigurationError(describe(errors));
+  return instance;
+}
+
+export const ENVIRONMENT_VARIABLE_NAMES = [
+  'PORT', 'NODE_ENV', 'LOG_LEVEL', 'SERVICE_NAME',
+  'DATABASE_URL', 'SQLITE_PATH', 'DATABASE_MIGRATIONS_RUN', 'DATABASE_POOL_SIZE',
+  'AMQP_URL', 'EVENTS_EXCHANGE', 'BODY_LIMIT', 'TRUSTED_PROXIES',
+  'OUTBOX_SWEEP_INTERVAL_MS', 'OUTBOX_BATCH_SIZE', 'OUTBOX_LEASE_MS', 'PUBLISH_TIMEOUT_MS',
+  'DOCS_ENABLED',
+  'S88PAY_API_KEY', 'S88PAY_SECRET_KEY',
+  'MCPAYMENT_HASH_KEY', 'MCPAYMENT_SUB_MERCHANT_ID',
+  'NICEPAY_IMID', 'NICEPAY_MERCHANT_KEY', 'NICEPAY_ALLOWED_IPS',
+  'SIDOPULSA_ALLOWED_IPS', 'SIDOPULSA_CALLBACK_TOKEN',
+  'PPOB_ALLOWED_IPS', 'PPOB_CALLBACK_TOKEN',
+] as const;

@@ -1,0 +1,42 @@
+/** The closed set of normalized statuses (EVENTS.md). */
+export const EVENT_STATUSES = ['succeeded', 'pending', 'failed', 'expired', 'refunded', 'reversed', 'cancelled'] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+
+/** `payment` for money movements, `topup` for PPOB product fulfilment. */
+export type EventDomain = 'payment' | 'topup';
+
+export interface TopupProduct {
+  code: string | null;
+  destination: string | null;
+  serialNumber: string | null;
+}
+
+/** What a provider's mapper produces from one validated callback. */
+export interface NormalizedTransaction {
+  domain: EventDomain;
+  status: EventStatus;
+  /** The provider's own status value, verbatim. */
+  providerStatus: string;
+  providerTransactionId: string | null;
+  merchantReference: string;
+  /** Decimal string, never a float. */
+  amount: string | null;
+  /** ISO 4217, upper case. */
+  currency: string;
+  fee: string | null;
+  paymentMethod: string | null;
+  channel: string | null;
+  product: TopupProduct | null;
+  /** When the provider says it happened, if it says. */
+  occurredAt: Date | null;
+  /** Every field the provider sent (decrypted / decoded), unchanged. */
+  raw: Record<string, unknown>;
+}
+
+/**
+ * The transaction identity used for de-duplication and the event id: the provider's id where it
+ * sends one, else the merchant's reference (PPOB reports carry only ref_id).
+ */
+export function transactionKeyOf(tx: NormalizedTransaction): string {
+  return tx.providerTransactionId ?? tx.merchantReference;
+}

@@ -1,0 +1,55 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
+import type { Request, Response } from 'express';
+
+interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  errors?: string[];
+  requestId?: string;
+}
+
+/**
+ * One error shape for every route: `{ statusCode, error, message, errors?, requestId }`.
+ * Anything that is not an HttpException is a plain 500 with the request id to look it up by.
+ */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ErrorFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const req = host.switchToHttp().getRequest<Request & { id?: string }>();
+    const res = host.switchToHttp().getResponse<Response>();
+    const requestId = req.id !== undefined ? String(req.id) : undefined;
+    res.locals.outcome ??= 'rejected';
+    const body = errorBody(exception, requestId);
+    if (body.statusCode >= 500 && !(exception instanceof HttpException)) {
+      this.logger.error({ err: exception, requestId }, 'Unhandled error');
+    }
+    if (!res.headersSent) res.status(body.statusCode).json(body);
+  }
+}
+
+export function errorBody(exception: unknown, requestId?: string): ErrorBody {
+  if (exception instanceof HttpException) {
+    const statusCode = exception.getStatus();
+    const response = exception.getResponse();
+    const error = STATUS_CODES[statusCode] ?? 'Error';
+    if (typeof response === 'string') return { statusCode, error, message: response, requestId };
+    const { message, errors } = response as { message?: unknown; errors?: unknown };
+    return {
+      statusCode,
+      error,
+      message: Array.isArray(message) ? message.join('; ') : String(message ?? error),
+      ...(Array.isArray(errors) ? { errors: errors.map(String) } : {}),
+      requestId,
+    };
+  }
+  return {
+    statusCode: HttpStatus.INTERNAL_SERVER_ERROR,
+    error: 'Internal Server Error',
+    message: requestId ? `Unexpected error; reference ${requestId}` : 'Unexpected error',
+    requestId,
+  };
+}

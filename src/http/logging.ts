@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Params } from 'nestjs-pino';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import type { GatewayRequest } from '../ingest/gateway-request.js';
+
+const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The path a log line may show: the route template (no URL tokens) and never the query string. */
+export function loggablePath(req: IncomingMessage): string {
+  const callback = (req as GatewayRequest).callback;
+  if (callback) return callback.inbound.path;
+  return (req.url ?? '').split('?')[0].replace(/\/callbacks\/([^/]+)\/[^/]+$/, '/callbacks/$1/:token');
+}
+
+/**
+ * pino through nestjs-pino: one JSON line per request with request id, provider, outcome and
+ * latency. Bodies, query strings, URL tokens and signature headers are never logged.
+ */
+export function loggerParams(config: GatewayConfig): Params {
+  return {
+    pinoHttp: {
+      level: config.logLevel,
+      base: { service: config.serviceName },
+      genReqId: (req: IncomingMessage, res: ServerResponse) => {
+        const given = req.headers['x-request-id'];
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      customProps: (req: IncomingMessage, res: ServerResponse) => {
+        const callback = (req as GatewayRequest).callback;
+        const outcome = (res as ServerResponse & { locals?: { outcome?: string } }).locals?.outcome;
+        return callback ? { provider: callback.provider, outcome, clientIp: callback.inbound.clientIp } : {};
+      },
+      serializers: {
+        req: (req: IncomingMessage & { id?: string; raw?: IncomingMessage }) => ({
+          id: req.id,
+          method: req.method,
+          path: loggablePath(req.raw ?? req),
+        }),
+        res: (res: ServerResponse & { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
+        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/health') },
+    },
+  };
+}

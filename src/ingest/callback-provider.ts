@@ -1,0 +1,63 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import type { NormalizedTransaction } from '../events/normalized-transaction.js';
+
+/** A callback as it reached the gateway, before anything is believed. */
+export interface InboundCallback {
+  method: string;
+  /** The route template (`/callbacks/sidopulsa/:token`), so URL secrets are never stored. */
+  path: string;
+  headers: IncomingHttpHeaders;
+  /** Parsed query string (GET providers carry their fields here). */
+  query: Record<string, unknown>;
+  /** Route parameters, e.g. the URL token. */
+  params: Record<string, string>;
+  /** Parsed body: an object for JSON and form bodies, undefined when there is none. */
+  body: unknown;
+  /** The exact bytes received: the body for POST, the query string for GET. */
+  rawBody: Buffer;
+  contentType: string | undefined;
+  /** The client address: the socket peer, or X-Forwarded-For when the peer is a trusted proxy. */
+  clientIp: string;
+  receivedAt: Date;
+}
+
+/** What authentication proved: who the callback is for and the fields it really carries. */
+export interface VerifiedCallback {
+  /** The configured merchant account / credential that verified it (e.g. the NICEPAY iMid). */
+  account: string;
+  /** The callback's fields, decoded or decrypted, exactly as the provider sent them. */
+  fields: Record<string, unknown>;
+  /** One line for the audit record: what was checked. Never contains a secret. */
+  verification: string;
+}
+
+/** The response the provider expects for a received callback. */
+export interface CallbackAck {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/**
+ * The one interface a provider implements (src/providers/<name>/). The shared ingest pipeline
+ * calls these in order — authenticate, validate `dto`, normalize, store, ack — and never names
+ * a provider.
+ */
+export interface CallbackProvider<Dto extends object = object> {
+  /** Lower-case id used in routing keys, sources and storage: `nicepay`. */
+  readonly name: string;
+  /** How people write it, for messages: `NICEPAY`. */
+  readonly displayName: string;
+  /** class-validator DTO for `VerifiedCallback.fields`; unknown fields must be accepted. */
+  readonly dto: new () => Dto;
+  /** Request headers worth keeping with the stored callback (signatures, …), lower case. */
+  readonly recordedHeaders?: readonly string[];
+  /** False when the provider's credentials are not configured: its endpoints answer 404. */
+  isEnabled(): boolean;
+  /** Proves the callback authentic or throws 401 (credentials), 403 (source address), 400/415 (shape). */
+  authenticate(inbound: InboundCallback): VerifiedCallback | Promise<VerifiedCallback>;
+  /** Maps the validated DTO to the normalized transaction. */
+  normalize(dto: Dto, verified: VerifiedCallback): NormalizedTransaction;
+  /** The success response the provider expects. Duplicates get the same one. */
+  ack(): CallbackAck;
+}

@@ -1,0 +1,34 @@
+import type { Request } from 'express';
+import type { InboundCallback, VerifiedCallback } from './callback-provider.js';
+
+/** The Express request as the gateway decorates it. */
+export interface GatewayRequest extends Request {
+  rawBody?: Buffer;
+  /** Set by the provider's guard once the callback is authenticated. */
+  callback?: { provider: string; inbound: InboundCallback; verified?: VerifiedCallback };
+}
+
+/** `::ffff:10.0.0.1` → `10.0.0.1`, so allowlists and records show plain IPv4. */
+export function plainAddress(address: string | undefined): string {
+  if (!address) return 'unknown';
+  return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+export function inboundFrom(req: GatewayRequest): InboundCallback {
+  const queryStart = req.originalUrl.indexOf('?');
+  const queryString = queryStart >= 0 ? req.originalUrl.slice(queryStart + 1) : '';
+  const rawBody = req.rawBody ?? (req.method === 'GET' ? Buffer.from(queryString) : Buffer.alloc(0));
+  const routePath = (req.route as { path?: string } | undefined)?.path;
+  return {
+    method: req.method,
+    path: typeof routePath === 'string' ? routePath : req.path,
+    headers: req.headers,
+    query: (req.query ?? {}) as Record<string, unknown>,
+    params: (req.params ?? {}) as Record<string, string>,
+    body: req.body,
+    rawBody,
+    contentType: req.headers['content-type'],
+    clientIp: plainAddress(req.ip ?? req.socket.remoteAddress),
+    receivedAt: new Date(),
+  };
+}

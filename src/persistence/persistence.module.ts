@@ -1,0 +1,29 @@
+import { Global, Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DataSource } from 'typeorm';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
+import { CallbackStore } from './callback-store.js';
+import { dataSourceOptions } from './database.options.js';
+import { OutboxRepository } from './outbox.repository.js';
+import { SqlDialect } from './sql-dialect.js';
+
+@Global()
+@Module({
+  imports: [
+    TypeOrmModule.forRootAsync({
+      inject: [GATEWAY_CONFIG],
+      useFactory: (config: GatewayConfig) => ({
+        ...dataSourceOptions(config.database),
+        // Fail start-up fast with the real error rather than retrying silently.
+        retryAttempts: 0,
+      }),
+    }),
+  ],
+  providers: [
+    { provide: SqlDialect, inject: [DataSource], useFactory: (dataSource: DataSource) => new SqlDialect(dataSource) },
+    CallbackStore,
+    OutboxRepository,
+  ],
+  exports: [CallbackStore, OutboxRepository, SqlDialect],
+})
+export class PersistenceModule {}

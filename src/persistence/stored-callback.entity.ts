@@ -1,0 +1,60 @@
+import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+
+export type CallbackOutcome = 'accepted' | 'rejected_auth' | 'rejected_address' | 'invalid';
+
+/**
+ * One callback as it arrived: the raw request plus what the gateway concluded about it. Accepted
+ * callbacks carry the de-duplication key (provider, account, transaction_key, status), unique.
+ */
+@Entity({ name: 'callbacks' })
+@Index('callbacks_dedup_key', ['provider', 'account', 'transactionKey', 'status'], { unique: true })
+@Index('callbacks_received_at', ['receivedAt'])
+export class StoredCallback {
+  @PrimaryColumn({ type: 'varchar', length: 36 })
+  id!: string;
+
+  @Column({ type: 'varchar', length: 32 })
+  provider!: string;
+
+  @Column({ type: 'varchar', length: 128, nullable: true })
+  account!: string | null;
+
+  @Column({ name: 'transaction_key', type: 'varchar', length: 191, nullable: true })
+  transactionKey!: string | null;
+
+  @Column({ type: 'varchar', length: 16, nullable: true })
+  status!: string | null;
+
+  @Column({ name: 'event_id', type: 'varchar', length: 36, nullable: true })
+  eventId!: string | null;
+
+  @Column({ type: 'varchar', length: 24 })
+  outcome!: CallbackOutcome;
+
+  @Column({ name: 'source_ip', type: 'varchar', length: 64 })
+  sourceIp!: string;
+
+  @Column({ type: 'varchar', length: 8 })
+  method!: string;
+
+  @Column({ type: 'varchar', length: 255 })
+  path!: string;
+
+  /** JSON object of the request headers that matter (content type, user agent, signatures, forwarding). */
+  @Column({ type: 'text' })
+  headers!: string;
+
+  @Column({ name: 'raw_body', type: 'text' })
+  rawBody!: string;
+
+  /** `utf8` when the body is text, `base64` when it was not valid UTF-8. */
+  @Column({ name: 'raw_body_encoding', type: 'varchar', length: 8 })
+  rawBodyEncoding!: 'utf8' | 'base64';
+
+  /** What proved the callback authentic (or why it was refused). */
+  @Column({ type: 'text' })
+  verification!: string;
+
+  @Column({ name: 'received_at', type: Date })
+  receivedAt!: Date;
+}

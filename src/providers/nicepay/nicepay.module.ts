@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { NicepayController } from './nicepay.controller.js';
+import { NicepayGuard } from './nicepay.guard.js';
+import { NicepayProvider } from './nicepay.provider.js';
+
+@Module({
+  controllers: [NicepayController],
+  providers: [NicepayProvider, NicepayGuard],
+})
+export class NicepayModule {}

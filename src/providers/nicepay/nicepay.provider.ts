@@ -1,0 +1,91 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { constantTimeEqual, sha256Hex } from '../../common/constant-time.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
+import type { NormalizedTransaction } from '../../events/normalized-transaction.js';
+import type { CallbackAck, CallbackProvider, InboundCallback, VerifiedCallback } from '../../ingest/callback-provider.js';
+import {
+  requireAllowedAddress,
+  requireContentType,
+  requireFields,
+  requireString,
+  unauthorized,
+} from '../../ingest/callback-errors.js';
+import { NicepayNotificationDto } from './nicepay.dto.js';
+import { NICEPAY_ACK, NICEPAY_PAY_METHOD, NICEPAY_STATUS, NICEPAY_TIME_OFFSET } from './nicepay.facts.js';
+
+/** merchantToken = lowercase hex SHA-256(iMid + tXid + amt + merchantKey). */
+export function nicepayMerchantToken(iMid: string, tXid: string, amt: string, merchantKey: string): string {
+  return sha256Hex(iMid + tXid + amt + merchantKey);
+}
+
+function jakartaTime(date: string | undefined, time: string | undefined): Date | null {
+  if (!date || !time) return null;
+  const iso = `${date.slice(0, 4)}-${date.slice(4, 6)}-${date.slice(6, 8)}T${time.slice(0, 2)}:${time.slice(2, 4)}:${time.slice(4, 6)}${NICEPAY_TIME_OFFSET}`;
+  const parsed = new Date(iso);
+  return Number.isNaN(parsed.getTime()) ? null : parsed;
+}
+
+@Injectable()
+export class NicepayProvider implements CallbackProvider<NicepayNotificationDto> {
+  readonly name = 'nicepay';
+  readonly displayName = 'NICEPAY';
+  readonly dto = NicepayNotificationDto;
+
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+
+  private get settings() {
+    return this.config.providers.nicepay;
+  }
+
+  isEnabled(): boolean {
+    return this.settings !== null && this.settings.merchants.length > 0;
+  }
+
+  /** Source address on NICEPAY's allowlist, then merchantToken of one configured iMid. */
+  authenticate(inbound: InboundCallback): VerifiedCallback {
+    const settings = this.settings!;
+    requireAllowedAddress(settings.allowlist, inbound, this.displayName);
+    requireContentType(inbound, 'application/x-www-form-urlencoded', this.displayName);
+    const fields = requireFields(inbound.body, this.displayName);
+    const token = fields.merchantToken;
+    if (typeof token !== 'string' || token.length === 0) {
+      throw unauthorized('NICEPAY merchantToken is missing');
+    }
+    const tXid = requireString(fields, 'tXid', this.displayName);
+    const amt = requireString(fields, 'amt', this.displayName);
+    // Every configured iMid is tried (constant time each); several may share a key.
+    let account: string | null = null;
+    for (const { iMid, merchantKey } of settings.merchants) {
+      if (constantTimeEqual(token.toLowerCase(), nicepayMerchantToken(iMid, tXid, amt, merchantKey)) && !account) {
+        account = iMid;
+      }
+    }
+    if (!account) throw unauthorized('NICEPAY merchantToken does not match any configured iMid');
+    return { account, fields, verification: `merchantToken matched iMid ${account}; source ${inbound.clientIp} allowed` };
+  }
+
+  normalize(dto: NicepayNotificationDto, verified: VerifiedCallback): NormalizedTransaction {
+    const channel = [dto.bankCd, dto.mitraCd, dto.issuBankCd, dto.issueBankCd, dto.acquBankCd].find(
+      (value): value is string => typeof value === 'string' && value.length > 0 && value !== 'null',
+    );
+    return {
+      domain: 'payment',
+      status: NICEPAY_STATUS[dto.status],
+      providerStatus: dto.status,
+      providerTransactionId: dto.tXid,
+      merchantReference: dto.referenceNo,
+      amount: dto.amt,
+      currency: (dto.currency ?? 'IDR').toUpperCase(),
+      fee: dto.fee ?? null,
+      paymentMethod: NICEPAY_PAY_METHOD[dto.payMethod] ?? null,
+      channel: channel ? channel.toUpperCase() : null,
+      product: null,
+      occurredAt: jakartaTime(dto.depositDt, dto.depositTm) ?? jakartaTime(dto.transDt, dto.transTm),
+      raw: verified.fields,
+    };
+  }
+
+  ack(): CallbackAck {
+    return NICEPAY_ACK;
+  }
+}
