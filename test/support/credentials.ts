@@ -1,0 +1,31 @@
+/**
+ * Provider credentials the test gateways run with. Tests sign and encrypt their samples with
+ * these, using their own implementation of each provider's algorithm.
+ */
+export const NICEPAY = {
+  merchants: [
+    { iMid: 'IONPAYTEST', merchantKey: 'test-merchant-key-ionpay-0001' },
+    { iMid: 'BMRIVATEST', merchantKey: 'test-merchant-key-bmri-0002' },
+  ],
+};
+
+export const S88PAY = { apiKey: 'myapikey', secretKey: 'mysecretkey' };
+export const MCPAYMENT = { hashKey: 'HASHKEY123' };
+export const SIDOPULSA = { token: 'sidopulsa-test-token-0123456789' };
+export const PPOB = { token: 'ppob-test-token-0123456789abcdef' };
+
+/** Loopback is the test client's address. */
+export const LOOPBACK = '127.0.0.1,::1';
+
+export const PROVIDER_ENV: Record<string, string> = {
+  NICEPAY_IMID: NICEPAY.merchants.map((m) => m.iMid).join(','),
+  NICEPAY_MERCHANT_KEY: NICEPAY.merchants.map((m) => m.merchantKey).join(','),
+  NICEPAY_ALLOWED_IPS: LOOPBACK,
+  S88PAY_API_KEY: S88PAY.apiKey,
+  S88PAY_SECRET_KEY: S88PAY.secretKey,
+  MCPAYMENT_HASH_KEY: MCPAYMENT.hashKey,
+  SIDOPULSA_CALLBACK_TOKEN: SIDOPULSA.token,
+  SIDOPULSA_ALLOWED_IPS: LOOPBACK,
+  PPOB_CALLBACK_TOKEN: PPOB.token,
+  PPOB_ALLOWED_IPS: LOOPBACK,
+};

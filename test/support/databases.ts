@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+export type DatabaseKind = 'postgres' | 'sqlite';
+
+/** The PostgreSQL server the tests use; a fresh database is created on it per test suite. */
+export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export interface TestDatabase {
+  kind: DatabaseKind;
+  env: Record<string, string>;
+  /** Runs SQL against the test database (for assertions). */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<T[]>;
+  drop(): Promise<void>;
+}
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A brand-new, empty database: its own PostgreSQL database, or its own SQLite file. */
+export async function createTestDatabase(kind: DatabaseKind): Promise<TestDatabase> {
+  if (kind === 'postgres') {
+    const name = `gw_test_${randomBytes(6).toString('hex')}`;
+    await adminQuery(`CREATE DATABASE ${name}`);
+    const url = new URL(POSTGRES_ADMIN_URL);
+    url.pathname = `/${name}`;
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+    return {
+      kind,
+      env: { DATABASE_URL: url.toString() },
+      query: async (sql, params) => (await pool.query(sql, params)).rows,
+      drop: async () => {
+        await pool.end();
+        await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      },
+    };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'gw-test-'));
+  const path = join(dir, 'gateway.sqlite');
+  const { default: Database } = await import('better-sqlite3');
+  let db: InstanceType<typeof Database> | null = null;
+  const open = () => {
+    if (!db) {
+      db = new Database(path, { fileMustExist: true });
+      db.pragma('busy_timeout = 5000');
+    }
+    return db;
+  };
+  return {
+    kind,
+    env: { SQLITE_PATH: path },
+    query: async (sql, params = []) => {
+      const statement = open().prepare(sql.replace(/\$\d+/g, '?'));
+      return (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as never;
+    },
+    drop: async () => {
+      db?.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
