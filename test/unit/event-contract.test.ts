@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { constantTimeEqual } from '../../src/common/constant-time.js';
+import { toDecimalString } from '../../src/common/decimal.js';
+import { uuidV5 } from '../../src/common/uuid-v5.js';
+import { buildTransactionEvent, eventIdFor } from '../../src/events/transaction-event.js';
+
+describe('event ids', () => {
+  it('are RFC 9562 version-5 UUIDs (the RFC\'s own example: www.example.com in the DNS namespace)', () => {
+    assert.equal(uuidV5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8'), '2ed6657d-e927-568b-95e1-2665a8aea6a2');
+  });
+
+  it('depend on provider, account, transaction and status only', () => {
+    const id = eventIdFor('nicepay', 'IONPAYTEST', 'TX1', 'succeeded');
+    assert.equal(id, eventIdFor('nicepay', 'IONPAYTEST', 'TX1', 'succeeded'));
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const others = [
+      eventIdFor('s88pay', 'IONPAYTEST', 'TX1', 'succeeded'),
+      eventIdFor('nicepay', 'OTHER', 'TX1', 'succeeded'),
+      eventIdFor('nicepay', 'IONPAYTEST', 'TX2', 'succeeded'),
+      eventIdFor('nicepay', 'IONPAYTEST', 'TX1', 'reversed'),
+      // Field boundaries matter: "a"+"bc" must not collide with "ab"+"c".
+      eventIdFor('nicepay', 'IONPAYTES', 'TTX1', 'succeeded'),
+    ];
+    assert.equal(new Set([id, ...others]).size, 6);
+  });
+});
+
+describe('the CloudEvent', () => {
+  it('routes by <domain>.<status>.<provider> and uses the provider time, else the receive time', () => {
+    const receivedAt = new Date('2025-11-21T05:06:00.000Z');
+    const base = {
+      domain: 'topup' as const, status: 'failed' as const, providerStatus: '2', providerTransactionId: null,
+      merchantReference: 'REF-1', amount: null, currency: 'IDR', fee: null, paymentMethod: null, channel: null,
+      product: { code: 'TT5', destination: '081299999999', serialNumber: null }, occurredAt: null, raw: { ref_id: 'REF-1' },
+    };
+    const event = buildTransactionEvent({ provider: 'ppob', account: 'default', callbackId: 'cb-1', receivedAt, transaction: base });
+    assert.equal(event.routingKey, 'topup.failed.ppob');
+    assert.equal(event.body.type, 'topup.failed');
+    assert.equal(event.body.time, '2025-11-21T05:06:00.000Z');
+    assert.equal(event.body.source, '/providers/ppob/default');
+    assert.equal(event.id, eventIdFor('ppob', 'default', 'REF-1', 'failed'), 'no provider id: keyed on the merchant reference');
+    const timed = buildTransactionEvent({ provider: 'ppob', account: 'default', callbackId: 'cb-1', receivedAt, transaction: { ...base, occurredAt: new Date('2025-11-21T05:00:00Z') } });
+    assert.equal(timed.body.time, '2025-11-21T05:00:00.000Z');
+    assert.equal(timed.body.data.receivedAt, '2025-11-21T05:06:00.000Z');
+  });
+});
+
+describe('money', () => {
+  it('stays a decimal string, never a float', () => {
+    assert.equal(toDecimalString('3000.00'), '3000.00');
+    assert.equal(toDecimalString(' 20 '), '20');
+    assert.equal(toDecimalString(10000.1), '10000.1');
+    assert.equal(toDecimalString(150000), '150000');
+    assert.equal(toDecimalString(0.07), '0.07');
+    for (const bad of ['1e5', '12,50', 'abc', '', NaN, Infinity, 1e21, 2 ** 60, null, undefined, {}]) {
+      assert.equal(toDecimalString(bad), null, `${String(bad)} refused`);
+    }
+  });
+});
+
+describe('secret comparison', () => {
+  it('is exact whatever the lengths', () => {
+    assert.ok(constantTimeEqual('abc', 'abc'));
+    assert.ok(!constantTimeEqual('abc', 'abd'));
+    assert.ok(!constantTimeEqual('abc', 'abcd'));
+    assert.ok(!constantTimeEqual('', 'a'));
+  });
+});
