@@ -7,6 +7,12 @@ import type { GatewayConfig } from './config/gateway-config.js';
 import { bodyParserErrors, bodyParsers } from './http/body-parsing.js';
 import { ErrorFilter } from './http/error.filter.js';
 import { mountSwaggerUi } from './http/openapi.js';
+import { AuthFailureLimiter } from './http/auth-failure-limiter.js';
+import { callbackTraffic } from './http/callback-traffic.js';
+import { docsSecurityHeaders } from './http/security-headers.js';
+import { GatewayMetrics } from './observability/gateway-metrics.js';
+
+const OTHER_ROUTES_BODY_LIMIT = '16kb';
 
 /** Builds the gateway application (not yet listening) for a validated configuration. */
 export async function createGateway(config: GatewayConfig): Promise<NestExpressApplication> {
@@ -20,9 +26,16 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
   // X-Forwarded-For is believed only from TRUSTED_PROXIES (proxy-addr walks the chain from the right).
   app.set('trust proxy', config.http.trustedProxies.length > 0 ? config.http.trustedProxies : false);
   app.disable('x-powered-by');
-  for (const parser of bodyParsers(config.http.bodyLimit)) app.use(parser);
-  app.use(bodyParserErrors(config.http.bodyLimit));
+  app.use('/callbacks', callbackTraffic(app.get(GatewayMetrics), AuthFailureLimiter.fromConfig(config)));
+  // Per route: callbacks may carry up to BODY_LIMIT; nothing else the gateway serves takes a body.
+  for (const parser of bodyParsers(config.http.bodyLimit)) app.use('/callbacks', parser);
+  app.use('/callbacks', bodyParserErrors(config.http.bodyLimit));
+  for (const parser of bodyParsers(OTHER_ROUTES_BODY_LIMIT)) app.use(parser);
+  app.use(bodyParserErrors(OTHER_ROUTES_BODY_LIMIT));
   app.useGlobalFilters(new ErrorFilter());
-  if (config.http.docsEnabled) mountSwaggerUi(app);
+  if (config.http.docsEnabled) {
+    app.use(['/docs', '/docs-json'], docsSecurityHeaders());
+    mountSwaggerUi(app);
+  }
   return app;
 }

@@ -5,6 +5,7 @@ import { HealthModule } from './health/health.module.js';
 import { loggerParams } from './http/logging.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { MessagingModule } from './messaging/messaging.module.js';
+import { ObservabilityModule } from './observability/observability.module.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 import { PROVIDER_MODULES } from './providers/index.js';
 
@@ -31,6 +32,7 @@ export class AppModule {
         LoggerModule.forRoot(loggerParams(config)),
         PersistenceModule,
         MessagingModule,
+        ObservabilityModule,
         IngestModule,
         HealthModule,
         ...PROVIDER_MODULES,

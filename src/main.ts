@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { createGateway } from './app.factory.js';
 import { ConfigurationError } from './config/environment.js';
 import { loadConfig } from './config/gateway-config.js';
+import { Logger } from 'nestjs-pino';
+import { installGracefulShutdown } from './http/graceful-shutdown.js';
 
 async function main(): Promise<void> {
   // A .env file is read in development; real environment variables win over it.
@@ -19,7 +21,7 @@ async function main(): Promise<void> {
   }
 
   const app = await createGateway(config);
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  installGracefulShutdown(app, config.http.shutdownTimeoutMs, app.get(Logger));
   await app.listen(config.port);
 }
 

@@ -95,6 +95,15 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toBool) @IsBoolean()
   DOCS_ENABLED?: boolean;
 
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(600_000)
+  SHUTDOWN_TIMEOUT_MS?: number;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000)
+  AUTH_FAILURE_LIMIT?: number;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1_000) @Max(86_400_000)
+  AUTH_FAILURE_WINDOW_MS?: number;
+
   @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(1)
   S88PAY_API_KEY?: string;
 
@@ -158,7 +167,7 @@ export const ENVIRONMENT_VARIABLE_NAMES = [
   'DATABASE_URL', 'SQLITE_PATH', 'DATABASE_MIGRATIONS_RUN', 'DATABASE_POOL_SIZE',
   'AMQP_URL', 'EVENTS_EXCHANGE', 'BODY_LIMIT', 'TRUSTED_PROXIES',
   'OUTBOX_SWEEP_INTERVAL_MS', 'OUTBOX_BATCH_SIZE', 'OUTBOX_LEASE_MS', 'PUBLISH_TIMEOUT_MS',
-  'DOCS_ENABLED',
+  'DOCS_ENABLED', 'SHUTDOWN_TIMEOUT_MS', 'AUTH_FAILURE_LIMIT', 'AUTH_FAILURE_WINDOW_MS',
   'S88PAY_API_KEY', 'S88PAY_SECRET_KEY',
   'MCPAYMENT_HASH_KEY', 'MCPAYMENT_SUB_MERCHANT_ID',
   'NICEPAY_IMID', 'NICEPAY_MERCHANT_KEY', 'NICEPAY_ALLOWED_IPS',

@@ -29,7 +29,15 @@ export interface GatewayConfig {
   environment: 'development' | 'production' | 'test';
   port: number;
   logLevel: string;
-  http: { bodyLimit: string; trustedProxies: string[]; docsEnabled: boolean };
+  http: {
+    bodyLimit: string;
+    trustedProxies: string[];
+    docsEnabled: boolean;
+    shutdownTimeoutMs: number;
+    /** Failed authentications one address may make per window before it is refused with 429. */
+    authFailureLimit: number;
+    authFailureWindowMs: number;
+  };
   database:
     | { type: 'postgres'; url: string; poolSize: number; runMigrations: boolean }
     | { type: 'better-sqlite3'; path: string; runMigrations: boolean };
@@ -99,6 +107,9 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       bodyLimit: vars.BODY_LIMIT ?? '64kb',
       trustedProxies: splitList(vars.TRUSTED_PROXIES),
       docsEnabled: vars.DOCS_ENABLED ?? true,
+      shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS ?? 20_000,
+      authFailureLimit: vars.AUTH_FAILURE_LIMIT ?? 30,
+      authFailureWindowMs: vars.AUTH_FAILURE_WINDOW_MS ?? 60_000,
     },
     database: vars.DATABASE_URL
       ? { type: 'postgres', url: vars.DATABASE_URL, poolSize: vars.DATABASE_POOL_SIZE ?? 10, runMigrations }

@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import type { OutboxRecord } from '../persistence/callback-store.js';
 import { OutboxRepository } from '../persistence/outbox.repository.js';
+import { GatewayMetrics } from '../observability/gateway-metrics.js';
 import { EventPublisher } from './event-publisher.js';
 
 const MARK_BATCH = 200;
@@ -36,6 +37,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly outbox: OutboxRepository,
     private readonly publisher: EventPublisher,
+    private readonly metrics: GatewayMetrics,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -84,8 +86,10 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
   private async publishOne(record: OutboxRecord): Promise<void> {
     try {
       await this.publisher.publish(record);
+      this.metrics.eventsPublished.inc({ provider: record.provider });
       this.queueMark(record.eventId);
     } catch (error) {
+      this.metrics.publishFailures.inc({ provider: record.provider });
       const reason = (error as Error).message ?? String(error);
       this.logger.warn(`Publishing event ${record.eventId} failed, will retry: ${reason}`);
       await this.outbox.release([record.eventId], reason).catch(() => undefined);

@@ -1,0 +1,110 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { EventPublisher } from '../messaging/event-publisher.js';
+import { OutboxRepository } from '../persistence/outbox.repository.js';
+
+/** What became of a callback request, as counted by `gateway_callbacks_total`. */
+export type CallbackOutcomeLabel =
+  | 'accepted'
+  | 'duplicate'
+  | 'rejected-auth'
+  | 'rejected-address'
+  | 'invalid'
+  | 'rate-limited'
+  | 'not-configured'
+  | 'unavailable'
+  | 'error';
+
+export function outcomeForStatus(status: number, accepted?: string): CallbackOutcomeLabel {
+  if (status < 300) return accepted === 'duplicate' ? 'duplicate' : 'accepted';
+  switch (status) {
+    case 401:
+      return 'rejected-auth';
+    case 403:
+      return 'rejected-address';
+    case 404:
+      return 'not-configured';
+    case 429:
+      return 'rate-limited';
+    case 503:
+      return 'unavailable';
+    default:
+      return status < 500 ? 'invalid' : 'error';
+  }
+}
+
+/**
+ * Prometheus metrics, on a registry of this application's own (tests run several gateways in one
+ * process). Outbox and broker gauges are read when scraped.
+ */
+@Injectable()
+export class GatewayMetrics {
+  readonly registry = new Registry();
+
+  readonly callbacks = new Counter({
+    name: 'gateway_callbacks_total',
+    help: 'Callback requests by provider and outcome (provider "unknown": refused before reaching a provider, e.g. body too large)',
+    labelNames: ['provider', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly ackLatency = new Histogram({
+    name: 'gateway_callback_ack_duration_seconds',
+    help: 'Time from request arrival to the response (the ack, after the commit), by provider and outcome',
+    labelNames: ['provider', 'outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  readonly eventsPublished = new Counter({
+    name: 'gateway_events_published_total',
+    help: 'Events confirmed by the broker, by provider',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+
+  readonly publishFailures = new Counter({
+    name: 'gateway_publish_failures_total',
+    help: 'Publish attempts that were not confirmed (nack, timeout, connection lost); the event is retried',
+    labelNames: ['provider'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly backlog = new Gauge({
+    name: 'gateway_outbox_backlog',
+    help: 'Events stored but not yet confirmed by the broker',
+    registers: [this.registry],
+  });
+
+  private readonly oldestAge = new Gauge({
+    name: 'gateway_outbox_oldest_unpublished_age_seconds',
+    help: 'Age of the oldest event not yet confirmed by the broker (0 when none)',
+    registers: [this.registry],
+  });
+
+  private readonly brokerConnected = new Gauge({
+    name: 'gateway_broker_connected',
+    help: '1 when the confirm channel to RabbitMQ is open, else 0',
+    registers: [this.registry],
+  });
+
+  constructor(
+    private readonly outbox: OutboxRepository,
+    private readonly publisher: EventPublisher,
+  ) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' });
+  }
+
+  /** The exposition text, with the outbox and broker gauges read now. */
+  async render(): Promise<string> {
+    this.brokerConnected.set(this.publisher.connected ? 1 : 0);
+    try {
+      const { count, oldestCreatedAt } = await this.outbox.backlog();
+      this.backlog.set(count);
+      this.oldestAge.set(oldestCreatedAt ? Math.max(0, (Date.now() - oldestCreatedAt.getTime()) / 1000) : 0);
+    } catch {
+      // Database unreachable: keep the last values; readiness reports the outage.
+    }
+    return this.registry.metrics();
+  }
+}
