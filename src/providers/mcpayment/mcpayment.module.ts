@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { McpaymentController } from './mcpayment.controller.js';
+import { McpaymentGuard } from './mcpayment.guard.js';
+import { McpaymentProvider } from './mcpayment.provider.js';
+
+@Module({
+  controllers: [McpaymentController],
+  providers: [McpaymentProvider, McpaymentGuard],
+})
+export class McpaymentModule {}
