@@ -1,0 +1,132 @@
+import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
+
+/** S88Pay's pair of credentials, exactly as issued (the api_key may contain `%3D`: never decode it). */
+export interface S88payCredentials {
+  apiKey: string;
+  secretKey: string;
+}
+
+/** Why a `key` was refused; the message never contains the key or a credential. */
+export class S88payDecryptionError extends Error {}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const FIELD_NAME = /^[A-Za-z0-9_.[\]-]+$/;
+
+/** AES-256 key: the 32 raw bytes of SHA-256(api_key). */
+export function s88payAesKey(apiKey: string): Buffer {
+  return createHash('sha256').update(apiKey, 'utf8').digest();
+}
+
+/** IV: the first 16 characters of lowercase hex SHA-256(secret_key), as 16 ASCII bytes. */
+export function s88payIv(secretKey: string): Buffer {
+  return Buffer.from(
+    createHash('sha256').update(secretKey, 'utf8').digest('hex').slice(0, 16),
+    'ascii',
+  );
+}
+
+/**
+ * The wire `key` → plaintext: percent-decode (%XX only; `+` is a base64 digit, never a space),
+ * strict base64-decode (Buffer.from would silently skip junk), AES-256-CBC/PKCS#7 decrypt, UTF-8.
+ */
+export function decryptS88payKey(wireKey: string, credentials: S88payCredentials): string {
+  let base64: string;
+  try {
+    base64 = decodeURIComponent(wireKey);
+  } catch {
+    throw new S88payDecryptionError('key is not percent-encoded base64 (malformed %-escape)');
+  }
+  if (!BASE64.test(base64)) throw new S88payDecryptionError('key is not percent-encoded base64');
+  const ciphertext = Buffer.from(base64, 'base64');
+  if (ciphertext.length === 0 || ciphertext.length % 16 !== 0) {
+    throw new S88payDecryptionError(
+      'key does not decrypt with the configured credentials: ciphertext is not a whole number of AES blocks',
+    );
+  }
+  let plain: Buffer;
+  try {
+    const decipher = createDecipheriv(
+      'aes-256-cbc',
+      s88payAesKey(credentials.apiKey),
+      s88payIv(credentials.secretKey),
+    );
+    plain = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
+  } catch {
+    // A wrong api_key or secret_key almost always shows up here, as bad PKCS#7 padding.
+    throw new S88payDecryptionError(
+      'key does not decrypt with the configured credentials: bad padding',
+    );
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(plain);
+  } catch {
+    throw new S88payDecryptionError(
+      'key does not decrypt with the configured credentials: the plaintext is not text',
+    );
+  }
+}
+
+/** plaintext → the wire `key`; the inverse of decryptS88payKey (for samples and tooling). */
+export function encryptS88payKey(plaintext: string, credentials: S88payCredentials): string {
+  const cipher = createCipheriv(
+    'aes-256-cbc',
+    s88payAesKey(credentials.apiKey),
+    s88payIv(credentials.secretKey),
+  );
+  const ciphertext = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+  return encodeURIComponent(ciphertext.toString('base64'));
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * `k=v&k=v` text. Values are %XX-decoded but `+` is kept literally: S88Pay's own encoding of the
+ * same payload leaves `+` as data (its key is base64), and its fields (codes, amounts, timestamps)
+ * never hold spaces, so a literal `+` (`+07:00`, a reference) is far likelier than an encoded space.
+ */
+function parseFormText(text: string): Record<string, string> | null {
+  const entries: Array<[string, string]> = [];
+  const seen = new Set<string>();
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    if (eq <= 0) return null;
+    let name: string;
+    let value: string;
+    try {
+      name = decodeURIComponent(pair.slice(0, eq));
+      value = decodeURIComponent(pair.slice(eq + 1));
+    } catch {
+      return null;
+    }
+    // A repeated field would make "the" transaction_code ambiguous.
+    if (!FIELD_NAME.test(name) || seen.has(name)) return null;
+    seen.add(name);
+    entries.push([name, value]);
+  }
+  // fromEntries defines own properties, so a `__proto__` field cannot touch the prototype.
+  return entries.length > 0 ? Object.fromEntries(entries) : null;
+}
+
+/**
+ * The decrypted plaintext as an object of fields: a JSON object (current docs) or `k=v&k=v`
+ * text (seen in a public integration and in S88Pay's own test vector).
+ */
+export function parseS88payPlaintext(plaintext: string): Record<string, unknown> {
+  let json: unknown;
+  try {
+    json = JSON.parse(plaintext);
+  } catch {
+    const form = parseFormText(plaintext.trim());
+    if (form) return form;
+    // Also what a wrong key gives in the rare case its garbage happens to end in valid padding.
+    throw new S88payDecryptionError(
+      'key does not decrypt with the configured credentials into a JSON object or k=v form text',
+    );
+  }
+  if (!isPlainObject(json))
+    throw new S88payDecryptionError('key decrypts to JSON that is not an object');
+  return json;
+}

@@ -1,0 +1,27 @@
+import type { EventStatus } from '../../events/normalized-transaction.js';
+
+// Source: PROVIDERS.md (S88Pay section), correcting seed 000 ("Callback Pembayaran (Operator)").
+
+/**
+ * `transaction_status`, sent as an integer or a string. 4 is "manual process": money has not
+ * moved yet, so it is pending. String forms are matched case-insensitively.
+ */
+export const S88PAY_STATUS: Record<string, EventStatus> = {
+  '1': 'pending',
+  pending: 'pending',
+  '2': 'succeeded',
+  completed: 'succeeded',
+  success: 'succeeded',
+  '3': 'failed',
+  failed: 'failed',
+  '4': 'pending',
+};
+
+/** Fields of the decrypted payload that hold credentials: never stored or published. */
+export const S88PAY_SECRET_FIELDS = /^(merchant_)?(api|secret)_?key$/i;
+
+/** Account name when the decrypted payload carries no `merchant_code`. */
+export const S88PAY_DEFAULT_ACCOUNT = 'default';
+
+/** S88Pay reads the HTTP status; a public integration answers with the body `success`. */
+export const S88PAY_ACK = { status: 200, contentType: 'text/plain', body: 'success' };

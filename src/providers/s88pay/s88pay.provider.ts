@@ -1,0 +1,131 @@
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
+import { constantTimeEqual } from '../../common/constant-time.js';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
+import type { NormalizedTransaction } from '../../events/normalized-transaction.js';
+import type {
+  CallbackAck,
+  CallbackProvider,
+  InboundCallback,
+  VerifiedCallback,
+} from '../../ingest/callback-provider.js';
+import { requireContentType, requireFields, unauthorized } from '../../ingest/callback-errors.js';
+import { decryptS88payKey, parseS88payPlaintext, S88payDecryptionError } from './s88pay.crypto.js';
+import { S88payCallbackDto, s88payAmount, s88payStatus } from './s88pay.dto.js';
+import { S88PAY_ACK, S88PAY_DEFAULT_ACCOUNT, S88PAY_SECRET_FIELDS } from './s88pay.facts.js';
+
+/** A code as text, or null when absent. Codes are strings; a number is tolerated as its digits. */
+function codeOf(value: unknown): string | null {
+  if (typeof value === 'string') return value.length > 0 ? value : null;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  return null;
+}
+
+@Injectable()
+export class S88payProvider implements CallbackProvider<S88payCallbackDto> {
+  readonly name = 's88pay';
+  readonly displayName = 'S88Pay';
+  readonly dto = S88payCallbackDto;
+
+  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+
+  private get settings() {
+    return this.config.providers.s88pay;
+  }
+
+  isEnabled(): boolean {
+    return this.settings !== null;
+  }
+
+  /**
+   * No signature: `key` must decrypt with the configured api_key / secret_key into an object whose
+   * transaction_code (required) and transaction_no (when both sides carry one) equal the plaintext
+   * ones sent beside it, so an authentic `key` cannot be replayed under another transaction.
+   */
+  authenticate(inbound: InboundCallback): VerifiedCallback {
+    const settings = this.settings!;
+    requireContentType(inbound, 'application/json', this.displayName);
+    const body = requireFields(inbound.body, this.displayName);
+    if (typeof body.key !== 'string' || body.key.length === 0)
+      throw unauthorized('S88Pay key is missing');
+
+    let decrypted: Record<string, unknown>;
+    try {
+      decrypted = parseS88payPlaintext(decryptS88payKey(body.key, settings));
+    } catch (error) {
+      if (error instanceof S88payDecryptionError) throw unauthorized(`S88Pay ${error.message}`);
+      throw error;
+    }
+
+    const code = codeOf(decrypted.transaction_code);
+    if (code === null)
+      throw unauthorized('S88Pay key decrypts to a payload without transaction_code');
+    const notes: string[] = [];
+    for (const name of ['transaction_code', 'transaction_no'] as const) {
+      const inside = codeOf(decrypted[name]);
+      const beside = body[name];
+      if (beside === undefined || beside === null) continue;
+      if (inside === null) {
+        notes.push(`${name} beside key is not in the encrypted payload, so not trusted`);
+        continue;
+      }
+      if (!constantTimeEqual(codeOf(beside) ?? '', inside)) {
+        throw unauthorized(`S88Pay ${name} beside key does not match the encrypted ${name}`);
+      }
+      notes.push(`${name} matches`);
+    }
+
+    // The merchant's api_key travels inside the payload: it must never reach an event (only the
+    // still-encrypted body is stored, as received).
+    const fields = Object.fromEntries(
+      Object.entries(decrypted).filter(([name]) => !S88PAY_SECRET_FIELDS.test(name)),
+    );
+    const merchant = decrypted.merchant_code;
+    const account =
+      typeof merchant === 'string' && merchant.trim().length > 0
+        ? merchant
+        : S88PAY_DEFAULT_ACCOUNT;
+    return {
+      account,
+      fields,
+      verification: ['key decrypted with the configured api_key/secret_key', ...notes].join('; '),
+    };
+  }
+
+  normalize(dto: S88payCallbackDto, verified: VerifiedCallback): NormalizedTransaction {
+    const amount =
+      dto.transaction_amount === undefined || dto.transaction_amount === null
+        ? null
+        : s88payAmount(dto.transaction_amount);
+    const fee =
+      dto.transaction_fee === undefined || dto.transaction_fee === null
+        ? null
+        : s88payAmount(dto.transaction_fee);
+    const status = s88payStatus(dto.transaction_status);
+    if (status === null)
+      throw new BadRequestException(
+        `S88Pay transaction_status ${String(dto.transaction_status)} is unknown`,
+      );
+    const timestamp = dto.transaction_timestamp;
+    return {
+      domain: 'payment',
+      status,
+      providerStatus: String(dto.transaction_status),
+      // Only the encrypted transaction_no is trusted: the plaintext one could be replayed with any value.
+      providerTransactionId: dto.transaction_no ?? null,
+      merchantReference: dto.transaction_code,
+      amount,
+      currency: dto.currency_code.toUpperCase(),
+      fee,
+      paymentMethod: null,
+      channel: dto.payment_code ? dto.payment_code.toUpperCase() : null,
+      product: null,
+      occurredAt:
+        timestamp === undefined || timestamp === null ? null : new Date(Number(timestamp) * 1000),
+      raw: verified.fields,
+    };
+  }
+
+  ack(): CallbackAck {
+    return S88PAY_ACK;
+  }
+}
