@@ -31,7 +31,7 @@ describe('logs', () => {
     gateway = await spawnGateway({ ...db.env, EVENTS_EXCHANGE: exchange, LOG_LEVEL: 'trace' });
   });
   after(async () => {
-    gateway.child.kill('SIGTERM');
+    if (gateway.child.exitCode === null) gateway.child.kill('SIGTERM');
     await gateway.exited;
     await deleteTopology(exchange).catch(() => undefined);
     await db.drop();
@@ -61,6 +61,9 @@ describe('logs', () => {
       await tap.close();
     }
     await fetch(`${gateway.url}/metrics`);
+    // Logs are buffered; a clean shutdown flushes them.
+    gateway.child.kill('SIGTERM');
+    assert.equal(await gateway.exited, 0);
 
     const output = gateway.output();
     const lines = output.split('\n').filter(Boolean);
