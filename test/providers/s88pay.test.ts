@@ -248,13 +248,16 @@ describe('S88Pay callbacks on postgres', () => {
       if (typeof p.transaction_code === 'string') refusedCodes.push(p.transaction_code);
       return p;
     };
+    // One message for every refusal found by decrypting: distinct ones would be a padding oracle.
+    const OPAQUE =
+      /^S88Pay key is not a callback for the configured credentials and the transaction codes sent beside it$/;
     const refusals: Array<[string, () => unknown, number, RegExp]> = [
       [
         'a key encrypted with another api_key',
         () =>
           s88payCallback(payload(), { credentials: { ...S88PAY, apiKey: 'someone-elses-key' } }),
         401,
-        /S88Pay key does not decrypt with the configured credentials/,
+        OPAQUE,
       ],
       [
         'a key encrypted with another secret_key',
@@ -263,7 +266,7 @@ describe('S88Pay callbacks on postgres', () => {
             credentials: { ...S88PAY, secretKey: 'someone-elses-secret' },
           }),
         401,
-        /S88Pay key does not decrypt with the configured credentials/,
+        OPAQUE,
       ],
       [
         'a key with bad padding',
@@ -272,7 +275,7 @@ describe('S88Pay callbacks on postgres', () => {
           key: s88payEncrypt('{"transaction_code":"X"}'.padEnd(32, ' '), S88PAY, { pad: false }),
         }),
         401,
-        /S88Pay key does not decrypt with the configured credentials: bad padding/,
+        OPAQUE,
       ],
       [
         'a key that is garbage base64',
@@ -284,25 +287,25 @@ describe('S88Pay callbacks on postgres', () => {
         'a key decrypting to a JSON array',
         () => ({ key: s88payEncrypt(JSON.stringify([payload()])), transaction_code: 'X' }),
         401,
-        /S88Pay key decrypts to JSON that is not an object/,
+        OPAQUE,
       ],
       [
         'a key decrypting to plain text',
         () => ({ key: s88payEncrypt('transaction completed'), transaction_code: 'X' }),
         401,
-        /into a JSON object or k=v form text/,
+        OPAQUE,
       ],
       [
         'a transaction_code that is not the encrypted one',
         () => s88payCallback(payload(), { beside: { transaction_code: 'ORD-SOMEONE-ELSE' } }),
         401,
-        /transaction_code beside key does not match the encrypted transaction_code/,
+        OPAQUE,
       ],
       [
         'a transaction_no that is not the encrypted one',
         () => s88payCallback(payload(), { beside: { transaction_no: 'DP-SOMEONE-ELSE' } }),
         401,
-        /transaction_no beside key does not match the encrypted transaction_no/,
+        OPAQUE,
       ],
       [
         'an encrypted payload without transaction_code',
@@ -311,7 +314,7 @@ describe('S88Pay callbacks on postgres', () => {
           transaction_no: 'DP-1',
         }),
         401,
-        /decrypts to a payload without transaction_code/,
+        OPAQUE,
       ],
       [
         'no key at all',

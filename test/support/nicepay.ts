@@ -11,9 +11,9 @@ let sequence = 0;
 /** A real-shaped VA deposit notification for the first test iMid, signed. */
 export function nicepayNotification(overrides: Record<string, string> = {}, merchant = NICEPAY.merchants[0]) {
   sequence += 1;
-  const stamp = `${Date.now()}`.slice(-8) + String(sequence).padStart(4, '0');
+  const stamp = `${Date.now()}`.slice(-8) + String(sequence).padStart(8, '0');
   const fields: Record<string, string> = {
-    tXid: `${merchant.iMid}0201${stamp}`.slice(0, 30),
+    tXid: `${merchant.iMid}0201${stamp}`, // 10 + 4 + 16 = 30 characters, as NICEPAY's are
     referenceNo: `ORD-${stamp}`,
     payMethod: '02',
     amt: '150000',

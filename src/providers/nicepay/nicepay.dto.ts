@@ -9,7 +9,7 @@ import { NICEPAY_STATUS } from './nicepay.facts.js';
  */
 export class NicepayNotificationDto {
   @ApiProperty({ description: 'NICEPAY transaction id; its first 10 characters are the iMid', example: 'IONPAYTEST02202511211200001234' })
-  @IsString() @Matches(/^[A-Za-z0-9]{1,30}$/, { message: 'tXid must be 1 to 30 letters or digits' })
+  @IsString() @Matches(/^[A-Za-z0-9]{30}$/, { message: 'tXid must be 30 letters or digits' })
   tXid!: string;
 
   @ApiProperty({ description: 'SHA-256(iMid + tXid + amt + merchantKey), lowercase hex', example: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' })
@@ -21,7 +21,7 @@ export class NicepayNotificationDto {
   referenceNo!: string;
 
   @ApiProperty({ description: 'Amount in the smallest currency unit NICEPAY uses (IDR: rupiah)', example: '150000' })
-  @IsString() @Matches(/^\d{1,12}(\.\d{1,2})?$/, { message: 'amt must be a decimal amount' })
+  @IsString() @Matches(/^\d{1,12}$/, { message: 'amt must be a whole amount of up to 12 digits' })
   amt!: string;
 
   @ApiProperty({ description: '0 deposit, 1 reversal', enum: Object.keys(NICEPAY_STATUS), example: '0' })

@@ -25,3 +25,6 @@ export const NICEPAY_ACK = { status: 200, contentType: 'application/json', body:
 
 /** Notification times (transDt/transTm, depositDt/depositTm) are Jakarta time. */
 export const NICEPAY_TIME_OFFSET = '+07:00';
+
+/** tXid length ("tXid N 30" in the notification table; every tXid seen is exactly 30). */
+export const NICEPAY_TXID_LENGTH = 30;

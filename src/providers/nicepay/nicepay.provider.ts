@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { constantTimeEqual, sha256Hex } from '../../common/constant-time.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import type { NormalizedTransaction } from '../../events/normalized-transaction.js';
@@ -11,7 +11,15 @@ import {
   unauthorized,
 } from '../../ingest/callback-errors.js';
 import { NicepayNotificationDto } from './nicepay.dto.js';
-import { NICEPAY_ACK, NICEPAY_PAY_METHOD, NICEPAY_STATUS, NICEPAY_TIME_OFFSET } from './nicepay.facts.js';
+import {
+  NICEPAY_ACK,
+  NICEPAY_PAY_METHOD,
+  NICEPAY_STATUS,
+  NICEPAY_TIME_OFFSET,
+  NICEPAY_TXID_LENGTH,
+} from './nicepay.facts.js';
+
+const NICEPAY_TXID = new RegExp(`^[A-Za-z0-9]{${NICEPAY_TXID_LENGTH}}$`);
 
 /** merchantToken = lowercase hex SHA-256(iMid + tXid + amt + merchantKey). */
 export function nicepayMerchantToken(iMid: string, tXid: string, amt: string, merchantKey: string): string {
@@ -53,6 +61,12 @@ export class NicepayProvider implements CallbackProvider<NicepayNotificationDto>
     }
     const tXid = requireString(fields, 'tXid', this.displayName);
     const amt = requireString(fields, 'amt', this.displayName);
+    // The token hashes tXid and amt with no separator: only a fixed tXid length stops digits being
+    // moved from one to the other under a genuine token (tXid …0001 + amt 150000 = tXid …000 +
+    // amt 1150000). NICEPAY's tXids are 30 characters (iMid + method + time + sequence).
+    if (!NICEPAY_TXID.test(tXid)) {
+      throw new BadRequestException(`NICEPAY tXid must be ${NICEPAY_TXID_LENGTH} letters or digits`);
+    }
     // Every configured iMid is tried (constant time each); several may share a key.
     let account: string | null = null;
     for (const { iMid, merchantKey } of settings.merchants) {

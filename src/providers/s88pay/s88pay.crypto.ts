@@ -7,7 +7,19 @@ export interface S88payCredentials {
 }
 
 /** Why a `key` was refused; the message never contains the key or a credential. */
-export class S88payDecryptionError extends Error {}
+/**
+ * Why a `key` was refused. `readsCiphertext` marks failures found only by decrypting (padding,
+ * plaintext shape): the provider answers all of those with one message, because telling them
+ * apart would be a padding oracle on unauthenticated AES-CBC.
+ */
+export class S88payDecryptionError extends Error {
+  constructor(
+    message: string,
+    readonly readsCiphertext = true,
+  ) {
+    super(message);
+  }
+}
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const FIELD_NAME = /^[A-Za-z0-9_.[\]-]+$/;
@@ -34,13 +46,14 @@ export function decryptS88payKey(wireKey: string, credentials: S88payCredentials
   try {
     base64 = decodeURIComponent(wireKey);
   } catch {
-    throw new S88payDecryptionError('key is not percent-encoded base64 (malformed %-escape)');
+    throw new S88payDecryptionError('key is not percent-encoded base64 (malformed %-escape)', false);
   }
-  if (!BASE64.test(base64)) throw new S88payDecryptionError('key is not percent-encoded base64');
+  if (!BASE64.test(base64)) throw new S88payDecryptionError('key is not percent-encoded base64', false);
   const ciphertext = Buffer.from(base64, 'base64');
   if (ciphertext.length === 0 || ciphertext.length % 16 !== 0) {
     throw new S88payDecryptionError(
-      'key does not decrypt with the configured credentials: ciphertext is not a whole number of AES blocks',
+      'key is not a whole number of AES blocks',
+      false,
     );
   }
   let plain: Buffer;

@@ -20,6 +20,14 @@ function codeOf(value: unknown): string | null {
   return null;
 }
 
+/**
+ * One answer for every refusal found by decrypting: wrong credentials, bad padding, a plaintext
+ * that is not a callback, codes that do not match. Distinct messages would let an attacker use the
+ * gateway as a padding oracle to decrypt captured keys (which carry the merchant's api_key).
+ */
+const S88PAY_REFUSED =
+  'S88Pay key is not a callback for the configured credentials and the transaction codes sent beside it';
+
 @Injectable()
 export class S88payProvider implements CallbackProvider<S88payCallbackDto> {
   readonly name = 's88pay';
@@ -52,13 +60,14 @@ export class S88payProvider implements CallbackProvider<S88payCallbackDto> {
     try {
       decrypted = parseS88payPlaintext(decryptS88payKey(body.key, settings));
     } catch (error) {
-      if (error instanceof S88payDecryptionError) throw unauthorized(`S88Pay ${error.message}`);
+      if (error instanceof S88payDecryptionError) {
+        throw unauthorized(error.readsCiphertext ? S88PAY_REFUSED : `S88Pay ${error.message}`);
+      }
       throw error;
     }
 
     const code = codeOf(decrypted.transaction_code);
-    if (code === null)
-      throw unauthorized('S88Pay key decrypts to a payload without transaction_code');
+    if (code === null) throw unauthorized(S88PAY_REFUSED);
     const notes: string[] = [];
     for (const name of ['transaction_code', 'transaction_no'] as const) {
       const inside = codeOf(decrypted[name]);
@@ -69,7 +78,7 @@ export class S88payProvider implements CallbackProvider<S88payCallbackDto> {
         continue;
       }
       if (!constantTimeEqual(codeOf(beside) ?? '', inside)) {
-        throw unauthorized(`S88Pay ${name} beside key does not match the encrypted ${name}`);
+        throw unauthorized(S88PAY_REFUSED);
       }
       notes.push(`${name} matches`);
     }
