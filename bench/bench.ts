@@ -21,6 +21,10 @@ import { PROVIDER_ENV } from '../test/support/credentials.js';
 import { createTestDatabase } from '../test/support/databases.js';
 import { freePort, MAIN_JS } from '../test/support/gateway-process.js';
 
+/** NODE_OPTIONS of the container image, so the benchmark measures the gateway as shipped. */
+const SHIPPED_NODE_OPTIONS =
+  /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(new URL('../../docker/Dockerfile', import.meta.url), 'utf8'))?.[1] ?? '';
+
 const DURATION = Number(process.env.BENCH_DURATION_S ?? 20);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const RATE = Number(process.env.BENCH_RATE ?? 500);
@@ -84,12 +88,14 @@ async function main(): Promise<void> {
   );
 
   const port = await freePort();
+  // The gateway runs with the image's NODE_OPTIONS (V8 heap sizing), as shipped.
   // BENCH_GATEWAY_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the gateway.
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const gateway = spawn(process.execPath, [...nodeArgs, MAIN_JS], {
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
+      NODE_OPTIONS: SHIPPED_NODE_OPTIONS,
       LOG_LEVEL: 'info',
       ...PROVIDER_ENV,
       ...db.env,
@@ -205,7 +211,7 @@ async function main(): Promise<void> {
   process.stdout.write(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n`);
   for (const r of rowsOut) process.stdout.write(line(r));
   process.stdout.write(`\ndurable callbacks/s (max phase, 2xx after commit): ${fmt(max.perSecond, 0)} — ${fmt((100 * max.perSecond) / ceiling.perSecond, 0)}% of the no-op route's ${fmt(ceiling.perSecond, 0)}/s\n`);
-  process.stdout.write(`peak RSS of the gateway: ${fmt(peakRss, 0)} MB\n`);
+  process.stdout.write(`peak RSS of the gateway: ${fmt(peakRss, 0)} MB (NODE_OPTIONS="${SHIPPED_NODE_OPTIONS}", as in the image)\n`);
   process.stdout.write(`unique callbacks acknowledged: ${acknowledged.size}; stored accepted rows: ${rows}; events received: ${receivedAt.size}; lost: ${lost}; stored but unacknowledged (cut off at phase end): ${unexpected}; repeated deliveries: ${repeats}\n`);
   // Requests cut off when a phase ends may be stored (and published) without their 2xx being seen:
   // the invariant is one event per stored callback, and one for every acknowledged one.
