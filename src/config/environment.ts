@@ -104,6 +104,21 @@ export class EnvironmentVariables {
   @IsOptional() @Transform(toInt) @IsInt() @Min(1_000) @Max(86_400_000)
   AUTH_FAILURE_WINDOW_MS?: number;
 
+  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(24, { message: 'ADMIN_API_KEY must be at least 24 characters' })
+  ADMIN_API_KEY?: string;
+
+  @IsOptional() @Transform(toBool) @IsBoolean()
+  DEV_TOOLS_ENABLED?: boolean;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3650)
+  CALLBACK_RETENTION_DAYS?: number;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3650)
+  REJECTED_RETENTION_DAYS?: number;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1440)
+  RETENTION_INTERVAL_MINUTES?: number;
+
   @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(1)
   S88PAY_API_KEY?: string;
 
@@ -168,6 +183,8 @@ export const ENVIRONMENT_VARIABLE_NAMES = [
   'AMQP_URL', 'EVENTS_EXCHANGE', 'BODY_LIMIT', 'TRUSTED_PROXIES',
   'OUTBOX_SWEEP_INTERVAL_MS', 'OUTBOX_BATCH_SIZE', 'OUTBOX_LEASE_MS', 'PUBLISH_TIMEOUT_MS',
   'DOCS_ENABLED', 'SHUTDOWN_TIMEOUT_MS', 'AUTH_FAILURE_LIMIT', 'AUTH_FAILURE_WINDOW_MS',
+  'ADMIN_API_KEY', 'DEV_TOOLS_ENABLED',
+  'CALLBACK_RETENTION_DAYS', 'REJECTED_RETENTION_DAYS', 'RETENTION_INTERVAL_MINUTES',
   'S88PAY_API_KEY', 'S88PAY_SECRET_KEY',
   'MCPAYMENT_HASH_KEY', 'MCPAYMENT_SUB_MERCHANT_ID',
   'NICEPAY_IMID', 'NICEPAY_MERCHANT_KEY', 'NICEPAY_ALLOWED_IPS',

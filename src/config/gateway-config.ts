@@ -43,6 +43,11 @@ export interface GatewayConfig {
     | { type: 'better-sqlite3'; path: string; runMigrations: boolean };
   amqp: { url: string; exchange: string; publishTimeoutMs: number };
   outbox: { sweepIntervalMs: number; batchSize: number; leaseMs: number };
+  /** Admin API under /admin; null (the API answers 404) when ADMIN_API_KEY is unset. */
+  admin: { apiKey: string } | null;
+  /** Signing helpers for testers (POST /dev/sign/:provider); never on when NODE_ENV=production. */
+  devTools: { enabled: boolean };
+  retention: { acceptedDays: number; rejectedDays: number; intervalMinutes: number };
   providers: ProvidersConfig;
 }
 
@@ -92,6 +97,9 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       merchants: nicepayMerchants(problems, imids, keys),
       allowlist: new AddressAllowlist(vars.NICEPAY_ALLOWED_IPS ? splitList(vars.NICEPAY_ALLOWED_IPS) : NICEPAY_PUBLISHED_ADDRESSES),
     }));
+  if (vars.DEV_TOOLS_ENABLED && vars.NODE_ENV === 'production') {
+    problems.push('DEV_TOOLS_ENABLED must not be true when NODE_ENV is production');
+  }
   if (vars.MCPAYMENT_SUB_MERCHANT_ID && !vars.MCPAYMENT_HASH_KEY) {
     problems.push('MCPAYMENT_SUB_MERCHANT_ID is set but MCPAYMENT_HASH_KEY is not');
   }
@@ -123,6 +131,13 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       sweepIntervalMs: vars.OUTBOX_SWEEP_INTERVAL_MS ?? 2_000,
       batchSize: vars.OUTBOX_BATCH_SIZE ?? 200,
       leaseMs: vars.OUTBOX_LEASE_MS ?? 15_000,
+    },
+    admin: vars.ADMIN_API_KEY ? { apiKey: vars.ADMIN_API_KEY } : null,
+    devTools: { enabled: vars.DEV_TOOLS_ENABLED ?? false },
+    retention: {
+      acceptedDays: vars.CALLBACK_RETENTION_DAYS ?? 90,
+      rejectedDays: vars.REJECTED_RETENTION_DAYS ?? 14,
+      intervalMinutes: vars.RETENTION_INTERVAL_MINUTES ?? 60,
     },
     providers: {
       s88pay,
