@@ -23,7 +23,9 @@ import { freePort, MAIN_JS } from '../test/support/gateway-process.js';
 
 /** NODE_OPTIONS of the container image, so the benchmark measures the gateway as shipped. */
 const SHIPPED_NODE_OPTIONS =
-  /^ENV NODE_OPTIONS="([^"]*)"/m.exec(readFileSync(new URL('../../docker/Dockerfile', import.meta.url), 'utf8'))?.[1] ?? '';
+  /^ENV NODE_OPTIONS="([^"]*)"/m.exec(
+    readFileSync(new URL('../../docker/Dockerfile', import.meta.url), 'utf8'),
+  )?.[1] ?? '';
 
 const DURATION = Number(process.env.BENCH_DURATION_S ?? 20);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -52,7 +54,11 @@ function percentile(sorted: number[], p: number): number {
 function workload(count: number): SignedCallback[] {
   const list: SignedCallback[] = [];
   for (let i = 0; i < count; i += 1) {
-    list.push(i % 10 === 9 && i > 0 ? list[Math.floor(Math.random() * (i - 1))] : signedCallback(PROVIDERS[i % PROVIDERS.length]));
+    list.push(
+      i % 10 === 9 && i > 0
+        ? list[Math.floor(Math.random() * (i - 1))]
+        : signedCallback(PROVIDERS[i % PROVIDERS.length]),
+    );
   }
   return list;
 }
@@ -64,14 +70,19 @@ function readPeakRss(pid: number): number {
 }
 
 async function main(): Promise<void> {
-  process.stdout.write(`Preparing: database, exchange, ${Math.round((DURATION * 4000 + RATE * RATE_DURATION) / 1000)}k signed callbacks…\n`);
+  process.stdout.write(
+    `Preparing: database, exchange, ${Math.round((DURATION * 4000 + RATE * RATE_DURATION) / 1000)}k signed callbacks…\n`,
+  );
   const db = await createTestDatabase('postgres');
   const exchange = uniqueExchange();
 
   // The consumer: a queue bound to every event, recording arrival time per event id.
   const connection = await amqplib.connect(AMQP_URL);
   const channel = await connection.createChannel();
-  await channel.assertExchange(exchange, 'topic', { durable: true, alternateExchange: `${exchange}.unrouted` });
+  await channel.assertExchange(exchange, 'topic', {
+    durable: true,
+    alternateExchange: `${exchange}.unrouted`,
+  });
   const { queue } = await channel.assertQueue('', { exclusive: true });
   await channel.bindQueue(queue, exchange, '#');
   const receivedAt = new Map<string, number>();
@@ -119,7 +130,11 @@ async function main(): Promise<void> {
 
   const sentAt = new Map<string, number>();
   const acknowledged = new Set<string>();
-  const run = async (name: string, list: SignedCallback[], options: Partial<autocannon.Options>): Promise<Phase> => {
+  const run = async (
+    name: string,
+    list: SignedCallback[],
+    options: Partial<autocannon.Options>,
+  ): Promise<Phase> => {
     let next = 0;
     const result = await autocannon({
       url,
@@ -133,7 +148,13 @@ async function main(): Promise<void> {
             next += 1;
             (context as { current?: SignedCallback }).current = callback;
             if (!sentAt.has(callback.eventId)) sentAt.set(callback.eventId, performance.now());
-            return { ...req, method: callback.method, path: callback.path, headers: callback.headers, body: callback.body };
+            return {
+              ...req,
+              method: callback.method,
+              path: callback.path,
+              headers: callback.headers,
+              body: callback.body,
+            };
           },
           onResponse: (status, _body, context) => {
             const callback = (context as { current?: SignedCallback }).current;
@@ -164,10 +185,18 @@ async function main(): Promise<void> {
   // Fixed rate: end-to-end latency is measured on this phase's events only.
   const rateList = workload(RATE * RATE_DURATION + 1000);
   const rateStart = performance.now();
-  const ratePhase = await run(`fixed ${RATE}/s`, rateList, { duration: RATE_DURATION, overallRate: RATE, connections: Math.min(CONNECTIONS, 16) });
+  const ratePhase = await run(`fixed ${RATE}/s`, rateList, {
+    duration: RATE_DURATION,
+    overallRate: RATE,
+    connections: Math.min(CONNECTIONS, 16),
+  });
   phases.push(ratePhase);
 
-  const noop = await autocannon({ url: `${url}/health/live`, connections: CONNECTIONS, duration: 10 });
+  const noop = await autocannon({
+    url: `${url}/health/live`,
+    connections: CONNECTIONS,
+    duration: 10,
+  });
   phases.push({
     name: 'no-op route (GET /health/live)',
     requests: noop.requests.total,
@@ -181,7 +210,8 @@ async function main(): Promise<void> {
 
   // Drain: every acknowledged callback's event must arrive exactly once (ids are deterministic).
   const deadline = Date.now() + 60_000;
-  while ([...acknowledged].some((id) => !receivedAt.has(id)) && Date.now() < deadline) await sleep(200);
+  while ([...acknowledged].some((id) => !receivedAt.has(id)) && Date.now() < deadline)
+    await sleep(200);
   await sleep(1000);
   const lost = [...acknowledged].filter((id) => !receivedAt.has(id)).length;
   const unexpected = [...receivedAt.keys()].filter((id) => !acknowledged.has(id)).length;
@@ -189,34 +219,74 @@ async function main(): Promise<void> {
 
   const e2e = rateList
     .map((cb) => cb.eventId)
-    .filter((id, i, all) => all.indexOf(id) === i && (sentAt.get(id) ?? 0) >= rateStart && receivedAt.has(id))
+    .filter(
+      (id, i, all) =>
+        all.indexOf(id) === i && (sentAt.get(id) ?? 0) >= rateStart && receivedAt.has(id),
+    )
     .map((id) => receivedAt.get(id)! - sentAt.get(id)!)
     .sort((a, b) => a - b);
   ratePhase.e2eP50 = percentile(e2e, 50);
   ratePhase.e2eP99 = percentile(e2e, 99);
 
   const peakRss = readPeakRss(gateway.pid!);
-  const [{ rows }] = await db.query<{ rows: string }>(`SELECT COUNT(*) AS rows FROM callbacks WHERE outcome = 'accepted'`);
+  const [{ rows }] = await db.query<{ rows: string }>(
+    `SELECT COUNT(*) AS rows FROM callbacks WHERE outcome = 'accepted'`,
+  );
 
   const max = phases[0];
   const ceiling = phases[2];
-  const fmt = (n: number | undefined, digits = 1) => (n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits));
+  const fmt = (n: number | undefined, digits = 1) =>
+    n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits);
   process.stdout.write(`\nPayment callback gateway benchmark — ${new Date().toISOString()}\n`);
-  process.stdout.write(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; PostgreSQL + RabbitMQ on loopback; load generator on the same machine\n\n`);
-  const header = ['phase', 'requests', '2xx', 'non-2xx', 'errors', '2xx/s', 'ack p50 ms', 'ack p99 ms', 'e2e p50 ms', 'e2e p99 ms'];
-  const rowsOut = phases.map((p) => [p.name, String(p.requests), String(p.ok), String(p.non2xx), String(p.errors), fmt(p.perSecond, 0), fmt(p.ackP50), fmt(p.ackP99), fmt(p.e2eP50), fmt(p.e2eP99)]);
+  process.stdout.write(
+    `machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; PostgreSQL + RabbitMQ on loopback; load generator on the same machine\n\n`,
+  );
+  const header = [
+    'phase',
+    'requests',
+    '2xx',
+    'non-2xx',
+    'errors',
+    '2xx/s',
+    'ack p50 ms',
+    'ack p99 ms',
+    'e2e p50 ms',
+    'e2e p99 ms',
+  ];
+  const rowsOut = phases.map((p) => [
+    p.name,
+    String(p.requests),
+    String(p.ok),
+    String(p.non2xx),
+    String(p.errors),
+    fmt(p.perSecond, 0),
+    fmt(p.ackP50),
+    fmt(p.ackP99),
+    fmt(p.e2eP50),
+    fmt(p.e2eP99),
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rowsOut.map((r) => r[i].length)));
   const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |\n`;
   process.stdout.write(line(header));
   process.stdout.write(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n`);
   for (const r of rowsOut) process.stdout.write(line(r));
-  process.stdout.write(`\ndurable callbacks/s (max phase, 2xx after commit): ${fmt(max.perSecond, 0)} — ${fmt((100 * max.perSecond) / ceiling.perSecond, 0)}% of the no-op route's ${fmt(ceiling.perSecond, 0)}/s\n`);
-  process.stdout.write(`peak RSS of the gateway: ${fmt(peakRss, 0)} MB (NODE_OPTIONS="${SHIPPED_NODE_OPTIONS}", as in the image)\n`);
-  process.stdout.write(`unique callbacks acknowledged: ${acknowledged.size}; stored accepted rows: ${rows}; events received: ${receivedAt.size}; lost: ${lost}; stored but unacknowledged (cut off at phase end): ${unexpected}; repeated deliveries: ${repeats}\n`);
+  process.stdout.write(
+    `\ndurable callbacks/s (max phase, 2xx after commit): ${fmt(max.perSecond, 0)} — ${fmt((100 * max.perSecond) / ceiling.perSecond, 0)}% of the no-op route's ${fmt(ceiling.perSecond, 0)}/s\n`,
+  );
+  process.stdout.write(
+    `peak RSS of the gateway: ${fmt(peakRss, 0)} MB (NODE_OPTIONS="${SHIPPED_NODE_OPTIONS}", as in the image)\n`,
+  );
+  process.stdout.write(
+    `unique callbacks acknowledged: ${acknowledged.size}; stored accepted rows: ${rows}; events received: ${receivedAt.size}; lost: ${lost}; stored but unacknowledged (cut off at phase end): ${unexpected}; repeated deliveries: ${repeats}\n`,
+  );
   // Requests cut off when a phase ends may be stored (and published) without their 2xx being seen:
   // the invariant is one event per stored callback, and one for every acknowledged one.
   const verdict = lost === 0 && receivedAt.size === Number(rows) && repeats === 0;
-  process.stdout.write(verdict ? 'check: events = stored unique callbacks, every acknowledged one published (nothing lost, nothing doubled)\n' : 'check FAILED: events differ from unique callbacks\n');
+  process.stdout.write(
+    verdict
+      ? 'check: events = stored unique callbacks, every acknowledged one published (nothing lost, nothing doubled)\n'
+      : 'check FAILED: events differ from unique callbacks\n',
+  );
 
   gateway.kill('SIGTERM');
   await new Promise((resolve) => gateway.on('exit', resolve));

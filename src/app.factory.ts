@@ -24,9 +24,15 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
   app.flushLogs();
 
   // X-Forwarded-For is believed only from TRUSTED_PROXIES (proxy-addr walks the chain from the right).
-  app.set('trust proxy', config.http.trustedProxies.length > 0 ? config.http.trustedProxies : false);
+  app.set(
+    'trust proxy',
+    config.http.trustedProxies.length > 0 ? config.http.trustedProxies : false,
+  );
   app.disable('x-powered-by');
-  app.use('/callbacks', callbackTraffic(app.get(GatewayMetrics), AuthFailureLimiter.fromConfig(config)));
+  app.use(
+    '/callbacks',
+    callbackTraffic(app.get(GatewayMetrics), AuthFailureLimiter.fromConfig(config)),
+  );
   // Per route: callbacks may carry up to BODY_LIMIT; nothing else the gateway serves takes a body.
   for (const parser of bodyParsers(config.http.bodyLimit)) app.use('/callbacks', parser);
   app.use('/callbacks', bodyParserErrors(config.http.bodyLimit));

@@ -9,7 +9,10 @@ import { dataSourceOptions } from './persistence/database.options.js';
 async function migrate(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig(process.env);
-  const dataSource = new DataSource({ ...dataSourceOptions(config.database), migrationsRun: false });
+  const dataSource = new DataSource({
+    ...dataSourceOptions(config.database),
+    migrationsRun: false,
+  });
   await dataSource.initialize();
   try {
     const applied = await dataSource.runMigrations({ transaction: 'each' });
@@ -25,7 +28,9 @@ async function migrate(): Promise<void> {
 
 migrate().catch((error: unknown) => {
   process.stderr.write(
-    error instanceof ConfigurationError ? `${error.message}\n` : `Migration failed: ${(error as Error).stack}\n`,
+    error instanceof ConfigurationError
+      ? `${error.message}\n`
+      : `Migration failed: ${(error as Error).stack}\n`,
   );
   process.exit(1);
 });

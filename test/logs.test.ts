@@ -9,7 +9,9 @@ import { type GatewayProcess, spawnGateway } from './support/gateway-process.js'
 /** A forged variant of a genuine callback: its secret part replaced. */
 function forge(path: string, headers: Record<string, string>, body: string | undefined) {
   return {
-    path: path.replace(SIDOPULSA.token, 'guessed-sidopulsa-token-000000').replace(PPOB.token, 'guessed-ppob-token-00000000000'),
+    path: path
+      .replace(SIDOPULSA.token, 'guessed-sidopulsa-token-000000')
+      .replace(PPOB.token, 'guessed-ppob-token-00000000000'),
     headers: headers['mcp-signature'] ? { ...headers, 'mcp-signature': 'a'.repeat(64) } : headers,
     body: body
       ?.replace(/merchantToken=[0-9a-f]+/, `merchantToken=${'b'.repeat(64)}`)
@@ -22,7 +24,11 @@ describe('logs', () => {
   let gateway: GatewayProcess;
   const exchange = uniqueExchange();
   const sensitive: string[] = [
-    S88PAY.apiKey, S88PAY.secretKey, MCPAYMENT.hashKey, SIDOPULSA.token, PPOB.token,
+    S88PAY.apiKey,
+    S88PAY.secretKey,
+    MCPAYMENT.hashKey,
+    SIDOPULSA.token,
+    PPOB.token,
     ...NICEPAY.merchants.map((m) => m.merchantKey),
   ];
 
@@ -46,15 +52,25 @@ describe('logs', () => {
         assert.equal((await send(gateway.url, genuine)).status, 200, provider);
         assert.equal((await send(gateway.url, genuine)).status, 200, `${provider} duplicate`);
         const forged = forge(genuine.path, genuine.headers, genuine.body);
-        const refused = await fetch(`${gateway.url}${forged.path}`, { method: genuine.method, headers: forged.headers, body: forged.body });
+        const refused = await fetch(`${gateway.url}${forged.path}`, {
+          method: genuine.method,
+          headers: forged.headers,
+          body: forged.body,
+        });
         assert.equal(refused.status, 401, `${provider} forged`);
         // POST bodies truncated; GET queries with a repeated field.
-        const malformed = await fetch(`${gateway.url}${genuine.method === 'GET' ? `${genuine.path}&serverid=X&ref_id=X` : genuine.path}`, {
-          method: genuine.method,
-          headers: genuine.headers,
-          body: genuine.body && genuine.body.slice(0, -3),
-        });
-        assert.ok(malformed.status >= 400 && malformed.status < 500, `${provider} malformed: ${malformed.status}`);
+        const malformed = await fetch(
+          `${gateway.url}${genuine.method === 'GET' ? `${genuine.path}&serverid=X&ref_id=X` : genuine.path}`,
+          {
+            method: genuine.method,
+            headers: genuine.headers,
+            body: genuine.body && genuine.body.slice(0, -3),
+          },
+        );
+        assert.ok(
+          malformed.status >= 400 && malformed.status < 500,
+          `${provider} malformed: ${malformed.status}`,
+        );
       }
       await tap.waitFor(PROVIDERS.length);
     } finally {
@@ -69,14 +85,19 @@ describe('logs', () => {
     const lines = output.split('\n').filter(Boolean);
     assert.ok(lines.length > 20, 'the gateway logged its requests');
     for (const value of new Set(sensitive)) {
-      assert.ok(!output.includes(value), `log output contains a secret or personal value: ${value.slice(0, 4)}…`);
+      assert.ok(
+        !output.includes(value),
+        `log output contains a secret or personal value: ${value.slice(0, 4)}…`,
+      );
     }
     // Generic shapes too: no e-mail address, no Indonesian mobile number, no card number.
     assert.doesNotMatch(output, /[\w.+-]+@[\w-]+\.[\w.]+/, 'an e-mail address');
     assert.doesNotMatch(output, /\b08\d{8,11}\b/, 'a phone number');
     assert.doesNotMatch(output, /\b\d{6}\*{4,6}\d{4}\b/, 'a card number');
 
-    const requests = lines.map((line) => JSON.parse(line)).filter((entry) => entry.req?.path?.startsWith('/callbacks/'));
+    const requests = lines
+      .map((line) => JSON.parse(line))
+      .filter((entry) => entry.req?.path?.startsWith('/callbacks/'));
     const byOutcome = new Set(requests.map((entry) => `${entry.provider}:${entry.outcome}`));
     for (const provider of PROVIDERS) {
       assert.ok(byOutcome.has(`${provider}:accepted`), `${provider} accepted logged`);

@@ -10,7 +10,11 @@ function metricValue(text: string, name: string, labels: Record<string, string> 
   const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
   const line = text
     .split('\n')
-    .find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `) ? wanted.every((w) => l.includes(w)) : false);
+    .find((l) =>
+      l.startsWith(`${name}{`) || l.startsWith(`${name} `)
+        ? wanted.every((w) => l.includes(w))
+        : false,
+    );
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
 }
 
@@ -34,24 +38,38 @@ describe('operating the gateway', () => {
       const genuine = nicepayNotification();
       assert.equal((await nicepay(genuine, '103.20.51.33')).status, 200);
       assert.equal((await nicepay(genuine, '103.20.51.33')).status, 200);
-      assert.equal((await nicepay(nicepayNotification({ merchantToken: 'f'.repeat(64) }), '103.20.51.33')).status, 401);
+      assert.equal(
+        (await nicepay(nicepayNotification({ merchantToken: 'f'.repeat(64) }), '103.20.51.33'))
+          .status,
+        401,
+      );
       assert.equal((await nicepay(nicepayNotification({ amt: 'x' }), '103.20.51.33')).status, 400);
       assert.equal((await nicepay(nicepayNotification(), '198.51.100.20')).status, 403);
-      assert.equal((await nicepay(nicepayNotification({ goodsNm: 'y'.repeat(5000) }), '103.20.51.33')).status, 413);
+      assert.equal(
+        (await nicepay(nicepayNotification({ goodsNm: 'y'.repeat(5000) }), '103.20.51.33')).status,
+        413,
+      );
       await bed.tap.waitFor(1);
 
       const res = await fetch(`${bed.gateway.url}/metrics`);
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
       const text = await res.text();
-      const count = (outcome: string, provider = 'nicepay') => metricValue(text, 'gateway_callbacks_total', { provider, outcome });
+      const count = (outcome: string, provider = 'nicepay') =>
+        metricValue(text, 'gateway_callbacks_total', { provider, outcome });
       assert.equal(count('accepted'), 1);
       assert.equal(count('duplicate'), 1);
       assert.equal(count('rejected-auth'), 1);
       assert.equal(count('invalid'), 1);
       assert.equal(count('rejected-address'), 1);
       assert.equal(count('invalid', 'unknown'), 1, 'the oversized body never reached the provider');
-      assert.equal(metricValue(text, 'gateway_callback_ack_duration_seconds_count', { provider: 'nicepay', outcome: 'accepted' }), 1);
+      assert.equal(
+        metricValue(text, 'gateway_callback_ack_duration_seconds_count', {
+          provider: 'nicepay',
+          outcome: 'accepted',
+        }),
+        1,
+      );
       assert.equal(metricValue(text, 'gateway_events_published_total', { provider: 'nicepay' }), 1);
       assert.equal(metricValue(text, 'gateway_outbox_backlog'), 0);
       assert.equal(metricValue(text, 'gateway_outbox_oldest_unpublished_age_seconds'), 0);
@@ -61,16 +79,24 @@ describe('operating the gateway', () => {
 
     it('refuses an address with 429 after repeated authentication failures', async () => {
       const attacker = '198.51.100.66';
-      for (let i = 0; i < 3; i += 1) assert.equal((await nicepay(nicepayNotification(), attacker)).status, 403);
+      for (let i = 0; i < 3; i += 1)
+        assert.equal((await nicepay(nicepayNotification(), attacker)).status, 403);
       const limited = await nicepay(nicepayNotification(), attacker);
       assert.equal(limited.status, 429);
       assert.ok(Number(limited.headers.get('retry-after')) > 0);
-      assert.match(((await limited.json()) as { message: string }).message, /Too many failed authentication attempts from 198\.51\.100\.66/);
+      assert.match(
+        ((await limited.json()) as { message: string }).message,
+        /Too many failed authentication attempts from 198\.51\.100\.66/,
+      );
     });
 
     it('never limits genuine provider traffic from an allowed address, even after failures from it', async () => {
       for (let i = 0; i < 6; i += 1) {
-        assert.equal((await nicepay(nicepayNotification({ merchantToken: 'e'.repeat(64) }), '103.20.51.33')).status, 401);
+        assert.equal(
+          (await nicepay(nicepayNotification({ merchantToken: 'e'.repeat(64) }), '103.20.51.33'))
+            .status,
+          401,
+        );
       }
       const genuine = nicepayNotification({ referenceNo: 'ORD-AFTER-FAILURES' });
       assert.equal((await nicepay(genuine, '103.20.51.33')).status, 200);
@@ -82,7 +108,11 @@ describe('operating the gateway', () => {
       const db = await createTestDatabase('sqlite');
       const exchange = uniqueExchange();
       const on = await startGateway({ ...db.env, EVENTS_EXCHANGE: exchange });
-      const off = await startGateway({ ...db.env, EVENTS_EXCHANGE: exchange, DOCS_ENABLED: 'false' });
+      const off = await startGateway({
+        ...db.env,
+        EVENTS_EXCHANGE: exchange,
+        DOCS_ENABLED: 'false',
+      });
       try {
         const page = await fetch(`${on.url}/docs`);
         assert.equal(page.status, 200);
@@ -118,7 +148,11 @@ describe('operating the gateway', () => {
 
     it('on SIGTERM during a stream of callbacks, every acknowledged one is published and the process exits 0', async () => {
       const tap = await EventTap.bind(exchange);
-      const gateway = await spawnGateway({ ...db.env, EVENTS_EXCHANGE: exchange, SHUTDOWN_TIMEOUT_MS: '10000' });
+      const gateway = await spawnGateway({
+        ...db.env,
+        EVENTS_EXCHANGE: exchange,
+        SHUTDOWN_TIMEOUT_MS: '10000',
+      });
       const acknowledged = new Set<string>();
       let refused = 0;
       let stop = false;
@@ -145,13 +179,22 @@ describe('operating the gateway', () => {
       await Promise.all(senders);
       try {
         assert.equal(code, 0, gateway.output());
-        assert.ok(beforeSignal > 20, `a real stream was running (${beforeSignal} acknowledged before SIGTERM)`);
+        assert.ok(
+          beforeSignal > 20,
+          `a real stream was running (${beforeSignal} acknowledged before SIGTERM)`,
+        );
         assert.ok(refused > 0, 'requests after the signal were refused');
         await sleep(500);
         const published = new Set(tap.bodies().map((b) => b.data.providerTransactionId as string));
         const lost = [...acknowledged].filter((tXid) => !published.has(tXid));
-        assert.deepEqual(lost, [], `${lost.length} of ${acknowledged.size} acknowledged callbacks were not published`);
-        const [{ n }] = await db.query<{ n: string }>('SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL');
+        assert.deepEqual(
+          lost,
+          [],
+          `${lost.length} of ${acknowledged.size} acknowledged callbacks were not published`,
+        );
+        const [{ n }] = await db.query<{ n: string }>(
+          'SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL',
+        );
         assert.equal(Number(n), 0, 'nothing left unpublished in the outbox');
         assert.match(gateway.output(), /SIGTERM received/);
       } finally {

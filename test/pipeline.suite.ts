@@ -9,11 +9,17 @@ import { nicepayNotification, nicepayToken, postForm } from './support/nicepay.j
 import { TcpProxy } from './support/tcp-proxy.js';
 
 async function unpublished(bed: TestBed): Promise<number> {
-  const [row] = await bed.db.query<{ n: number | string }>('SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL');
+  const [row] = await bed.db.query<{ n: number | string }>(
+    'SELECT COUNT(*) AS n FROM outbox WHERE published_at IS NULL',
+  );
   return Number(row.n);
 }
 
-async function waitUntil(check: () => Promise<boolean> | boolean, what: string, timeoutMs = 10_000): Promise<void> {
+async function waitUntil(
+  check: () => Promise<boolean> | boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
@@ -45,7 +51,10 @@ export function pipelineSuite(kind: DatabaseKind): void {
         assert.equal(message.properties.deliveryMode, 2);
         assert.equal(message.properties.appId, 'payment-callback-gateway');
         assert.equal(typeof message.properties.timestamp, 'number');
-        assert.deepEqual(message.properties.headers, { provider: 'nicepay', 'schema-version': '1' });
+        assert.deepEqual(message.properties.headers, {
+          provider: 'nicepay',
+          'schema-version': '1',
+        });
 
         const body = JSON.parse(message.content.toString('utf8'));
         assert.equal(body.specversion, '1.0');
@@ -102,32 +111,54 @@ export function pipelineSuite(kind: DatabaseKind): void {
         const fields = nicepayNotification({ referenceNo: 'ORD-DUP-1' });
         const before = bed.tap.messages.length;
         const concurrent = await Promise.all(
-          [1, 2, 3].map(() => postForm(`${bed.gateway.url}/callbacks/nicepay`, fields, { connection: 'close' })),
+          [1, 2, 3].map(() =>
+            postForm(`${bed.gateway.url}/callbacks/nicepay`, fields, { connection: 'close' }),
+          ),
         );
         const sequential = [];
-        for (let i = 0; i < 2; i += 1) sequential.push(await postForm(`${bed.gateway.url}/callbacks/nicepay`, fields));
+        for (let i = 0; i < 2; i += 1)
+          sequential.push(await postForm(`${bed.gateway.url}/callbacks/nicepay`, fields));
         for (const res of [...concurrent, ...sequential]) {
           assert.equal(res.status, 200);
-          assert.equal(await res.text(), '{"resultCd":"200","resultMsg":"success"}', 'a duplicate is answered like the original');
+          assert.equal(
+            await res.text(),
+            '{"resultCd":"200","resultMsg":"success"}',
+            'a duplicate is answered like the original',
+          );
         }
         await bed.tap.waitFor(before + 1, 10_000, 800);
-        const forThis = bed.tap.bodies().filter((b) => b.data.providerTransactionId === fields.tXid);
+        const forThis = bed.tap
+          .bodies()
+          .filter((b) => b.data.providerTransactionId === fields.tXid);
         assert.equal(forThis.length, 1);
-        const rows = await bed.db.query(`SELECT id FROM callbacks WHERE transaction_key = $1`, [fields.tXid]);
+        const rows = await bed.db.query(`SELECT id FROM callbacks WHERE transaction_key = $1`, [
+          fields.tXid,
+        ]);
         assert.equal(rows.length, 1);
       });
 
       it('followed by its reversal gives a second, payment.reversed event for the same transaction', async () => {
         const deposit = nicepayNotification({ referenceNo: 'ORD-REV-1' });
-        const reversal = nicepayNotification({ tXid: deposit.tXid, referenceNo: 'ORD-REV-1', status: '1' });
+        const reversal = nicepayNotification({
+          tXid: deposit.tXid,
+          referenceNo: 'ORD-REV-1',
+          status: '1',
+        });
         assert.equal((await postForm(`${bed.gateway.url}/callbacks/nicepay`, deposit)).status, 200);
-        assert.equal((await postForm(`${bed.gateway.url}/callbacks/nicepay`, reversal)).status, 200);
+        assert.equal(
+          (await postForm(`${bed.gateway.url}/callbacks/nicepay`, reversal)).status,
+          200,
+        );
         await waitUntil(
-          () => bed.tap.bodies().filter((b) => b.data.providerTransactionId === deposit.tXid).length === 2,
+          () =>
+            bed.tap.bodies().filter((b) => b.data.providerTransactionId === deposit.tXid).length ===
+            2,
           'two events for the transaction',
         );
         const types = bed.tap.messages
-          .filter((m) => JSON.parse(m.content.toString()).data.providerTransactionId === deposit.tXid)
+          .filter(
+            (m) => JSON.parse(m.content.toString()).data.providerTransactionId === deposit.tXid,
+          )
           .map((m) => m.fields.routingKey)
           .sort();
         assert.deepEqual(types, ['payment.reversed.nicepay', 'payment.succeeded.nicepay']);
@@ -136,7 +167,10 @@ export function pipelineSuite(kind: DatabaseKind): void {
       it('for a second configured iMid with its own key is accepted under that account', async () => {
         const fields = nicepayNotification({ referenceNo: 'ORD-BMRI-1' }, NICEPAY.merchants[1]);
         assert.equal((await postForm(`${bed.gateway.url}/callbacks/nicepay`, fields)).status, 200);
-        await waitUntil(() => bed.tap.bodies().some((b) => b.subject === 'ORD-BMRI-1'), 'the event');
+        await waitUntil(
+          () => bed.tap.bodies().some((b) => b.subject === 'ORD-BMRI-1'),
+          'the event',
+        );
         const body = bed.tap.bodies().find((b) => b.subject === 'ORD-BMRI-1')!;
         assert.equal(body.data.account, 'BMRIVATEST');
         assert.equal(body.source, '/providers/nicepay/BMRIVATEST');
@@ -157,17 +191,122 @@ export function pipelineSuite(kind: DatabaseKind): void {
       });
 
       const refusals: Array<[string, () => Promise<Response>, number, RegExp]> = [
-        ['an address not on the allowlist', () => postForm(`${direct.gateway.url}/callbacks/nicepay`, nicepayNotification()), 403, /127\.0\.0\.1 is not allowed/],
-        ['X-Forwarded-For from an untrusted peer (not believed)', () => postForm(`${direct.gateway.url}/callbacks/nicepay`, nicepayNotification(), { 'x-forwarded-for': '103.20.51.33' }), 403, /127\.0\.0\.1 is not allowed/],
-        ['a trusted proxy forwarding for a foreign address', () => postForm(`${proxied.gateway.url}/callbacks/nicepay`, nicepayNotification(), { 'x-forwarded-for': '203.0.113.9' }), 403, /203\.0\.113\.9 is not allowed/],
-        ['a wrong merchantToken', () => postForm(`${proxied.gateway.url}/callbacks/nicepay`, nicepayNotification({ merchantToken: nicepayToken('IONPAYTEST', 'X', '1', 'wrong') }), { 'x-forwarded-for': '103.20.51.33' }), 401, /merchantToken does not match/],
-        ['a token signed with another merchant key', () => postForm(`${proxied.gateway.url}/callbacks/nicepay`, nicepayNotification({}, { iMid: 'IONPAYTEST', merchantKey: 'not-our-key' }), { 'x-forwarded-for': '103.20.51.33' }), 401, /merchantToken does not match/],
-        ['a missing merchantToken', () => { const f = nicepayNotification(); delete (f as Record<string, string>).merchantToken; return postForm(`${proxied.gateway.url}/callbacks/nicepay`, f, { 'x-forwarded-for': '103.20.51.33' }); }, 401, /merchantToken is missing/],
-        ['a malformed body (signed, but amt is not an amount)', () => postForm(`${proxied.gateway.url}/callbacks/nicepay`, nicepayNotification({ amt: '15O,000' }), { 'x-forwarded-for': '103.20.51.33' }), 400, /amt must be a whole amount/],
-        ['a body without referenceNo', () => { const f = nicepayNotification(); delete (f as Record<string, string>).referenceNo; return postForm(`${proxied.gateway.url}/callbacks/nicepay`, f, { 'x-forwarded-for': '103.20.51.33' }); }, 400, /referenceNo/],
-        ['JSON instead of a form', () => fetch(`${proxied.gateway.url}/callbacks/nicepay`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-forwarded-for': '103.20.51.33' }, body: JSON.stringify(nicepayNotification()) }), 415, /must be application\/x-www-form-urlencoded/],
-        ['digits moved from tXid to amt under the genuine token', () => { const f = nicepayNotification(); return postForm(`${proxied.gateway.url}/callbacks/nicepay`, { ...f, tXid: f.tXid.slice(0, -1), amt: f.tXid.slice(-1) + f.amt }, { 'x-forwarded-for': '103.20.51.33' }); }, 400, /tXid must be 30 letters or digits/],
-        ['a body over the limit', () => postForm(`${proxied.gateway.url}/callbacks/nicepay`, nicepayNotification({ goodsNm: 'x'.repeat(9000) }), { 'x-forwarded-for': '103.20.51.33' }), 413, /exceeds the 8kb limit/],
+        [
+          'an address not on the allowlist',
+          () => postForm(`${direct.gateway.url}/callbacks/nicepay`, nicepayNotification()),
+          403,
+          /127\.0\.0\.1 is not allowed/,
+        ],
+        [
+          'X-Forwarded-For from an untrusted peer (not believed)',
+          () =>
+            postForm(`${direct.gateway.url}/callbacks/nicepay`, nicepayNotification(), {
+              'x-forwarded-for': '103.20.51.33',
+            }),
+          403,
+          /127\.0\.0\.1 is not allowed/,
+        ],
+        [
+          'a trusted proxy forwarding for a foreign address',
+          () =>
+            postForm(`${proxied.gateway.url}/callbacks/nicepay`, nicepayNotification(), {
+              'x-forwarded-for': '203.0.113.9',
+            }),
+          403,
+          /203\.0\.113\.9 is not allowed/,
+        ],
+        [
+          'a wrong merchantToken',
+          () =>
+            postForm(
+              `${proxied.gateway.url}/callbacks/nicepay`,
+              nicepayNotification({ merchantToken: nicepayToken('IONPAYTEST', 'X', '1', 'wrong') }),
+              { 'x-forwarded-for': '103.20.51.33' },
+            ),
+          401,
+          /merchantToken does not match/,
+        ],
+        [
+          'a token signed with another merchant key',
+          () =>
+            postForm(
+              `${proxied.gateway.url}/callbacks/nicepay`,
+              nicepayNotification({}, { iMid: 'IONPAYTEST', merchantKey: 'not-our-key' }),
+              { 'x-forwarded-for': '103.20.51.33' },
+            ),
+          401,
+          /merchantToken does not match/,
+        ],
+        [
+          'a missing merchantToken',
+          () => {
+            const f = nicepayNotification();
+            delete (f as Record<string, string>).merchantToken;
+            return postForm(`${proxied.gateway.url}/callbacks/nicepay`, f, {
+              'x-forwarded-for': '103.20.51.33',
+            });
+          },
+          401,
+          /merchantToken is missing/,
+        ],
+        [
+          'a malformed body (signed, but amt is not an amount)',
+          () =>
+            postForm(
+              `${proxied.gateway.url}/callbacks/nicepay`,
+              nicepayNotification({ amt: '15O,000' }),
+              { 'x-forwarded-for': '103.20.51.33' },
+            ),
+          400,
+          /amt must be a whole amount/,
+        ],
+        [
+          'a body without referenceNo',
+          () => {
+            const f = nicepayNotification();
+            delete (f as Record<string, string>).referenceNo;
+            return postForm(`${proxied.gateway.url}/callbacks/nicepay`, f, {
+              'x-forwarded-for': '103.20.51.33',
+            });
+          },
+          400,
+          /referenceNo/,
+        ],
+        [
+          'JSON instead of a form',
+          () =>
+            fetch(`${proxied.gateway.url}/callbacks/nicepay`, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', 'x-forwarded-for': '103.20.51.33' },
+              body: JSON.stringify(nicepayNotification()),
+            }),
+          415,
+          /must be application\/x-www-form-urlencoded/,
+        ],
+        [
+          'digits moved from tXid to amt under the genuine token',
+          () => {
+            const f = nicepayNotification();
+            return postForm(
+              `${proxied.gateway.url}/callbacks/nicepay`,
+              { ...f, tXid: f.tXid.slice(0, -1), amt: f.tXid.slice(-1) + f.amt },
+              { 'x-forwarded-for': '103.20.51.33' },
+            );
+          },
+          400,
+          /tXid must be 30 letters or digits/,
+        ],
+        [
+          'a body over the limit',
+          () =>
+            postForm(
+              `${proxied.gateway.url}/callbacks/nicepay`,
+              nicepayNotification({ goodsNm: 'x'.repeat(9000) }),
+              { 'x-forwarded-for': '103.20.51.33' },
+            ),
+          413,
+          /exceeds the 8kb limit/,
+        ],
       ];
 
       for (const [what, send, status, message] of refusals) {
@@ -190,9 +329,11 @@ export function pipelineSuite(kind: DatabaseKind): void {
         }
       });
 
-      it('a trusted proxy forwarding for NICEPAY\'s address is believed', async () => {
+      it("a trusted proxy forwarding for NICEPAY's address is believed", async () => {
         const fields = nicepayNotification();
-        const res = await postForm(`${proxied.gateway.url}/callbacks/nicepay`, fields, { 'x-forwarded-for': '103.20.51.33' });
+        const res = await postForm(`${proxied.gateway.url}/callbacks/nicepay`, fields, {
+          'x-forwarded-for': '103.20.51.33',
+        });
         assert.equal(res.status, 200);
         await proxied.tap.waitFor(1);
         const [row] = await acceptedCallbacks(proxied.db);
@@ -212,7 +353,10 @@ export function pipelineSuite(kind: DatabaseKind): void {
         const held = await drainQueue(`${bed.exchange}.unrouted`);
         assert.equal(held.length, 1);
         assert.equal(held[0].fields.routingKey, 'payment.succeeded.nicepay');
-        assert.equal(held[0].properties.messageId, eventIdFor('nicepay', 'IONPAYTEST', fields.tXid, 'succeeded'));
+        assert.equal(
+          held[0].properties.messageId,
+          eventIdFor('nicepay', 'IONPAYTEST', fields.tXid, 'succeeded'),
+        );
       });
     });
 
@@ -238,9 +382,14 @@ export function pipelineSuite(kind: DatabaseKind): void {
           'readiness to report the broker down',
         );
         void health;
-        const notifications = Array.from({ length: 12 }, (_, i) => nicepayNotification({ referenceNo: `ORD-OUTAGE-${i}` }));
+        const notifications = Array.from({ length: 12 }, (_, i) =>
+          nicepayNotification({ referenceNo: `ORD-OUTAGE-${i}` }),
+        );
         for (const fields of notifications) {
-          assert.equal((await postForm(`${bed.gateway.url}/callbacks/nicepay`, fields)).status, 200);
+          assert.equal(
+            (await postForm(`${bed.gateway.url}/callbacks/nicepay`, fields)).status,
+            200,
+          );
         }
         assert.equal((await acceptedCallbacks(bed.db)).length, 12);
         assert.equal(await unpublished(bed), 12);
@@ -251,7 +400,10 @@ export function pipelineSuite(kind: DatabaseKind): void {
         const ids = bed.tap.messages.map((m) => m.properties.messageId);
         assert.equal(ids.length, 12, 'each event published once');
         assert.equal(new Set(ids).size, 12);
-        await waitUntil(async () => (await unpublished(bed)) === 0, 'the outbox to be marked published');
+        await waitUntil(
+          async () => (await unpublished(bed)) === 0,
+          'the outbox to be marked published',
+        );
       });
     });
 
@@ -260,8 +412,14 @@ export function pipelineSuite(kind: DatabaseKind): void {
         const db = await createTestDatabase(kind);
         const exchange = `test.events.restart.${Date.now()}`;
         // First life: the broker address leads nowhere, so commits happen but publishes cannot.
-        const first = await startGateway({ ...db.env, EVENTS_EXCHANGE: exchange, AMQP_URL: 'amqp://guest:guest@127.0.0.1:1' });
-        const notifications = Array.from({ length: 6 }, (_, i) => nicepayNotification({ referenceNo: `ORD-RESTART-${i}` }));
+        const first = await startGateway({
+          ...db.env,
+          EVENTS_EXCHANGE: exchange,
+          AMQP_URL: 'amqp://guest:guest@127.0.0.1:1',
+        });
+        const notifications = Array.from({ length: 6 }, (_, i) =>
+          nicepayNotification({ referenceNo: `ORD-RESTART-${i}` }),
+        );
         for (const fields of notifications) {
           assert.equal((await postForm(`${first.url}/callbacks/nicepay`, fields)).status, 200);
         }
@@ -278,7 +436,10 @@ export function pipelineSuite(kind: DatabaseKind): void {
           // Unleased rows are swept at once; the leased ones once their lease has run out.
           await tap.waitFor(6, 15_000, 1000);
           assert.deepEqual(
-            tap.bodies().map((b) => b.subject).sort(),
+            tap
+              .bodies()
+              .map((b) => b.subject)
+              .sort(),
             notifications.map((n) => n.referenceNo).sort(),
           );
           assert.equal(new Set(tap.messages.map((m) => m.properties.messageId)).size, 6);

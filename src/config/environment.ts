@@ -16,7 +16,11 @@ import {
 import { isAddressList } from '../common/address-allowlist.js';
 
 const toInt = ({ value }: { value: unknown }) =>
-  value === undefined || value === '' ? undefined : /^-?\d+$/.test(String(value)) ? Number(value) : value;
+  value === undefined || value === ''
+    ? undefined
+    : /^-?\d+$/.test(String(value))
+      ? Number(value)
+      : value;
 const toBool = ({ value }: { value: unknown }) => {
   if (value === undefined || value === '') return undefined;
   const text = String(value).toLowerCase();
@@ -44,112 +48,225 @@ const SIZE = /^\d+(b|kb|mb)?$/i;
  * validated instance into the typed `GatewayConfig` the rest of the code uses.
  */
 export class EnvironmentVariables {
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT?: number;
 
-  @IsOptional() @IsIn(['development', 'production', 'test'])
+  @IsOptional()
+  @IsIn(['development', 'production', 'test'])
   NODE_ENV?: string;
 
-  @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  @IsOptional()
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString() @Matches(/^[\w.-]+$/, { message: 'SERVICE_NAME must be letters, digits, dots, dashes or underscores' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  @Matches(/^[\w.-]+$/, {
+    message: 'SERVICE_NAME must be letters, digits, dots, dashes or underscores',
+  })
   SERVICE_NAME?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @Matches(/^postgres(ql)?:\/\/.+/, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^postgres(ql)?:\/\/.+/, {
+    message: 'DATABASE_URL must be a postgres:// or postgresql:// URL',
+  })
   DATABASE_URL?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
   SQLITE_PATH?: string;
 
-  @IsOptional() @Transform(toBool) @IsBoolean()
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
   DATABASE_MIGRATIONS_RUN?: boolean;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(200)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(200)
   DATABASE_POOL_SIZE?: number;
 
-  @IsOptional() @Transform(emptyToUndefined) @Matches(/^amqps?:\/\/.+/, { message: 'AMQP_URL must be an amqp:// or amqps:// URL' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^amqps?:\/\/.+/, { message: 'AMQP_URL must be an amqp:// or amqps:// URL' })
   AMQP_URL?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @Matches(/^[\w.:-]+$/, { message: 'EVENTS_EXCHANGE must be letters, digits, dots, colons, dashes or underscores' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^[\w.:-]+$/, {
+    message: 'EVENTS_EXCHANGE must be letters, digits, dots, colons, dashes or underscores',
+  })
   EVENTS_EXCHANGE?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @Matches(SIZE, { message: 'BODY_LIMIT must be a size such as 65536, 64kb or 1mb' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(SIZE, { message: 'BODY_LIMIT must be a size such as 65536, 64kb or 1mb' })
   BODY_LIMIT?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsAddressList()
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsAddressList()
   TRUSTED_PROXIES?: string;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(50) @Max(3_600_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(50)
+  @Max(3_600_000)
   OUTBOX_SWEEP_INTERVAL_MS?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(5000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(5000)
   OUTBOX_BATCH_SIZE?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(3_600_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
   OUTBOX_LEASE_MS?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
   PUBLISH_TIMEOUT_MS?: number;
 
-  @IsOptional() @Transform(toBool) @IsBoolean()
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
   DOCS_ENABLED?: boolean;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(600_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(600_000)
   SHUTDOWN_TIMEOUT_MS?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
   AUTH_FAILURE_LIMIT?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1_000) @Max(86_400_000)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_000)
+  @Max(86_400_000)
   AUTH_FAILURE_WINDOW_MS?: number;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(24, { message: 'ADMIN_API_KEY must be at least 24 characters' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  @MinLength(24, { message: 'ADMIN_API_KEY must be at least 24 characters' })
   ADMIN_API_KEY?: string;
 
-  @IsOptional() @Transform(toBool) @IsBoolean()
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
   DEV_TOOLS_ENABLED?: boolean;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3650)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
   CALLBACK_RETENTION_DAYS?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(3650)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3650)
   REJECTED_RETENTION_DAYS?: number;
 
-  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1440)
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(1440)
   RETENTION_INTERVAL_MINUTES?: number;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(1)
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  @MinLength(1)
   S88PAY_API_KEY?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(1)
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  @MinLength(1)
   S88PAY_SECRET_KEY?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(1)
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  @MinLength(1)
   MCPAYMENT_HASH_KEY?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString() @MinLength(1)
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  @MinLength(1)
   MCPAYMENT_SUB_MERCHANT_ID?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @Matches(/^[\w-]+(\s*,\s*[\w-]+)*$/, { message: 'NICEPAY_IMID must be a comma list of merchant ids' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^[\w-]+(\s*,\s*[\w-]+)*$/, {
+    message: 'NICEPAY_IMID must be a comma list of merchant ids',
+  })
   NICEPAY_IMID?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsString()
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
   NICEPAY_MERCHANT_KEY?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsAddressList()
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsAddressList()
   NICEPAY_ALLOWED_IPS?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsAddressList()
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsAddressList()
   SIDOPULSA_ALLOWED_IPS?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @Matches(/^[A-Za-z0-9._~-]{16,}$/, { message: 'SIDOPULSA_CALLBACK_TOKEN must be at least 16 URL-safe characters (A-Z a-z 0-9 . _ ~ -)' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^[A-Za-z0-9._~-]{16,}$/, {
+    message:
+      'SIDOPULSA_CALLBACK_TOKEN must be at least 16 URL-safe characters (A-Z a-z 0-9 . _ ~ -)',
+  })
   SIDOPULSA_CALLBACK_TOKEN?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @IsAddressList()
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsAddressList()
   PPOB_ALLOWED_IPS?: string;
 
-  @IsOptional() @Transform(emptyToUndefined) @Matches(/^[A-Za-z0-9._~-]{16,}$/, { message: 'PPOB_CALLBACK_TOKEN must be at least 16 URL-safe characters (A-Z a-z 0-9 . _ ~ -)' })
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^[A-Za-z0-9._~-]{16,}$/, {
+    message: 'PPOB_CALLBACK_TOKEN must be at least 16 URL-safe characters (A-Z a-z 0-9 . _ ~ -)',
+  })
   PPOB_CALLBACK_TOKEN?: string;
 }
 
@@ -178,16 +295,40 @@ export function validateEnvironment(env: Record<string, string | undefined>): En
 }
 
 export const ENVIRONMENT_VARIABLE_NAMES = [
-  'PORT', 'NODE_ENV', 'LOG_LEVEL', 'SERVICE_NAME',
-  'DATABASE_URL', 'SQLITE_PATH', 'DATABASE_MIGRATIONS_RUN', 'DATABASE_POOL_SIZE',
-  'AMQP_URL', 'EVENTS_EXCHANGE', 'BODY_LIMIT', 'TRUSTED_PROXIES',
-  'OUTBOX_SWEEP_INTERVAL_MS', 'OUTBOX_BATCH_SIZE', 'OUTBOX_LEASE_MS', 'PUBLISH_TIMEOUT_MS',
-  'DOCS_ENABLED', 'SHUTDOWN_TIMEOUT_MS', 'AUTH_FAILURE_LIMIT', 'AUTH_FAILURE_WINDOW_MS',
-  'ADMIN_API_KEY', 'DEV_TOOLS_ENABLED',
-  'CALLBACK_RETENTION_DAYS', 'REJECTED_RETENTION_DAYS', 'RETENTION_INTERVAL_MINUTES',
-  'S88PAY_API_KEY', 'S88PAY_SECRET_KEY',
-  'MCPAYMENT_HASH_KEY', 'MCPAYMENT_SUB_MERCHANT_ID',
-  'NICEPAY_IMID', 'NICEPAY_MERCHANT_KEY', 'NICEPAY_ALLOWED_IPS',
-  'SIDOPULSA_ALLOWED_IPS', 'SIDOPULSA_CALLBACK_TOKEN',
-  'PPOB_ALLOWED_IPS', 'PPOB_CALLBACK_TOKEN',
+  'PORT',
+  'NODE_ENV',
+  'LOG_LEVEL',
+  'SERVICE_NAME',
+  'DATABASE_URL',
+  'SQLITE_PATH',
+  'DATABASE_MIGRATIONS_RUN',
+  'DATABASE_POOL_SIZE',
+  'AMQP_URL',
+  'EVENTS_EXCHANGE',
+  'BODY_LIMIT',
+  'TRUSTED_PROXIES',
+  'OUTBOX_SWEEP_INTERVAL_MS',
+  'OUTBOX_BATCH_SIZE',
+  'OUTBOX_LEASE_MS',
+  'PUBLISH_TIMEOUT_MS',
+  'DOCS_ENABLED',
+  'SHUTDOWN_TIMEOUT_MS',
+  'AUTH_FAILURE_LIMIT',
+  'AUTH_FAILURE_WINDOW_MS',
+  'ADMIN_API_KEY',
+  'DEV_TOOLS_ENABLED',
+  'CALLBACK_RETENTION_DAYS',
+  'REJECTED_RETENTION_DAYS',
+  'RETENTION_INTERVAL_MINUTES',
+  'S88PAY_API_KEY',
+  'S88PAY_SECRET_KEY',
+  'MCPAYMENT_HASH_KEY',
+  'MCPAYMENT_SUB_MERCHANT_ID',
+  'NICEPAY_IMID',
+  'NICEPAY_MERCHANT_KEY',
+  'NICEPAY_ALLOWED_IPS',
+  'SIDOPULSA_ALLOWED_IPS',
+  'SIDOPULSA_CALLBACK_TOKEN',
+  'PPOB_ALLOWED_IPS',
+  'PPOB_CALLBACK_TOKEN',
 ] as const;

@@ -3,7 +3,6 @@ import { AddressAllowlist, splitList } from '../common/address-allowlist.js';
 import { NICEPAY_PUBLISHED_ADDRESSES } from '../providers/nicepay/nicepay.facts.js';
 import { ConfigurationError, validateEnvironment } from './environment.js';
 
-
 export interface NicepayMerchant {
   iMid: string;
   merchantKey: string;
@@ -60,7 +59,9 @@ function pair<T>(
   const [a, b] = values;
   if (a === undefined && b === undefined) return null;
   if (a === undefined || b === undefined) {
-    problems.push(`${names[0]} and ${names[1]} must be set together (only ${a === undefined ? names[1] : names[0]} is set)`);
+    problems.push(
+      `${names[0]} and ${names[1]} must be set together (only ${a === undefined ? names[1] : names[0]} is set)`,
+    );
     return null;
   }
   return build(a, b);
@@ -70,16 +71,23 @@ function nicepayMerchants(problems: string[], imids: string, keys: string): Nice
   const ids = splitList(imids);
   const keyList = splitList(keys);
   if (keyList.length === 1) return ids.map((iMid) => ({ iMid, merchantKey: keyList[0] }));
-  if (keyList.length === ids.length) return ids.map((iMid, i) => ({ iMid, merchantKey: keyList[i] }));
+  if (keyList.length === ids.length)
+    return ids.map((iMid, i) => ({ iMid, merchantKey: keyList[i] }));
   problems.push(
     `NICEPAY_MERCHANT_KEY must be one key shared by every NICEPAY_IMID or a comma list with one key per iMid (${ids.length} iMids, ${keyList.length} keys)`,
   );
   return [];
 }
 
-function tokenAndAllowlist(allowed: string | undefined, token: string | undefined): TokenAndAllowlist | null {
+function tokenAndAllowlist(
+  allowed: string | undefined,
+  token: string | undefined,
+): TokenAndAllowlist | null {
   if (allowed === undefined && token === undefined) return null;
-  return { allowlist: allowed === undefined ? null : new AddressAllowlist(splitList(allowed)), token: token ?? null };
+  return {
+    allowlist: allowed === undefined ? null : new AddressAllowlist(splitList(allowed)),
+    token: token ?? null,
+  };
 }
 
 /**
@@ -90,13 +98,25 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
   const vars = validateEnvironment(env);
   const problems: string[] = [];
 
-  const s88pay = pair(problems, ['S88PAY_API_KEY', 'S88PAY_SECRET_KEY'], [vars.S88PAY_API_KEY, vars.S88PAY_SECRET_KEY],
-    (apiKey, secretKey) => ({ apiKey, secretKey }));
-  const nicepay = pair(problems, ['NICEPAY_IMID', 'NICEPAY_MERCHANT_KEY'], [vars.NICEPAY_IMID, vars.NICEPAY_MERCHANT_KEY],
+  const s88pay = pair(
+    problems,
+    ['S88PAY_API_KEY', 'S88PAY_SECRET_KEY'],
+    [vars.S88PAY_API_KEY, vars.S88PAY_SECRET_KEY],
+    (apiKey, secretKey) => ({ apiKey, secretKey }),
+  );
+  const nicepay = pair(
+    problems,
+    ['NICEPAY_IMID', 'NICEPAY_MERCHANT_KEY'],
+    [vars.NICEPAY_IMID, vars.NICEPAY_MERCHANT_KEY],
     (imids, keys) => ({
       merchants: nicepayMerchants(problems, imids, keys),
-      allowlist: new AddressAllowlist(vars.NICEPAY_ALLOWED_IPS ? splitList(vars.NICEPAY_ALLOWED_IPS) : NICEPAY_PUBLISHED_ADDRESSES),
-    }));
+      allowlist: new AddressAllowlist(
+        vars.NICEPAY_ALLOWED_IPS
+          ? splitList(vars.NICEPAY_ALLOWED_IPS)
+          : NICEPAY_PUBLISHED_ADDRESSES,
+      ),
+    }),
+  );
   if (vars.DEV_TOOLS_ENABLED && vars.NODE_ENV === 'production') {
     problems.push('DEV_TOOLS_ENABLED must not be true when NODE_ENV is production');
   }
@@ -120,8 +140,17 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       authFailureWindowMs: vars.AUTH_FAILURE_WINDOW_MS ?? 60_000,
     },
     database: vars.DATABASE_URL
-      ? { type: 'postgres', url: vars.DATABASE_URL, poolSize: vars.DATABASE_POOL_SIZE ?? 10, runMigrations }
-      : { type: 'better-sqlite3', path: resolve(vars.SQLITE_PATH ?? 'data/gateway.sqlite'), runMigrations },
+      ? {
+          type: 'postgres',
+          url: vars.DATABASE_URL,
+          poolSize: vars.DATABASE_POOL_SIZE ?? 10,
+          runMigrations,
+        }
+      : {
+          type: 'better-sqlite3',
+          path: resolve(vars.SQLITE_PATH ?? 'data/gateway.sqlite'),
+          runMigrations,
+        },
     amqp: {
       url: vars.AMQP_URL ?? 'amqp://guest:guest@localhost:5672',
       exchange: vars.EVENTS_EXCHANGE ?? 'payments.events',
@@ -142,7 +171,10 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     providers: {
       s88pay,
       mcpayment: vars.MCPAYMENT_HASH_KEY
-        ? { hashKey: vars.MCPAYMENT_HASH_KEY, subMerchantId: vars.MCPAYMENT_SUB_MERCHANT_ID ?? null }
+        ? {
+            hashKey: vars.MCPAYMENT_HASH_KEY,
+            subMerchantId: vars.MCPAYMENT_SUB_MERCHANT_ID ?? null,
+          }
         : null,
       nicepay,
       sidopulsa: tokenAndAllowlist(vars.SIDOPULSA_ALLOWED_IPS, vars.SIDOPULSA_CALLBACK_TOKEN),

@@ -1,5 +1,13 @@
 /** The closed set of normalized statuses (EVENTS.md). */
-export const EVENT_STATUSES = ['succeeded', 'pending', 'failed', 'expired', 'refunded', 'reversed', 'cancelled'] as const;
+export const EVENT_STATUSES = [
+  'succeeded',
+  'pending',
+  'failed',
+  'expired',
+  'refunded',
+  'reversed',
+  'cancelled',
+] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
 
 /** `payment` for money movements, `topup` for PPOB product fulfilment. */

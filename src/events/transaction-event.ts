@@ -1,5 +1,9 @@
 import { uuidV5 } from '../common/uuid-v5.js';
-import { type EventStatus, type NormalizedTransaction, transactionKeyOf } from './normalized-transaction.js';
+import {
+  type EventStatus,
+  type NormalizedTransaction,
+  transactionKeyOf,
+} from './normalized-transaction.js';
 
 /** Version of the event contract, sent as the `schema-version` header. */
 export const EVENT_SCHEMA_VERSION = '1';
@@ -46,7 +50,12 @@ export interface TransactionEvent {
   body: TransactionCloudEvent;
 }
 
-export function eventIdFor(provider: string, account: string, transactionKey: string, status: EventStatus): string {
+export function eventIdFor(
+  provider: string,
+  account: string,
+  transactionKey: string,
+  status: EventStatus,
+): string {
   return uuidV5(JSON.stringify([provider, account, transactionKey, status]), EVENT_ID_NAMESPACE);
 }
 

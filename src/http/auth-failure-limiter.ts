@@ -25,7 +25,11 @@ export class AuthFailureLimiter {
     const allowlists = Object.values(config.providers).flatMap((settings) =>
       settings && 'allowlist' in settings && settings.allowlist ? [settings.allowlist] : [],
     );
-    return new AuthFailureLimiter(config.http.authFailureLimit, config.http.authFailureWindowMs, allowlists);
+    return new AuthFailureLimiter(
+      config.http.authFailureLimit,
+      config.http.authFailureWindowMs,
+      allowlists,
+    );
   }
 
   private isExempt(address: string): boolean {

@@ -2,7 +2,12 @@ import type { NextFunction, Request, Response } from 'express';
 import express from 'express';
 import type { IncomingMessage } from 'node:http';
 import { errorBody } from './error.filter.js';
-import { BadRequestException, HttpException, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
+import {
+  BadRequestException,
+  HttpException,
+  PayloadTooLargeException,
+  UnsupportedMediaTypeException,
+} from '@nestjs/common';
 
 function keepRawBody(req: IncomingMessage, _res: unknown, buffer: Buffer): void {
   (req as IncomingMessage & { rawBody?: Buffer }).rawBody = buffer;
@@ -11,7 +16,12 @@ function keepRawBody(req: IncomingMessage, _res: unknown, buffer: Buffer): void 
 /** JSON and form parsers that keep the exact bytes in `req.rawBody`, both capped at `limit`. */
 export function bodyParsers(limit: string) {
   return [
-    express.json({ limit, verify: keepRawBody, type: ['application/json', 'application/*+json'], strict: false }),
+    express.json({
+      limit,
+      verify: keepRawBody,
+      type: ['application/json', 'application/*+json'],
+      strict: false,
+    }),
     express.urlencoded({ limit, verify: keepRawBody, extended: false, parameterLimit: 1000 }),
   ];
 }

@@ -7,19 +7,28 @@ import type { Server } from 'node:http';
  * broker connection and the database close. Nest's own shutdown hooks would close the HTTP server
  * last, after the database, which is the wrong order for a gateway.
  */
-export function installGracefulShutdown(app: INestApplication, timeoutMs: number, logger: LoggerService): void {
+export function installGracefulShutdown(
+  app: INestApplication,
+  timeoutMs: number,
+  logger: LoggerService,
+): void {
   let started = false;
   const shutdown = async (signal: NodeJS.Signals) => {
     if (started) return;
     started = true;
-    logger.log(`${signal} received: refusing new connections, draining in-flight callbacks`, 'Shutdown');
+    logger.log(
+      `${signal} received: refusing new connections, draining in-flight callbacks`,
+      'Shutdown',
+    );
     const server = app.getHttpServer() as Server;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     // Keep-alive connections would hold close() open: drop each one as soon as it is idle.
     const sweeper = setInterval(() => server.closeIdleConnections(), 50);
     server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const timedOut = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)),
+    );
     if ((await Promise.race([closed, timedOut])) === 'timeout') {
       logger.warn(`In-flight requests still open after ${timeoutMs} ms: closing them`, 'Shutdown');
       server.closeAllConnections();

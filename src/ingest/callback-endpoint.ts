@@ -17,16 +17,21 @@ export function ApiCallbackResponses(ack: CallbackAck): MethodDecorator {
   return applyDecorators(
     HttpCode(ack.status),
     ApiOkResponse({
-      description: 'Stored (or a duplicate of one already stored); the provider-specific acknowledgement',
+      description:
+        'Stored (or a duplicate of one already stored); the provider-specific acknowledgement',
       content: { [ack.contentType]: { example: ack.body } },
     }),
-    ApiBadRequestResponse({ description: 'Malformed callback: the message lists each field problem' }),
+    ApiBadRequestResponse({
+      description: 'Malformed callback: the message lists each field problem',
+    }),
     ApiUnauthorizedResponse({ description: 'Signature, token or decryption check failed' }),
     ApiForbiddenResponse({ description: 'Source address not on the allowlist' }),
     ApiNotFoundResponse({ description: 'This provider is not configured on the gateway' }),
     ApiPayloadTooLargeResponse({ description: 'Body over the size limit' }),
     ApiUnsupportedMediaTypeResponse({ description: 'Wrong Content-Type for this provider' }),
-    ApiServiceUnavailableResponse({ description: 'Storage unavailable: nothing was stored, the provider should retry' }),
+    ApiServiceUnavailableResponse({
+      description: 'Storage unavailable: nothing was stored, the provider should retry',
+    }),
   );
 }
 

@@ -8,14 +8,24 @@ import type { AddressAllowlist } from '../common/address-allowlist.js';
 import type { InboundCallback } from './callback-provider.js';
 
 /** 403 unless the client address is on the allowlist. */
-export function requireAllowedAddress(allowlist: AddressAllowlist, inbound: InboundCallback, provider: string): void {
+export function requireAllowedAddress(
+  allowlist: AddressAllowlist,
+  inbound: InboundCallback,
+  provider: string,
+): void {
   if (!allowlist.allows(inbound.clientIp)) {
-    throw new ForbiddenException(`Source address ${inbound.clientIp} is not allowed to send ${provider} callbacks`);
+    throw new ForbiddenException(
+      `Source address ${inbound.clientIp} is not allowed to send ${provider} callbacks`,
+    );
   }
 }
 
 /** 415 unless the request's media type is the one the provider sends. */
-export function requireContentType(inbound: InboundCallback, expected: string, provider: string): void {
+export function requireContentType(
+  inbound: InboundCallback,
+  expected: string,
+  provider: string,
+): void {
   const actual = (inbound.contentType ?? '').split(';')[0].trim().toLowerCase();
   if (actual !== expected) {
     throw new UnsupportedMediaTypeException(
@@ -33,7 +43,11 @@ export function requireFields(body: unknown, provider: string): Record<string, u
 }
 
 /** A field that must be a non-empty string before a signature can even be computed. */
-export function requireString(fields: Record<string, unknown>, name: string, provider: string): string {
+export function requireString(
+  fields: Record<string, unknown>,
+  name: string,
+  provider: string,
+): string {
   const value = fields[name];
   if (typeof value !== 'string' || value.length === 0) {
     throw new BadRequestException(`${provider} callback is missing ${name}`);

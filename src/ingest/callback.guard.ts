@@ -14,7 +14,9 @@ export abstract class CallbackGuard implements CanActivate {
     const inbound = inboundFrom(req);
     req.callback = { provider: this.provider.name, inbound };
     if (!this.provider.isEnabled()) {
-      throw new NotFoundException(`${this.provider.displayName} callbacks are not configured on this gateway`);
+      throw new NotFoundException(
+        `${this.provider.displayName} callbacks are not configured on this gateway`,
+      );
     }
     req.callback.verified = await this.provider.authenticate(inbound);
     return true;

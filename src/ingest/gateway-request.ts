@@ -17,7 +17,8 @@ export function plainAddress(address: string | undefined): string {
 export function inboundFrom(req: GatewayRequest): InboundCallback {
   const queryStart = req.originalUrl.indexOf('?');
   const queryString = queryStart >= 0 ? req.originalUrl.slice(queryStart + 1) : '';
-  const rawBody = req.rawBody ?? (req.method === 'GET' ? Buffer.from(queryString) : Buffer.alloc(0));
+  const rawBody =
+    req.rawBody ?? (req.method === 'GET' ? Buffer.from(queryString) : Buffer.alloc(0));
   const routePath = (req.route as { path?: string } | undefined)?.path;
   return {
     method: req.method,

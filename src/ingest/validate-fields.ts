@@ -6,7 +6,9 @@ function messages(errors: ValidationError[], prefix = ''): string[] {
   return errors.flatMap((error) => {
     const path = prefix ? `${prefix}.${error.property}` : error.property;
     const own = Object.values(error.constraints ?? {}).map((text) =>
-      text.startsWith(error.property) ? `${path}${text.slice(error.property.length)}` : `${path}: ${text}`,
+      text.startsWith(error.property)
+        ? `${path}${text.slice(error.property.length)}`
+        : `${path}: ${text}`,
     );
     return [...own, ...messages(error.children ?? [], path)];
   });
@@ -25,7 +27,10 @@ export async function validateFields<Dto extends object>(
   const errors = await validate(instance, { whitelist: false, forbidUnknownValues: false });
   if (errors.length > 0) {
     const problems = messages(errors);
-    throw new BadRequestException({ message: `Invalid ${what}: ${problems.join('; ')}`, errors: problems });
+    throw new BadRequestException({
+      message: `Invalid ${what}: ${problems.join('; ')}`,
+      errors: problems,
+    });
   }
   return instance;
 }

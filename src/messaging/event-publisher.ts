@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
 import amqp, { type AmqpConnectionManager, type ChannelWrapper } from 'amqp-connection-manager';
 import type { ConfirmChannel } from 'amqplib';
 import { EventEmitter } from 'node:events';
@@ -8,7 +14,11 @@ import type { OutboxRecord } from '../persistence/callback-store.js';
 
 /** The names the gateway declares on the broker for an events exchange. */
 export function brokerTopology(exchange: string) {
-  return { exchange, alternateExchange: `${exchange}.unrouted`, unroutedQueue: `${exchange}.unrouted` };
+  return {
+    exchange,
+    alternateExchange: `${exchange}.unrouted`,
+    unroutedQueue: `${exchange}.unrouted`,
+  };
 }
 
 /** Hides credentials in an AMQP URL for logs. */
@@ -40,7 +50,9 @@ export class EventPublisher extends EventEmitter implements OnModuleInit, OnAppl
       reconnectTimeInSeconds: 1,
       connectionOptions: { timeout: 5_000 },
     });
-    this.connection.on('connect', () => this.logger.log(`Connected to RabbitMQ at ${redactUrl(url)}`));
+    this.connection.on('connect', () =>
+      this.logger.log(`Connected to RabbitMQ at ${redactUrl(url)}`),
+    );
     this.connection.on('disconnect', ({ err }) => {
       this.channelReady = false;
       this.logger.warn(`RabbitMQ connection lost: ${err?.message ?? 'closed'}`);
@@ -80,17 +92,22 @@ export class EventPublisher extends EventEmitter implements OnModuleInit, OnAppl
 
   /** Resolves once the broker confirmed the message; rejects on nack, timeout or close. */
   async publish(event: OutboxRecord): Promise<void> {
-    await this.channel.publish(this.config.amqp.exchange, event.routingKey, Buffer.from(event.payload), {
-      persistent: true,
-      messageId: event.eventId,
-      type: event.eventType,
-      contentType: EVENT_CONTENT_TYPE,
-      contentEncoding: 'utf-8',
-      timestamp: Math.floor(event.createdAt.getTime() / 1000),
-      appId: this.config.serviceName,
-      headers: { provider: event.provider, 'schema-version': EVENT_SCHEMA_VERSION },
-      timeout: this.config.amqp.publishTimeoutMs,
-    });
+    await this.channel.publish(
+      this.config.amqp.exchange,
+      event.routingKey,
+      Buffer.from(event.payload),
+      {
+        persistent: true,
+        messageId: event.eventId,
+        type: event.eventType,
+        contentType: EVENT_CONTENT_TYPE,
+        contentEncoding: 'utf-8',
+        timestamp: Math.floor(event.createdAt.getTime() / 1000),
+        appId: this.config.serviceName,
+        headers: { provider: event.provider, 'schema-version': EVENT_SCHEMA_VERSION },
+        timeout: this.config.amqp.publishTimeoutMs,
+      },
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

@@ -63,7 +63,8 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   /** Claims and publishes unpublished rows until none are left (or the broker goes away). */
   sweep(): Promise<void> {
-    if (this.sweeping || this.stopping || !this.publisher.connected) return this.sweeping ?? Promise.resolve();
+    if (this.sweeping || this.stopping || !this.publisher.connected)
+      return this.sweeping ?? Promise.resolve();
     this.sweeping = this.drain().finally(() => (this.sweeping = null));
     return this.sweeping;
   }
@@ -120,7 +121,9 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
     } catch (error) {
       // The events went out; their rows stay leased and are published again after the lease ends.
       // At-least-once: consumers drop the repeat by event id.
-      this.logger.warn(`Could not mark ${ids.length} events published: ${(error as Error).message}`);
+      this.logger.warn(
+        `Could not mark ${ids.length} events published: ${(error as Error).message}`,
+      );
     }
   }
 

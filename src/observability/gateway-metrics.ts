@@ -101,7 +101,9 @@ export class GatewayMetrics {
     try {
       const { count, oldestCreatedAt } = await this.outbox.backlog();
       this.backlog.set(count);
-      this.oldestAge.set(oldestCreatedAt ? Math.max(0, (Date.now() - oldestCreatedAt.getTime()) / 1000) : 0);
+      this.oldestAge.set(
+        oldestCreatedAt ? Math.max(0, (Date.now() - oldestCreatedAt.getTime()) / 1000) : 0,
+      );
     } catch {
       // Database unreachable: keep the last values; readiness reports the outage.
     }

@@ -10,7 +10,9 @@ export class MetricsController {
   @Get()
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   @ApiProduces('text/plain')
-  @ApiOperation({ summary: 'Prometheus metrics (callbacks, ack latency, outbox backlog, broker state)' })
+  @ApiOperation({
+    summary: 'Prometheus metrics (callbacks, ack latency, outbox backlog, broker state)',
+  })
   render(): Promise<string> {
     return this.metrics.render();
   }

@@ -3,5 +3,9 @@ import { GatewayMetrics } from './gateway-metrics.js';
 import { MetricsController } from './metrics.controller.js';
 
 @Global()
-@Module({ providers: [GatewayMetrics], controllers: [MetricsController], exports: [GatewayMetrics] })
+@Module({
+  providers: [GatewayMetrics],
+  controllers: [MetricsController],
+  exports: [GatewayMetrics],
+})
 export class ObservabilityModule {}

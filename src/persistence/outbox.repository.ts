@@ -69,6 +69,9 @@ export class OutboxRepository {
     const [row] = await this.sql.query<{ count: string | number; oldest: string | Date | null }>(
       `SELECT COUNT(*) AS count, MIN(created_at) AS oldest FROM outbox WHERE published_at IS NULL`,
     );
-    return { count: Number(row?.count ?? 0), oldestCreatedAt: row?.oldest ? new Date(row.oldest) : null };
+    return {
+      count: Number(row?.count ?? 0),
+      oldestCreatedAt: row?.oldest ? new Date(row.oldest) : null,
+    };
   }
 }

@@ -20,7 +20,11 @@ import { SqlDialect } from './sql-dialect.js';
     }),
   ],
   providers: [
-    { provide: SqlDialect, inject: [DataSource], useFactory: (dataSource: DataSource) => new SqlDialect(dataSource) },
+    {
+      provide: SqlDialect,
+      inject: [DataSource],
+      useFactory: (dataSource: DataSource) => new SqlDialect(dataSource),
+    },
     CallbackStore,
     OutboxRepository,
   ],

@@ -24,7 +24,8 @@ export class SqlDialect {
   }
 
   private get sqlite(): SqliteDatabase {
-    return (this.dataSource.driver as unknown as { databaseConnection: SqliteDatabase }).databaseConnection;
+    return (this.dataSource.driver as unknown as { databaseConnection: SqliteDatabase })
+      .databaseConnection;
   }
 
   private prepared(sql: string): SqliteStatement {
@@ -46,17 +47,26 @@ export class SqlDialect {
     if (this.isPostgres) {
       const result: unknown = await this.dataSource.query(this.numbered(sql), params);
       // TypeORM answers UPDATE … RETURNING on PostgreSQL as [rows, count].
-      if (Array.isArray(result) && result.length === 2 && Array.isArray(result[0]) && typeof result[1] === 'number') {
+      if (
+        Array.isArray(result) &&
+        result.length === 2 &&
+        Array.isArray(result[0]) &&
+        typeof result[1] === 'number'
+      ) {
         return result[0] as T[];
       }
       return result as T[];
     }
     const statement = this.prepared(sql);
-    return (statementReturnsRows(sql) ? statement.all(...params) : (statement.run(...params), [])) as T[];
+    return (
+      statementReturnsRows(sql) ? statement.all(...params) : (statement.run(...params), [])
+    ) as T[];
   }
 
   /** SQLite only: runs `fn` as one synchronous transaction with prepared statements. */
-  sqliteTransaction<T>(fn: (run: (sql: string, params: unknown[]) => Record<string, unknown>[]) => T): T {
+  sqliteTransaction<T>(
+    fn: (run: (sql: string, params: unknown[]) => Record<string, unknown>[]) => T,
+  ): T {
     const run = (sql: string, params: unknown[]) => {
       const statement = this.prepared(sql);
       return statementReturnsRows(sql) ? statement.all(...params) : (statement.run(...params), []);

@@ -308,7 +308,10 @@ describe('V8 sizing', () => {
     const { readFileSync } = await import('node:fs');
     const dockerfile = readFileSync(new URL('../../../docker/Dockerfile', import.meta.url), 'utf8');
     const image = /^ENV NODE_OPTIONS="([^"]*)"/m.exec(dockerfile)?.[1];
-    const deployment = readFileSync(new URL('../../../docker/k8s/deployment.yaml', import.meta.url), 'utf8');
+    const deployment = readFileSync(
+      new URL('../../../docker/k8s/deployment.yaml', import.meta.url),
+      'utf8',
+    );
     const pod = /- name: NODE_OPTIONS\s+value: (.+)/.exec(deployment)?.[1]?.trim();
     assert.ok(image && /--max-old-space-size=\d+/.test(image), 'the image caps the old generation');
     assert.equal(pod, image);

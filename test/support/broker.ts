@@ -1,4 +1,9 @@
-import amqplib, { type Channel, type ChannelModel, type ConsumeMessage, type GetMessage } from 'amqplib';
+import amqplib, {
+  type Channel,
+  type ChannelModel,
+  type ConsumeMessage,
+  type GetMessage,
+} from 'amqplib';
 import { randomBytes } from 'node:crypto';
 
 export const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -24,7 +29,10 @@ export class EventTap {
     const connection = await amqplib.connect(AMQP_URL);
     const channel = await connection.createChannel();
     // Declared with the gateway's own arguments, so a tap can be bound before the gateway starts.
-    await channel.assertExchange(exchange, 'topic', { durable: true, alternateExchange: `${exchange}.unrouted` });
+    await channel.assertExchange(exchange, 'topic', {
+      durable: true,
+      alternateExchange: `${exchange}.unrouted`,
+    });
     const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
     await channel.bindQueue(queue, exchange, bindingKey);
     const tap = new EventTap(connection, channel, queue);
@@ -32,6 +40,8 @@ export class EventTap {
     return tap;
   }
 
+  // Assertions read arbitrary nested event fields; the JSON Schema test pins their types.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   bodies(): Array<Record<string, any>> {
     return this.messages.map((m) => JSON.parse(m.content.toString('utf8')));
   }
@@ -41,7 +51,9 @@ export class EventTap {
     const deadline = Date.now() + timeoutMs;
     while (this.messages.length < count) {
       if (Date.now() > deadline) {
-        throw new Error(`Expected ${count} messages, got ${this.messages.length} after ${timeoutMs} ms`);
+        throw new Error(
+          `Expected ${count} messages, got ${this.messages.length} after ${timeoutMs} ms`,
+        );
       }
       await sleep(25);
     }

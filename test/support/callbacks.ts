@@ -32,7 +32,11 @@ export function signedCallback(provider: Provider): SignedCallback {
   const id = unique();
   switch (provider) {
     case 'nicepay': {
-      const fields = nicepayNotification({ referenceNo: `ORD-${id}`, cardNo: '512345******0008', billingNm: 'Budi Santoso' });
+      const fields = nicepayNotification({
+        referenceNo: `ORD-${id}`,
+        cardNo: '512345******0008',
+        billingNm: 'Budi Santoso',
+      });
       return {
         provider,
         method: 'POST',
@@ -47,7 +51,11 @@ export function signedCallback(provider: Provider): SignedCallback {
     case 'mcpayment': {
       const body = mcpaymentCallback({
         order_id: `ORD-${id}`,
-        customer_details: { email: 'siti.rahma@example.co.id', full_name: 'Siti Rahma', phone: '081234567890' },
+        customer_details: {
+          email: 'siti.rahma@example.co.id',
+          full_name: 'Siti Rahma',
+          phone: '081234567890',
+        },
       });
       const signature = mcpaymentSignature(body);
       return {
@@ -71,7 +79,12 @@ export function signedCallback(provider: Provider): SignedCallback {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
         reference: String(payload.transaction_code),
-        eventId: eventIdFor('s88pay', String(payload.merchant_code), String(payload.transaction_no), 'succeeded'),
+        eventId: eventIdFor(
+          's88pay',
+          String(payload.merchant_code),
+          String(payload.transaction_no),
+          'succeeded',
+        ),
         sensitive: [String(body.key), decodeURIComponent(String(body.key))],
       };
     }
@@ -118,7 +131,11 @@ export function signedCallback(provider: Provider): SignedCallback {
 }
 
 /** Sends a signed callback to a gateway at `baseUrl`. */
-export function send(baseUrl: string, callback: SignedCallback, extraHeaders: Record<string, string> = {}) {
+export function send(
+  baseUrl: string,
+  callback: SignedCallback,
+  extraHeaders: Record<string, string> = {},
+) {
   return fetch(`${baseUrl}${callback.path}`, {
     method: callback.method,
     headers: { ...callback.headers, ...extraHeaders },

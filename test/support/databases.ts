@@ -7,7 +7,8 @@ import pg from 'pg';
 export type DatabaseKind = 'postgres' | 'sqlite';
 
 /** The PostgreSQL server the tests use; a fresh database is created on it per test suite. */
-export const POSTGRES_ADMIN_URL = process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+export const POSTGRES_ADMIN_URL =
+  process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
 export interface TestDatabase {
   kind: DatabaseKind;
@@ -61,7 +62,9 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
     env: { SQLITE_PATH: path },
     query: async (sql, params = []) => {
       const statement = open().prepare(sql.replace(/\$\d+/g, '?'));
-      return (statement.reader ? statement.all(...params) : (statement.run(...params), [])) as never;
+      return (
+        statement.reader ? statement.all(...params) : (statement.run(...params), [])
+      ) as never;
     },
     drop: async () => {
       db?.close();

@@ -25,7 +25,10 @@ export interface GatewayProcess {
 }
 
 /** Runs the real gateway (`node dist/src/main.js`) as a child process and waits until it is live. */
-export async function spawnGateway(env: Record<string, string>, port?: number): Promise<GatewayProcess> {
+export async function spawnGateway(
+  env: Record<string, string>,
+  port?: number,
+): Promise<GatewayProcess> {
   const listenPort = port ?? (await freePort());
   const chunks: string[] = [];
   const child = spawn(process.execPath, [MAIN_JS], {

@@ -18,7 +18,10 @@ describe('configuration', () => {
     const config = loadConfig({});
     assert.equal(config.port, 3000);
     assert.equal(config.database.type, 'better-sqlite3');
-    assert.match(config.database.type === 'better-sqlite3' ? config.database.path : '', /data\/gateway\.sqlite$/);
+    assert.match(
+      config.database.type === 'better-sqlite3' ? config.database.path : '',
+      /data\/gateway\.sqlite$/,
+    );
     assert.equal(config.amqp.url, 'amqp://guest:guest@localhost:5672');
     assert.equal(config.amqp.exchange, 'payments.events');
     assert.deepEqual(config.http.trustedProxies, []);
@@ -26,8 +29,16 @@ describe('configuration', () => {
   });
 
   it('uses PostgreSQL when DATABASE_URL is set', () => {
-    const config = loadConfig({ DATABASE_URL: 'postgres://u@db:5432/gateway', DATABASE_MIGRATIONS_RUN: 'false' });
-    assert.deepEqual(config.database, { type: 'postgres', url: 'postgres://u@db:5432/gateway', poolSize: 10, runMigrations: false });
+    const config = loadConfig({
+      DATABASE_URL: 'postgres://u@db:5432/gateway',
+      DATABASE_MIGRATIONS_RUN: 'false',
+    });
+    assert.deepEqual(config.database, {
+      type: 'postgres',
+      url: 'postgres://u@db:5432/gateway',
+      poolSize: 10,
+      runMigrations: false,
+    });
   });
 
   it('names each bad variable', () => {
@@ -40,24 +51,52 @@ describe('configuration', () => {
       SIDOPULSA_CALLBACK_TOKEN: 'short',
       DOCS_ENABLED: 'maybe',
     });
-    for (const name of ['PORT', 'DATABASE_URL', 'AMQP_URL', 'TRUSTED_PROXIES', 'NICEPAY_ALLOWED_IPS', 'SIDOPULSA_CALLBACK_TOKEN', 'DOCS_ENABLED']) {
-      assert.ok(problems.some((p) => p.startsWith(name)), `${name} named in ${JSON.stringify(problems)}`);
+    for (const name of [
+      'PORT',
+      'DATABASE_URL',
+      'AMQP_URL',
+      'TRUSTED_PROXIES',
+      'NICEPAY_ALLOWED_IPS',
+      'SIDOPULSA_CALLBACK_TOKEN',
+      'DOCS_ENABLED',
+    ]) {
+      assert.ok(
+        problems.some((p) => p.startsWith(name)),
+        `${name} named in ${JSON.stringify(problems)}`,
+      );
     }
   });
 
   it('refuses half-configured credentials', () => {
-    assert.match(problemsOf({ S88PAY_API_KEY: 'k' }).join(), /S88PAY_API_KEY and S88PAY_SECRET_KEY must be set together/);
-    assert.match(problemsOf({ NICEPAY_IMID: 'A,B,C', NICEPAY_MERCHANT_KEY: 'k1,k2' }).join(), /one key per iMid \(3 iMids, 2 keys\)/);
+    assert.match(
+      problemsOf({ S88PAY_API_KEY: 'k' }).join(),
+      /S88PAY_API_KEY and S88PAY_SECRET_KEY must be set together/,
+    );
+    assert.match(
+      problemsOf({ NICEPAY_IMID: 'A,B,C', NICEPAY_MERCHANT_KEY: 'k1,k2' }).join(),
+      /one key per iMid \(3 iMids, 2 keys\)/,
+    );
   });
 
-  it('pairs NICEPAY iMids with one shared key or one key each, and defaults to NICEPAY\'s published addresses', () => {
-    const shared = loadConfig({ NICEPAY_IMID: 'A, B', NICEPAY_MERCHANT_KEY: 'k' }).providers.nicepay!;
-    assert.deepEqual(shared.merchants, [{ iMid: 'A', merchantKey: 'k' }, { iMid: 'B', merchantKey: 'k' }]);
+  it("pairs NICEPAY iMids with one shared key or one key each, and defaults to NICEPAY's published addresses", () => {
+    const shared = loadConfig({ NICEPAY_IMID: 'A, B', NICEPAY_MERCHANT_KEY: 'k' }).providers
+      .nicepay!;
+    assert.deepEqual(shared.merchants, [
+      { iMid: 'A', merchantKey: 'k' },
+      { iMid: 'B', merchantKey: 'k' },
+    ]);
     assert.ok(shared.allowlist.allows('103.20.51.33'));
     assert.ok(shared.allowlist.allows('::ffff:103.20.51.40'));
     assert.ok(!shared.allowlist.allows('103.20.51.35'));
-    const each = loadConfig({ NICEPAY_IMID: 'A,B', NICEPAY_MERCHANT_KEY: 'k1,k2', NICEPAY_ALLOWED_IPS: '10.0.0.0/8' }).providers.nicepay!;
-    assert.deepEqual(each.merchants.map((m) => m.merchantKey), ['k1', 'k2']);
+    const each = loadConfig({
+      NICEPAY_IMID: 'A,B',
+      NICEPAY_MERCHANT_KEY: 'k1,k2',
+      NICEPAY_ALLOWED_IPS: '10.0.0.0/8',
+    }).providers.nicepay!;
+    assert.deepEqual(
+      each.merchants.map((m) => m.merchantKey),
+      ['k1', 'k2'],
+    );
     assert.ok(each.allowlist.allows('10.1.2.3'));
     assert.ok(!each.allowlist.allows('103.20.51.33'));
   });

@@ -6,8 +6,11 @@ import { uuidV5 } from '../../src/common/uuid-v5.js';
 import { buildTransactionEvent, eventIdFor } from '../../src/events/transaction-event.js';
 
 describe('event ids', () => {
-  it('are RFC 9562 version-5 UUIDs (the RFC\'s own example: www.example.com in the DNS namespace)', () => {
-    assert.equal(uuidV5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8'), '2ed6657d-e927-568b-95e1-2665a8aea6a2');
+  it("are RFC 9562 version-5 UUIDs (the RFC's own example: www.example.com in the DNS namespace)", () => {
+    assert.equal(
+      uuidV5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8'),
+      '2ed6657d-e927-568b-95e1-2665a8aea6a2',
+    );
   });
 
   it('depend on provider, account, transaction and status only', () => {
@@ -30,17 +33,43 @@ describe('the CloudEvent', () => {
   it('routes by <domain>.<status>.<provider> and uses the provider time, else the receive time', () => {
     const receivedAt = new Date('2025-11-21T05:06:00.000Z');
     const base = {
-      domain: 'topup' as const, status: 'failed' as const, providerStatus: '2', providerTransactionId: null,
-      merchantReference: 'REF-1', amount: null, currency: 'IDR', fee: null, paymentMethod: null, channel: null,
-      product: { code: 'TT5', destination: '081299999999', serialNumber: null }, occurredAt: null, raw: { ref_id: 'REF-1' },
+      domain: 'topup' as const,
+      status: 'failed' as const,
+      providerStatus: '2',
+      providerTransactionId: null,
+      merchantReference: 'REF-1',
+      amount: null,
+      currency: 'IDR',
+      fee: null,
+      paymentMethod: null,
+      channel: null,
+      product: { code: 'TT5', destination: '081299999999', serialNumber: null },
+      occurredAt: null,
+      raw: { ref_id: 'REF-1' },
     };
-    const event = buildTransactionEvent({ provider: 'ppob', account: 'default', callbackId: 'cb-1', receivedAt, transaction: base });
+    const event = buildTransactionEvent({
+      provider: 'ppob',
+      account: 'default',
+      callbackId: 'cb-1',
+      receivedAt,
+      transaction: base,
+    });
     assert.equal(event.routingKey, 'topup.failed.ppob');
     assert.equal(event.body.type, 'topup.failed');
     assert.equal(event.body.time, '2025-11-21T05:06:00.000Z');
     assert.equal(event.body.source, '/providers/ppob/default');
-    assert.equal(event.id, eventIdFor('ppob', 'default', 'REF-1', 'failed'), 'no provider id: keyed on the merchant reference');
-    const timed = buildTransactionEvent({ provider: 'ppob', account: 'default', callbackId: 'cb-1', receivedAt, transaction: { ...base, occurredAt: new Date('2025-11-21T05:00:00Z') } });
+    assert.equal(
+      event.id,
+      eventIdFor('ppob', 'default', 'REF-1', 'failed'),
+      'no provider id: keyed on the merchant reference',
+    );
+    const timed = buildTransactionEvent({
+      provider: 'ppob',
+      account: 'default',
+      callbackId: 'cb-1',
+      receivedAt,
+      transaction: { ...base, occurredAt: new Date('2025-11-21T05:00:00Z') },
+    });
     assert.equal(timed.body.time, '2025-11-21T05:00:00.000Z');
     assert.equal(timed.body.data.receivedAt, '2025-11-21T05:06:00.000Z');
   });
@@ -53,7 +82,19 @@ describe('money', () => {
     assert.equal(toDecimalString(10000.1), '10000.1');
     assert.equal(toDecimalString(150000), '150000');
     assert.equal(toDecimalString(0.07), '0.07');
-    for (const bad of ['1e5', '12,50', 'abc', '', NaN, Infinity, 1e21, 2 ** 60, null, undefined, {}]) {
+    for (const bad of [
+      '1e5',
+      '12,50',
+      'abc',
+      '',
+      NaN,
+      Infinity,
+      1e21,
+      2 ** 60,
+      null,
+      undefined,
+      {},
+    ]) {
       assert.equal(toDecimalString(bad), null, `${String(bad)} refused`);
     }
   });

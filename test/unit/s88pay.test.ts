@@ -240,7 +240,8 @@ describe('S88payProvider without HTTP', () => {
   });
 
   // Every refusal found by decrypting gets the same message (no padding oracle).
-  const OPAQUE = /^S88Pay key is not a callback for the configured credentials and the transaction codes sent beside it$/;
+  const OPAQUE =
+    /^S88Pay key is not a callback for the configured credentials and the transaction codes sent beside it$/;
   const forgeries: Array<[string, () => unknown, RegExp]> = [
     ['no key', () => ({ transaction_code: 'X' }), /S88Pay key is missing/],
     [
@@ -253,11 +254,7 @@ describe('S88payProvider without HTTP', () => {
       () => s88payCallback(s88payPayload(), { credentials: { ...S88PAY, secretKey: 'other' } }),
       OPAQUE,
     ],
-    [
-      'bad padding',
-      () => ({ key: s88payEncrypt('x'.repeat(32), S88PAY, { pad: false }) }),
-      OPAQUE,
-    ],
+    ['bad padding', () => ({ key: s88payEncrypt('x'.repeat(32), S88PAY, { pad: false }) }), OPAQUE],
     [
       'a truncated ciphertext',
       () => ({ key: 'QqqF5QD9NdtM1O5J' }),

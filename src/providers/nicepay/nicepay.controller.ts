@@ -26,7 +26,7 @@ export class NicepayController {
       'Authentication: the source address must be on `NICEPAY_ALLOWED_IPS` (NICEPAY publishes 103.20.51.33/.34 ' +
       'for production, .39/.40 for development) and `merchantToken` must equal lowercase hex ' +
       'SHA-256(iMid + tXid + amt + merchantKey) for one of the configured `NICEPAY_IMID`s. ' +
-      'status 0 → `payment.succeeded`, 1 → `payment.reversed`. Unknown fields are kept in the event\'s `raw`.',
+      "status 0 → `payment.succeeded`, 1 → `payment.reversed`. Unknown fields are kept in the event's `raw`.",
   })
   @ApiConsumes('application/x-www-form-urlencoded')
   @ApiBody({

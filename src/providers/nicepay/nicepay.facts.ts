@@ -3,7 +3,12 @@ import type { EventStatus } from '../../events/normalized-transaction.js';
 // Source: PROVIDERS.md (NICEPAY section), from NICEPAY's "Notification - API Checkout" page.
 
 /** Published notification sources: production .33/.34, development .39/.40. */
-export const NICEPAY_PUBLISHED_ADDRESSES = ['103.20.51.33', '103.20.51.34', '103.20.51.39', '103.20.51.40'];
+export const NICEPAY_PUBLISHED_ADDRESSES = [
+  '103.20.51.33',
+  '103.20.51.34',
+  '103.20.51.39',
+  '103.20.51.40',
+];
 
 /** `status`: 0 deposit, 1 reversal. */
 export const NICEPAY_STATUS: Record<string, EventStatus> = { '0': 'succeeded', '1': 'reversed' };
@@ -21,7 +26,11 @@ export const NICEPAY_PAY_METHOD: Record<string, string> = {
 };
 
 /** NICEPAY only reads the HTTP status; 200 means received. The body is ours to choose. */
-export const NICEPAY_ACK = { status: 200, contentType: 'application/json', body: '{"resultCd":"200","resultMsg":"success"}' };
+export const NICEPAY_ACK = {
+  status: 200,
+  contentType: 'application/json',
+  body: '{"resultCd":"200","resultMsg":"success"}',
+};
 
 /** Notification times (transDt/transTm, depositDt/depositTm) are Jakarta time. */
 export const NICEPAY_TIME_OFFSET = '+07:00';

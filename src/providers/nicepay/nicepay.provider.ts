@@ -2,7 +2,12 @@ import { BadRequestException, Inject, Injectable } from '@nestjs/common';
 import { constantTimeEqual, sha256Hex } from '../../common/constant-time.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import type { NormalizedTransaction } from '../../events/normalized-transaction.js';
-import type { CallbackAck, CallbackProvider, InboundCallback, VerifiedCallback } from '../../ingest/callback-provider.js';
+import type {
+  CallbackAck,
+  CallbackProvider,
+  InboundCallback,
+  VerifiedCallback,
+} from '../../ingest/callback-provider.js';
 import {
   requireAllowedAddress,
   requireContentType,
@@ -22,7 +27,12 @@ import {
 const NICEPAY_TXID = new RegExp(`^[A-Za-z0-9]{${NICEPAY_TXID_LENGTH}}$`);
 
 /** merchantToken = lowercase hex SHA-256(iMid + tXid + amt + merchantKey). */
-export function nicepayMerchantToken(iMid: string, tXid: string, amt: string, merchantKey: string): string {
+export function nicepayMerchantToken(
+  iMid: string,
+  tXid: string,
+  amt: string,
+  merchantKey: string,
+): string {
   return sha256Hex(iMid + tXid + amt + merchantKey);
 }
 
@@ -65,17 +75,29 @@ export class NicepayProvider implements CallbackProvider<NicepayNotificationDto>
     // moved from one to the other under a genuine token (tXid …0001 + amt 150000 = tXid …000 +
     // amt 1150000). NICEPAY's tXids are 30 characters (iMid + method + time + sequence).
     if (!NICEPAY_TXID.test(tXid)) {
-      throw new BadRequestException(`NICEPAY tXid must be ${NICEPAY_TXID_LENGTH} letters or digits`);
+      throw new BadRequestException(
+        `NICEPAY tXid must be ${NICEPAY_TXID_LENGTH} letters or digits`,
+      );
     }
     // Every configured iMid is tried (constant time each); several may share a key.
     let account: string | null = null;
     for (const { iMid, merchantKey } of settings.merchants) {
-      if (constantTimeEqual(token.toLowerCase(), nicepayMerchantToken(iMid, tXid, amt, merchantKey)) && !account) {
+      if (
+        constantTimeEqual(
+          token.toLowerCase(),
+          nicepayMerchantToken(iMid, tXid, amt, merchantKey),
+        ) &&
+        !account
+      ) {
         account = iMid;
       }
     }
     if (!account) throw unauthorized('NICEPAY merchantToken does not match any configured iMid');
-    return { account, fields, verification: `merchantToken matched iMid ${account}; source ${inbound.clientIp} allowed` };
+    return {
+      account,
+      fields,
+      verification: `merchantToken matched iMid ${account}; source ${inbound.clientIp} allowed`,
+    };
   }
 
   normalize(dto: NicepayNotificationDto, verified: VerifiedCallback): NormalizedTransaction {
@@ -94,7 +116,8 @@ export class NicepayProvider implements CallbackProvider<NicepayNotificationDto>
       paymentMethod: NICEPAY_PAY_METHOD[dto.payMethod] ?? null,
       channel: channel ? channel.toUpperCase() : null,
       product: null,
-      occurredAt: jakartaTime(dto.depositDt, dto.depositTm) ?? jakartaTime(dto.transDt, dto.transTm),
+      occurredAt:
+        jakartaTime(dto.depositDt, dto.depositTm) ?? jakartaTime(dto.transDt, dto.transTm),
       raw: verified.fields,
     };
   }

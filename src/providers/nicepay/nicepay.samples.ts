@@ -27,5 +27,6 @@ export const NICEPAY_VA_DEPOSIT_SAMPLE: Record<string, string> = {
 /** Demo credentials for local use (the iMid format of NICEPAY's sandbox). Never production values. */
 export const NICEPAY_SANDBOX = {
   iMid: 'IONPAYTEST',
-  merchantKey: '33F49GnCMS1mFYlGXisbUDzVf2ATWCl9k3R++d5hDd3Frmuos/XLx8XhXpe+LDYAbpGKZYSwtlyyLOtS/8aD7A==',
+  merchantKey:
+    '33F49GnCMS1mFYlGXisbUDzVf2ATWCl9k3R++d5hDd3Frmuos/XLx8XhXpe+LDYAbpGKZYSwtlyyLOtS/8aD7A==',
 };

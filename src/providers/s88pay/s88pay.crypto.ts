@@ -46,15 +46,16 @@ export function decryptS88payKey(wireKey: string, credentials: S88payCredentials
   try {
     base64 = decodeURIComponent(wireKey);
   } catch {
-    throw new S88payDecryptionError('key is not percent-encoded base64 (malformed %-escape)', false);
-  }
-  if (!BASE64.test(base64)) throw new S88payDecryptionError('key is not percent-encoded base64', false);
-  const ciphertext = Buffer.from(base64, 'base64');
-  if (ciphertext.length === 0 || ciphertext.length % 16 !== 0) {
     throw new S88payDecryptionError(
-      'key is not a whole number of AES blocks',
+      'key is not percent-encoded base64 (malformed %-escape)',
       false,
     );
+  }
+  if (!BASE64.test(base64))
+    throw new S88payDecryptionError('key is not percent-encoded base64', false);
+  const ciphertext = Buffer.from(base64, 'base64');
+  if (ciphertext.length === 0 || ciphertext.length % 16 !== 0) {
+    throw new S88payDecryptionError('key is not a whole number of AES blocks', false);
   }
   let plain: Buffer;
   try {
