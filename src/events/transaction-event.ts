@@ -11,24 +11,14 @@ export const EVENT_CONTENT_TYPE = 'application/cloudevents+json';
 /** Namespace of the deterministic (v5) event ids. Changing it changes every id: never do. */
 export const EVENT_ID_NAMESPACE = '6f3d2c1e-8b4a-5e7f-9c0d-1a2b3c4d5e6f';
 
-export interface TransactionEventData {
+/** The event's `data`: the normalized transaction, with its provenance and times as RFC 3339. */
+export type TransactionEventData = Omit<NormalizedTransaction, 'domain' | 'occurredAt'> & {
   provider: string;
   account: string;
-  status: EventStatus;
-  providerStatus: string;
-  providerTransactionId: string | null;
-  merchantReference: string;
-  amount: string | null;
-  currency: string;
-  fee: string | null;
-  paymentMethod: string | null;
-  channel: string | null;
-  product: NormalizedTransaction['product'];
   occurredAt: string;
   receivedAt: string;
   callbackId: string;
-  raw: Record<string, unknown>;
-}
+};
 
 /** CloudEvents 1.0, structured mode. */
 export interface TransactionCloudEvent {
