@@ -1,6 +1,8 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { AdminModule } from './admin/admin.module.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config.js';
+import { DevModule } from './dev/dev.module.js';
 import { HealthModule } from './health/health.module.js';
 import { loggerParams } from './http/logging.js';
 import { IngestModule } from './ingest/ingest.module.js';
@@ -8,6 +10,7 @@ import { MessagingModule } from './messaging/messaging.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 import { PROVIDER_MODULES } from './providers/index.js';
+import { RetentionModule } from './retention/retention.module.js';
 
 @Global()
 @Module({})
@@ -36,6 +39,12 @@ export class AppModule {
         IngestModule,
         HealthModule,
         ...PROVIDER_MODULES,
+        // Retention job and rejected-attempt recording: always on.
+        RetentionModule,
+        // Admin API (/admin/*): only when ADMIN_API_KEY is set, else those paths are 404.
+        ...(config.admin ? [AdminModule] : []),
+        // Developer tools (POST /dev/sign/:provider): only when DEV_TOOLS_ENABLED is true.
+        ...(config.devTools.enabled ? [DevModule] : []),
       ],
     };
   }

@@ -40,6 +40,8 @@ const DOCUMENT_ENVIRONMENT: Record<string, string> = {
   SIDOPULSA_CALLBACK_TOKEN: 'local-sidopulsa-token-change-me',
   PPOB_ALLOWED_IPS: '*',
   PPOB_CALLBACK_TOKEN: 'local-ppob-token-change-me',
+  // Any value turns the admin API on so its routes are documented; it is never used.
+  ADMIN_API_KEY: 'openapi-document-placeholder-key',
 };
 
 /** The project root: two levels above src/bin (or dist/src/bin, .build/x/src/bin). */

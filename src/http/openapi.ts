@@ -8,11 +8,12 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
       'Receives transaction callbacks from S88Pay, MCPayment, NICEPAY, Sidopulsa and a PPOB server, ' +
         'proves each one authentic, stores it before acknowledging, and publishes one normalized, ' +
         'de-duplicated CloudEvent per transaction state to RabbitMQ. Each callback endpoint describes ' +
-        'its provider\'s authentication scheme; status codes: 2xx stored (or duplicate), 400 malformed, ' +
+        "its provider's authentication scheme; status codes: 2xx stored (or duplicate), 400 malformed, " +
         '401 bad signature/token/decryption, 403 address not allowed, 404 provider not configured, ' +
         '413 too large, 415 wrong content type, 503 storage unavailable (retry).',
     )
     .setVersion('1')
+    .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Admin-Key' }, 'admin')
     .build();
   return SwaggerModule.createDocument(app, config);
 }

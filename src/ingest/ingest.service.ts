@@ -8,7 +8,13 @@ import type { CallbackAck, CallbackProvider, InboundCallback } from './callback-
 import type { GatewayRequest } from './gateway-request.js';
 import { validateFields } from './validate-fields.js';
 
-const ALWAYS_RECORDED_HEADERS = ['content-type', 'content-length', 'user-agent', 'x-forwarded-for', 'x-request-id'];
+const ALWAYS_RECORDED_HEADERS = [
+  'content-type',
+  'content-length',
+  'user-agent',
+  'x-forwarded-for',
+  'x-request-id',
+];
 
 export interface IngestResult {
   ack: CallbackAck;
@@ -29,11 +35,19 @@ export class IngestService {
     private readonly relay: OutboxRelay,
   ) {}
 
-  async ingest<Dto extends object>(provider: CallbackProvider<Dto>, req: GatewayRequest): Promise<IngestResult> {
+  async ingest<Dto extends object>(
+    provider: CallbackProvider<Dto>,
+    req: GatewayRequest,
+  ): Promise<IngestResult> {
     const { inbound, verified } = req.callback ?? {};
-    if (!inbound || !verified) throw new Error(`${provider.displayName} route is missing its guard`);
+    if (!inbound || !verified)
+      throw new Error(`${provider.displayName} route is missing its guard`);
 
-    const dto = await validateFields(provider.dto, verified.fields, `${provider.displayName} callback`);
+    const dto = await validateFields(
+      provider.dto,
+      verified.fields,
+      `${provider.displayName} callback`,
+    );
     const transaction = provider.normalize(dto, verified);
     const callbackId = randomUUID();
     const event = buildTransactionEvent({
@@ -62,6 +76,7 @@ export class IngestService {
           account: verified.account,
           transactionKey: transactionKeyOf(transaction),
           status: transaction.status,
+          merchantReference: transaction.merchantReference,
           eventId: event.id,
           sourceIp: inbound.clientIp,
           method: inbound.method,
@@ -76,7 +91,9 @@ export class IngestService {
       ));
     } catch (error) {
       // Not stored means not acknowledged: a 503 makes the provider retry.
-      this.logger.error(`Storing a ${provider.displayName} callback failed: ${(error as Error).message}`);
+      this.logger.error(
+        `Storing a ${provider.displayName} callback failed: ${(error as Error).message}`,
+      );
       throw new ServiceUnavailableException('The callback could not be stored; retry later');
     }
 
@@ -85,7 +102,10 @@ export class IngestService {
   }
 }
 
-function recordedHeaders(inbound: InboundCallback, extra: readonly string[]): Record<string, string> {
+function recordedHeaders(
+  inbound: InboundCallback,
+  extra: readonly string[],
+): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const name of [...ALWAYS_RECORDED_HEADERS, ...extra]) {
     const value = inbound.headers[name];

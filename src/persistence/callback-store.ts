@@ -7,6 +7,8 @@ export interface AcceptedCallbackRecord {
   account: string;
   transactionKey: string;
   status: string;
+  /** The merchant's order reference, kept searchable (admin API). */
+  merchantReference?: string | null;
   eventId: string;
   sourceIp: string;
   method: string;
@@ -39,12 +41,29 @@ export function encodeRawBody(body: Buffer): { text: string; encoding: 'utf8' | 
   return { text: body.toString('base64'), encoding: 'base64' };
 }
 
+/** Longest merchant reference kept in the searchable column (the event keeps the whole value). */
+export const REFERENCE_SEARCH_LENGTH = 191;
+
+/**
+ * The merchant reference as stored in `callbacks.merchant_reference` and as searched for: without
+ * NUL (PostgreSQL text cannot hold it) and cut to fit an index entry, so no reference a provider
+ * sends can make the insert — and with it the callback — fail.
+ */
+export function searchableReference(reference: string | null | undefined): string | null {
+  if (reference === null || reference === undefined) return null;
+  return reference.replaceAll('\u0000', '').slice(0, REFERENCE_SEARCH_LENGTH);
+}
+
 const OUTBOX_COLUMNS = `(event_id, callback_id, provider, event_type, routing_key, payload, created_at, lease_owner, lease_until)`;
 
 const CALLBACK_COLUMNS = `id, provider, account, transaction_key, status, event_id, outcome, source_ip,
-    method, path, headers, raw_body, raw_body_encoding, verification, received_at`;
+    method, path, headers, raw_body, raw_body_encoding, verification, received_at, merchant_reference`;
+/** Parameters per callback row (the columns above). */
+const CALLBACK_PARAMS = 16;
+/** Parameters per outbox row. */
+const OUTBOX_PARAMS = 9;
 
-/** Most rows one PostgreSQL statement takes (22 parameters each, far under the 65,535 limit). */
+/** Most rows one PostgreSQL statement takes (25 parameters each, far under the 65,535 limit). */
 const MAX_BATCH = 100;
 
 interface PendingStore {
@@ -95,6 +114,7 @@ export class CallbackStore {
       body.encoding,
       callback.verification,
       callback.receivedAt.toISOString(),
+      searchableReference(callback.merchantReference),
     ];
     const outboxParams = [
       event.eventId,
@@ -126,12 +146,15 @@ export class CallbackStore {
 
     return this.sql.sqliteTransaction((run) => {
       const inserted = run(
-        `INSERT INTO callbacks (${CALLBACK_COLUMNS}) VALUES (${placeholders(15)})
+        `INSERT INTO callbacks (${CALLBACK_COLUMNS}) VALUES (${placeholders(CALLBACK_PARAMS)})
          ON CONFLICT (provider, account, transaction_key, status) DO NOTHING RETURNING id`,
         callbackParams,
       );
       if (inserted.length === 0) return { stored: false };
-      run(`INSERT INTO outbox ${OUTBOX_COLUMNS} VALUES (${placeholders(9)})`, outboxParams);
+      run(
+        `INSERT INTO outbox ${OUTBOX_COLUMNS} VALUES (${placeholders(OUTBOX_PARAMS)})`,
+        outboxParams,
+      );
       return { stored: true };
     });
   }
@@ -156,8 +179,8 @@ export class CallbackStore {
 
   /** One statement: the callbacks, then an outbox row for each callback that was new. */
   private async insertBatch(batch: PendingStore[]): Promise<Set<string>> {
-    const callbackRows = batch.map(() => `(${placeholders(15)})`).join(', ');
-    const outboxRows = batch.map(() => `(${placeholders(9)})`).join(', ');
+    const callbackRows = batch.map(() => `(${placeholders(CALLBACK_PARAMS)})`).join(', ');
+    const outboxRows = batch.map(() => `(${placeholders(OUTBOX_PARAMS)})`).join(', ');
     const rows = await this.sql.query<{ callback_id: string }>(
       `WITH input (${CALLBACK_COLUMNS}) AS (VALUES ${callbackRows}),
        events (event_id, callback_id, provider, event_type, routing_key, payload, created_at, lease_owner, lease_until)
@@ -165,7 +188,8 @@ export class CallbackStore {
        inserted AS (
          INSERT INTO callbacks (${CALLBACK_COLUMNS})
          SELECT id, provider, account, transaction_key, status, event_id, outcome, source_ip, method, path,
-                headers, raw_body, raw_body_encoding, verification, received_at::timestamptz
+                headers, raw_body, raw_body_encoding, verification, received_at::timestamptz,
+                merchant_reference
          FROM input
          ON CONFLICT (provider, account, transaction_key, status) DO NOTHING
          RETURNING id)

@@ -20,10 +20,16 @@ export class StoredCallback {
   account!: string | null;
 
   @Column({ name: 'transaction_key', type: 'varchar', length: 191, nullable: true })
+  @Index('callbacks_transaction_key')
   transactionKey!: string | null;
 
   @Column({ type: 'varchar', length: 16, nullable: true })
   status!: string | null;
+
+  /** The merchant's order reference (the event subject); null for rejected attempts. */
+  @Column({ name: 'merchant_reference', type: 'text', nullable: true })
+  @Index('callbacks_merchant_reference')
+  merchantReference!: string | null;
 
   @Column({ name: 'event_id', type: 'varchar', length: 36, nullable: true })
   eventId!: string | null;

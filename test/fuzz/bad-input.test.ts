@@ -1485,13 +1485,24 @@ describe(`bad input: ${REQUESTS} generated requests on all five endpoints (seed 
     );
     const accepted = await acceptedCallbacks(bed.db);
     assert.deepEqual(accepted.map((row) => row.event_id).sort(), expectedIds);
+    // Refused attempts are recorded too (outcome rejected_*/invalid, no event, no dedup key).
     const [{ n: callbackRows }] = await bed.db.query<{ n: string }>(
-      'SELECT COUNT(*) AS n FROM callbacks',
+      "SELECT COUNT(*) AS n FROM callbacks WHERE outcome = 'accepted'",
+    );
+    const [{ n: oddRejectedRows }] = await bed.db.query<{ n: string }>(
+      `SELECT COUNT(*) AS n FROM callbacks WHERE outcome <> 'accepted' AND (
+         outcome NOT IN ('rejected_auth', 'rejected_address', 'invalid') OR event_id IS NOT NULL
+         OR transaction_key IS NOT NULL OR status IS NOT NULL OR account IS NOT NULL)`,
     );
     const [{ n: outboxRows }] = await bed.db.query<{ n: string }>(
       'SELECT COUNT(*) AS n FROM outbox',
     );
-    assert.equal(Number(callbackRows), genuine.length, 'no other callback row');
+    assert.equal(Number(callbackRows), genuine.length, 'no other accepted callback row');
+    assert.equal(
+      Number(oddRejectedRows),
+      0,
+      'rejected rows carry no accepted outcome, event or dedup key',
+    );
     assert.equal(Number(outboxRows), genuine.length, 'no other outbox row');
 
     assert.ok(
@@ -1517,23 +1528,20 @@ describe(`bad input: ${REQUESTS} generated requests on all five endpoints (seed 
 
   // Found by this suite: merchantToken = SHA-256(iMid + tXid + amt + key) has no separator, so
   // moving digits between tXid and amt kept the token valid. tXid is now required to be 30 long.
-  it(
-    'refuses a NICEPAY callback whose tXid/amt boundary was shifted under the genuine merchantToken',
-    async () => {
-      const nicepay = genuine.find((g) => g.provider === 'nicepay')!;
-      const fields = Object.fromEntries(new URLSearchParams(nicepay.body));
-      const joined = fields.tXid + fields.amt;
-      const cut = fields.tXid.length - 1;
-      const shifted = { ...fields, tXid: joined.slice(0, cut), amt: joined.slice(cut) };
-      const res = await fetch(`${bed.gateway.url}/callbacks/nicepay`, {
-        method: 'POST',
-        headers: { 'content-type': FORM },
-        body: new URLSearchParams(shifted).toString(),
-      });
-      assert.equal(res.status, 400, `tXid ${shifted.tXid} amt ${shifted.amt}: ${await res.text()}`);
-      await sleep(500);
-      const rows = await acceptedCallbacks(bed.db);
-      assert.ok(!rows.some((row) => row.transaction_key === shifted.tXid), 'nothing stored');
-    },
-  );
+  it('refuses a NICEPAY callback whose tXid/amt boundary was shifted under the genuine merchantToken', async () => {
+    const nicepay = genuine.find((g) => g.provider === 'nicepay')!;
+    const fields = Object.fromEntries(new URLSearchParams(nicepay.body));
+    const joined = fields.tXid + fields.amt;
+    const cut = fields.tXid.length - 1;
+    const shifted = { ...fields, tXid: joined.slice(0, cut), amt: joined.slice(cut) };
+    const res = await fetch(`${bed.gateway.url}/callbacks/nicepay`, {
+      method: 'POST',
+      headers: { 'content-type': FORM },
+      body: new URLSearchParams(shifted).toString(),
+    });
+    assert.equal(res.status, 400, `tXid ${shifted.tXid} amt ${shifted.amt}: ${await res.text()}`);
+    await sleep(500);
+    const rows = await acceptedCallbacks(bed.db);
+    assert.ok(!rows.some((row) => row.transaction_key === shifted.tXid), 'nothing stored');
+  });
 });

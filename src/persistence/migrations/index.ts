@@ -1,4 +1,5 @@
 import { InitialSchema1763700000000 } from './1763700000000-initial-schema.js';
+import { AdminAuditAndReference1764000000000 } from './1764000000000-admin-audit-and-reference.js';
 
 /** Every migration, in order. Listed explicitly so the same list works from src and dist. */
-export const MIGRATIONS = [InitialSchema1763700000000];
+export const MIGRATIONS = [InitialSchema1763700000000, AdminAuditAndReference1764000000000];

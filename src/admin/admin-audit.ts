@@ -1,0 +1,112 @@
+import {
+  type CallHandler,
+  type ExecutionContext,
+  Injectable,
+  Logger,
+  type NestInterceptor,
+  ServiceUnavailableException,
+  SetMetadata,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import { from, type Observable, switchMap, tap } from 'rxjs';
+import { SqlDialect } from '../persistence/sql-dialect.js';
+import type { AdminRequest } from './admin-key.guard.js';
+
+const ADMIN_ACTION = 'gateway:admin-action';
+
+/** Names the audited action of an admin route, e.g. `events.republish`. */
+export const AdminAction = (action: string) => SetMetadata(ADMIN_ACTION, action);
+
+/** A short, bounded summary of a handler's result for the audit row. */
+function summarize(result: unknown): unknown {
+  if (result === null || typeof result !== 'object') return result;
+  const value = result as Record<string, unknown>;
+  if (Array.isArray(value.items))
+    return { items: value.items.length, nextCursor: value.nextCursor ?? null };
+  if (Array.isArray(value.events)) {
+    return {
+      callbackId: value.id,
+      events: (value.events as Array<{ eventId: string }>).map((e) => e.eventId),
+    };
+  }
+  return value;
+}
+
+/**
+ * Writes one `admin_audit` row for every admin request (reads included), before the handler runs:
+ * when the row cannot be written the request is refused with 503 and nothing is done. When the
+ * response is finished the row's details get the status and a short result (best effort).
+ */
+@Injectable()
+export class AdminAuditInterceptor implements NestInterceptor {
+  private readonly logger = new Logger(AdminAuditInterceptor.name);
+
+  constructor(
+    private readonly sql: SqlDialect,
+    private readonly reflector: Reflector,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const req = context.switchToHttp().getRequest<AdminRequest>();
+    const res = context.switchToHttp().getResponse<Response>();
+    const action =
+      this.reflector.get<string | undefined>(ADMIN_ACTION, context.getHandler()) ??
+      `${req.method} ${req.route?.path ?? req.path}`;
+    const params = (req.params ?? {}) as Record<string, string>;
+    const target = params.id ?? params.eventId ?? null;
+    const id = randomUUID();
+    const details: Record<string, unknown> = {
+      method: req.method,
+      path: req.path,
+      query: req.query ?? {},
+    };
+    let result: unknown;
+    let error: string | undefined;
+    res.on('finish', () => {
+      const final = {
+        ...details,
+        status: res.statusCode,
+        ...(error ? { error } : { result: summarize(result) }),
+      };
+      this.sql
+        .query(`UPDATE admin_audit SET details = ? WHERE id = ?`, [
+          JSON.stringify(final).slice(0, 20_000),
+          id,
+        ])
+        .catch((err: Error) =>
+          this.logger.warn(`Could not complete audit row ${id}: ${err.message}`),
+        );
+    });
+
+    const write = this.sql
+      .query(
+        `INSERT INTO admin_audit (id, at, action, target, key_fingerprint, request_id, details)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        [
+          id,
+          new Date().toISOString(),
+          action,
+          target?.slice(0, 255) ?? null,
+          req.adminKeyFingerprint ?? 'none',
+          req.id !== undefined ? String(req.id).slice(0, 128) : null,
+          JSON.stringify(details),
+        ],
+      )
+      .catch((err: Error) => {
+        this.logger.error(`Admin audit row could not be written, request refused: ${err.message}`);
+        throw new ServiceUnavailableException(
+          'The admin audit trail is unavailable; nothing was done',
+        );
+      });
+
+    return from(write).pipe(
+      switchMap(() => next.handle()),
+      tap({
+        next: (value) => (result = value),
+        error: (err: unknown) => (error = err instanceof Error ? err.message : String(err)),
+      }),
+    );
+  }
+}

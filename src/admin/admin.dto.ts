@@ -1,0 +1,211 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+
+export const CALLBACK_OUTCOMES = [
+  'accepted',
+  'rejected_auth',
+  'rejected_address',
+  'invalid',
+] as const;
+export const MAX_PAGE_SIZE = 200;
+export const DEFAULT_PAGE_SIZE = 50;
+
+/** GET /admin/callbacks filters; all optional, combined with AND. */
+export class CallbackSearchQuery {
+  @ApiPropertyOptional({ description: 'Provider name, e.g. `nicepay`', maxLength: 32 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(32)
+  provider?: string;
+
+  @ApiPropertyOptional({
+    description: 'Normalized status as stored, e.g. `succeeded`',
+    maxLength: 16,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(16)
+  status?: string;
+
+  @ApiPropertyOptional({
+    description: 'Merchant reference (the event subject), exact match',
+    maxLength: 255,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(255)
+  reference?: string;
+
+  @ApiPropertyOptional({
+    description: 'Provider transaction id (the stored transaction key), exact match',
+    maxLength: 191,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(191)
+  providerTransactionId?: string;
+
+  @ApiPropertyOptional({ enum: CALLBACK_OUTCOMES })
+  @IsOptional()
+  @IsIn(CALLBACK_OUTCOMES)
+  outcome?: (typeof CALLBACK_OUTCOMES)[number];
+
+  @ApiPropertyOptional({
+    description: 'Received at or after (RFC 3339)',
+    example: '2025-11-21T00:00:00Z',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  from?: string;
+
+  @ApiPropertyOptional({
+    description: 'Received before (RFC 3339, exclusive)',
+    example: '2025-11-22T00:00:00Z',
+  })
+  @IsOptional()
+  @IsISO8601({ strict: true })
+  to?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_PAGE_SIZE)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page', maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  cursor?: string;
+}
+
+export class CallbackListItem {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() provider!: string;
+  @ApiProperty({ nullable: true, type: String }) account!: string | null;
+  @ApiProperty({ enum: CALLBACK_OUTCOMES }) outcome!: string;
+  @ApiProperty({ nullable: true, type: String }) status!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Merchant reference' }) reference!:
+    string | null;
+  @ApiProperty({ nullable: true, type: String }) transactionKey!: string | null;
+  @ApiProperty({ format: 'date-time' }) receivedAt!: string;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'The event the callback first produced',
+  })
+  eventId!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    format: 'date-time',
+    description: 'When that event was confirmed',
+  })
+  publishedAt!: string | null;
+  @ApiProperty({ description: 'Events of this callback (more than one after a renormalization)' })
+  events!: number;
+  @ApiProperty({
+    nullable: true,
+    type: Boolean,
+    description: 'Every event confirmed by the broker; null: no event',
+  })
+  published!: boolean | null;
+}
+
+export class CallbackPage {
+  @ApiProperty({ type: [CallbackListItem], description: 'Newest first' })
+  items!: CallbackListItem[];
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: 'Pass as `cursor` for the next page; null on the last',
+  })
+  nextCursor!: string | null;
+}
+
+export class RawRequestView {
+  @ApiProperty() method!: string;
+  @ApiProperty({ description: 'Route template (URL tokens are never stored)' }) path!: string;
+  @ApiProperty({ type: 'object', additionalProperties: { type: 'string' } }) headers!: Record<
+    string,
+    string
+  >;
+  @ApiProperty({ enum: ['utf8', 'base64'] }) bodyEncoding!: 'utf8' | 'base64';
+  @ApiProperty({
+    description: 'The body as text (utf8) or base64; rejected attempts are cut to 16 KiB',
+  })
+  body!: string;
+  @ApiProperty() sourceIp!: string;
+  @ApiProperty({ format: 'date-time' }) receivedAt!: string;
+}
+
+export class OutboxEventView {
+  @ApiProperty({ format: 'uuid' }) eventId!: string;
+  @ApiProperty() eventType!: string;
+  @ApiProperty() routingKey!: string;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) publishedAt!: string | null;
+  @ApiProperty() attempts!: number;
+  @ApiProperty({ nullable: true, type: String }) lastError!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) leaseUntil!: string | null;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The CloudEvent as published',
+  })
+  payload!: Record<string, unknown>;
+}
+
+export class CallbackDetail {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty() provider!: string;
+  @ApiProperty({ nullable: true, type: String }) account!: string | null;
+  @ApiProperty({ enum: CALLBACK_OUTCOMES }) outcome!: string;
+  @ApiProperty({ nullable: true, type: String }) status!: string | null;
+  @ApiProperty({ nullable: true, type: String }) reference!: string | null;
+  @ApiProperty({ nullable: true, type: String }) transactionKey!: string | null;
+  @ApiProperty({ description: 'What verified the callback, or why it was refused' })
+  verification!: string;
+  @ApiProperty({ type: RawRequestView }) request!: RawRequestView;
+  @ApiProperty({ nullable: true, type: String }) eventId!: string | null;
+  @ApiProperty({
+    type: [OutboxEventView],
+    description: 'Every event of the callback, oldest first',
+  })
+  events!: OutboxEventView[];
+}
+
+export class RepublishResult {
+  @ApiProperty({ format: 'uuid', description: 'Unchanged: consumers see the same id again' })
+  eventId!: string;
+  @ApiProperty({ format: 'uuid' }) callbackId!: string;
+  @ApiProperty() routingKey!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'null: waiting for the relay' })
+  publishedAt!: string | null;
+  @ApiProperty() attempts!: number;
+}
+
+export class RenormalizeResult {
+  @ApiProperty({
+    description: 'False: the current mapper gives the same event as the latest one stored',
+  })
+  changed!: boolean;
+  @ApiProperty({ format: 'uuid', description: 'The latest event before this call' })
+  previousEventId!: string;
+  @ApiProperty({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: 'The new event (changed only)',
+  })
+  eventId!: string | null;
+  @ApiProperty({ nullable: true, type: String }) routingKey!: string | null;
+  @ApiProperty({
+    type: [String],
+    description: 'Top-level fields that differ (`type`, `subject`, `data.<field>`)',
+  })
+  differences!: string[];
+}

@@ -1,0 +1,458 @@
+import {
+  BadRequestException,
+  ConflictException,
+  HttpException,
+  Injectable,
+  NotFoundException,
+  UnprocessableEntityException,
+} from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { uuidV5 } from '../common/uuid-v5.js';
+import { transactionKeyOf } from '../events/normalized-transaction.js';
+import {
+  buildTransactionEvent,
+  EVENT_ID_NAMESPACE,
+  type TransactionCloudEvent,
+} from '../events/transaction-event.js';
+import { validateFields } from '../ingest/validate-fields.js';
+import { OutboxRelay } from '../messaging/outbox-relay.js';
+import { type OutboxRecord, searchableReference } from '../persistence/callback-store.js';
+import { SqlDialect } from '../persistence/sql-dialect.js';
+import {
+  type CallbackDetail,
+  type CallbackListItem,
+  type CallbackPage,
+  type CallbackSearchQuery,
+  DEFAULT_PAGE_SIZE,
+  type OutboxEventView,
+  type RenormalizeResult,
+  type RepublishResult,
+} from './admin.dto.js';
+import { CallbackProviderRegistry } from './provider-registry.js';
+
+type Timestamp = string | Date;
+
+interface CallbackRow {
+  id: string;
+  provider: string;
+  account: string | null;
+  transaction_key: string | null;
+  status: string | null;
+  merchant_reference: string | null;
+  event_id: string | null;
+  outcome: string;
+  source_ip: string;
+  method: string;
+  path: string;
+  headers: string;
+  raw_body: string;
+  raw_body_encoding: 'utf8' | 'base64';
+  verification: string;
+  received_at: Timestamp;
+}
+
+interface ListRow extends Pick<
+  CallbackRow,
+  | 'id'
+  | 'provider'
+  | 'account'
+  | 'outcome'
+  | 'status'
+  | 'merchant_reference'
+  | 'transaction_key'
+  | 'received_at'
+  | 'event_id'
+> {
+  published_at: Timestamp | null;
+  events: number | string;
+  unpublished: number | string;
+}
+
+interface OutboxRow {
+  event_id: string;
+  callback_id: string;
+  event_type: string;
+  routing_key: string;
+  payload: string;
+  created_at: Timestamp;
+  published_at: Timestamp | null;
+  attempts: number | string;
+  last_error: string | null;
+  lease_until: Timestamp | null;
+}
+
+const iso = (value: Timestamp): string => new Date(value).toISOString();
+const isoOrNull = (value: Timestamp | null): string | null => (value === null ? null : iso(value));
+
+/** Opaque keyset cursor: the (received_at, id) of the last row of the page. */
+function encodeCursor(receivedAt: string, id: string): string {
+  return Buffer.from(JSON.stringify([receivedAt, id]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { receivedAt: string; id: string } {
+  try {
+    const [receivedAt, id] = JSON.parse(
+      Buffer.from(cursor, 'base64url').toString('utf8'),
+    ) as unknown[];
+    if (
+      typeof receivedAt !== 'string' ||
+      typeof id !== 'string' ||
+      Number.isNaN(Date.parse(receivedAt))
+    ) {
+      throw new Error('bad cursor');
+    }
+    return { receivedAt: new Date(receivedAt).toISOString(), id };
+  } catch {
+    throw new BadRequestException('cursor is not one this API returned');
+  }
+}
+
+/** What renormalization compares: the event minus what differs per delivery (receipt time, callback id). */
+function comparable(event: TransactionCloudEvent): Record<string, unknown> {
+  const data: Record<string, unknown> = { ...event.data };
+  delete data.receivedAt;
+  delete data.callbackId;
+  return { type: event.type, subject: event.subject, data };
+}
+
+function differences(before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const found: string[] = [];
+  for (const key of ['type', 'subject'])
+    if (!isDeepStrictEqual(before[key], after[key])) found.push(key);
+  const a = (before.data ?? {}) as Record<string, unknown>;
+  const b = (after.data ?? {}) as Record<string, unknown>;
+  for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
+    if (!isDeepStrictEqual(a[key], b[key])) found.push(`data.${key}`);
+  }
+  return found;
+}
+
+/** JSON with object keys sorted, so equal content always hashes the same. */
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The id of a renormalized event: a UUID v5 (the event namespace) of the usual inputs — provider,
+ * account, transaction, status — plus `renormalized` and the SHA-256 of the event's content
+ * (type, subject, data without receivedAt/callbackId). Never equal to a first-delivery id (those
+ * hash four inputs), different for every different result, and the same for the same result: the
+ * same mapper output cannot become two events.
+ */
+export function renormalizedEventId(
+  provider: string,
+  account: string,
+  transactionKey: string,
+  status: string,
+  content: Record<string, unknown>,
+): string {
+  const digest = createHash('sha256').update(canonicalJson(content), 'utf8').digest('hex');
+  return uuidV5(
+    JSON.stringify([provider, account, transactionKey, status, 'renormalized', digest]),
+    EVENT_ID_NAMESPACE,
+  );
+}
+
+@Injectable()
+export class AdminService {
+  constructor(
+    private readonly sql: SqlDialect,
+    private readonly relay: OutboxRelay,
+    private readonly providers: CallbackProviderRegistry,
+  ) {}
+
+  async search(query: CallbackSearchQuery): Promise<CallbackPage> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const equal = (column: string, value: string | undefined) => {
+      if (value === undefined) return;
+      where.push(`c.${column} = ?`);
+      params.push(value);
+    };
+    equal('provider', query.provider);
+    equal('status', query.status);
+    equal(
+      'merchant_reference',
+      query.reference === undefined
+        ? undefined
+        : (searchableReference(query.reference) ?? undefined),
+    );
+    equal('transaction_key', query.providerTransactionId);
+    equal('outcome', query.outcome);
+    if (query.from !== undefined) {
+      where.push('c.received_at >= ?');
+      params.push(new Date(query.from).toISOString());
+    }
+    if (query.to !== undefined) {
+      where.push('c.received_at < ?');
+      params.push(new Date(query.to).toISOString());
+    }
+    if (query.cursor !== undefined) {
+      const after = decodeCursor(query.cursor);
+      where.push('(c.received_at < ? OR (c.received_at = ? AND c.id < ?))');
+      params.push(after.receivedAt, after.receivedAt, after.id);
+    }
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const rows = await this.sql.query<ListRow>(
+      `SELECT c.id, c.provider, c.account, c.outcome, c.status, c.merchant_reference, c.transaction_key,
+              c.received_at, c.event_id, o.published_at,
+              (SELECT COUNT(*) FROM outbox x WHERE x.callback_id = c.id) AS events,
+              (SELECT COUNT(*) FROM outbox x WHERE x.callback_id = c.id AND x.published_at IS NULL) AS unpublished
+       FROM callbacks c LEFT JOIN outbox o ON o.event_id = c.event_id
+       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY c.received_at DESC, c.id DESC
+       LIMIT ?`,
+      [...params, limit + 1],
+    );
+    const page = rows.slice(0, limit);
+    const items: CallbackListItem[] = page.map((row) => ({
+      id: row.id,
+      provider: row.provider,
+      account: row.account,
+      outcome: row.outcome,
+      status: row.status,
+      reference: row.merchant_reference,
+      transactionKey: row.transaction_key,
+      receivedAt: iso(row.received_at),
+      eventId: row.event_id,
+      publishedAt: isoOrNull(row.published_at),
+      events: Number(row.events),
+      published: Number(row.events) === 0 ? null : Number(row.unpublished) === 0,
+    }));
+    const last = items.at(-1);
+    return {
+      items,
+      nextCursor: rows.length > limit && last ? encodeCursor(last.receivedAt, last.id) : null,
+    };
+  }
+
+  async show(id: string): Promise<CallbackDetail> {
+    const row = await this.callback(id);
+    const events = await this.sql.query<OutboxRow>(
+      `SELECT event_id, callback_id, event_type, routing_key, payload, created_at, published_at, attempts,
+              last_error, lease_until
+       FROM outbox WHERE callback_id = ? ORDER BY created_at, event_id`,
+      [id],
+    );
+    return {
+      id: row.id,
+      provider: row.provider,
+      account: row.account,
+      outcome: row.outcome,
+      status: row.status,
+      reference: row.merchant_reference,
+      transactionKey: row.transaction_key,
+      verification: row.verification,
+      request: {
+        method: row.method,
+        path: row.path,
+        headers: JSON.parse(row.headers) as Record<string, string>,
+        bodyEncoding: row.raw_body_encoding,
+        body: row.raw_body,
+        sourceIp: row.source_ip,
+        receivedAt: iso(row.received_at),
+      },
+      eventId: row.event_id,
+      events: events.map(eventView),
+    };
+  }
+
+  /**
+   * Makes the relay publish the event again, with the same id: its row goes back to unpublished
+   * and unleased, and a sweep is started.
+   */
+  async republish(eventId: string): Promise<RepublishResult> {
+    const [row] = await this.sql.query<OutboxRow>(
+      `UPDATE outbox SET published_at = NULL, lease_owner = NULL, lease_until = NULL
+       WHERE event_id = ?
+       RETURNING event_id, callback_id, event_type, routing_key, payload, created_at, published_at, attempts,
+                 last_error, lease_until`,
+      [eventId],
+    );
+    if (!row) throw new NotFoundException(`No event ${eventId}`);
+    void this.relay.sweep();
+    return {
+      eventId: row.event_id,
+      callbackId: row.callback_id,
+      routingKey: row.routing_key,
+      publishedAt: isoOrNull(row.published_at),
+      attempts: Number(row.attempts),
+    };
+  }
+
+  /**
+   * Runs the provider's current DTO validation and mapper again on the callback's fields and, when
+   * the event differs from the latest one stored for the callback, stores and publishes a new event
+   * (new id, see renormalizedEventId); earlier events stay as they are.
+   *
+   * The fields are the `data.raw` of the callback's first event: exactly the decoded (or
+   * decrypted) fields the guard verified, which is what the mapper was given at the time —
+   * authentication is not repeated (it proved the callback when it arrived, and some schemes
+   * cannot be re-run without the original transport, e.g. an allowlisted source address).
+   */
+  async renormalize(id: string): Promise<{ status: number; body: RenormalizeResult }> {
+    const callback = await this.callback(id);
+    if (callback.outcome !== 'accepted' || !callback.event_id || !callback.account) {
+      throw new ConflictException(
+        `Callback ${id} was not accepted (${callback.outcome}): it has no event to renormalize`,
+      );
+    }
+    const provider = this.providers.get(callback.provider);
+    if (!provider)
+      throw new ConflictException(`Provider ${callback.provider} is not part of this gateway`);
+
+    const stored = await this.sql.query<OutboxRow>(
+      `SELECT event_id, callback_id, event_type, routing_key, payload, created_at, published_at, attempts,
+              last_error, lease_until
+       FROM outbox WHERE callback_id = ? ORDER BY created_at, event_id`,
+      [id],
+    );
+    const original = stored.find((row) => row.event_id === callback.event_id) ?? stored[0];
+    const latest = stored.at(-1);
+    if (!original || !latest) throw new ConflictException(`Callback ${id} has no stored event`);
+    const raw = (JSON.parse(original.payload) as TransactionCloudEvent).data?.raw;
+    if (raw === null || typeof raw !== 'object') {
+      throw new ConflictException(`The stored event of callback ${id} has no raw fields`);
+    }
+
+    let event;
+    try {
+      const verified = {
+        account: callback.account,
+        fields: raw,
+        verification: callback.verification,
+      };
+      const dto = await validateFields(
+        provider.dto,
+        raw,
+        `stored ${provider.displayName} callback`,
+      );
+      const transaction = provider.normalize(dto, verified);
+      event = buildTransactionEvent({
+        provider: provider.name,
+        account: callback.account,
+        callbackId: callback.id,
+        receivedAt: new Date(callback.received_at),
+        transaction,
+      });
+      const content = comparable(event.body);
+      const previous = comparable(JSON.parse(latest.payload) as TransactionCloudEvent);
+      const changed = differences(previous, content);
+      if (changed.length === 0) {
+        return {
+          status: 200,
+          body: {
+            changed: false,
+            previousEventId: latest.event_id,
+            eventId: null,
+            routingKey: null,
+            differences: [],
+          },
+        };
+      }
+      const eventId = renormalizedEventId(
+        provider.name,
+        callback.account,
+        transactionKeyOf(transaction),
+        transaction.status,
+        content,
+      );
+      event = { ...event, id: eventId, body: { ...event.body, id: eventId } };
+      const record: OutboxRecord = {
+        eventId,
+        provider: provider.name,
+        eventType: event.type,
+        routingKey: event.routingKey,
+        payload: JSON.stringify(event.body),
+        createdAt: new Date(),
+      };
+      const lease = this.relay.leaseForNewRow();
+      const inserted = await this.sql.query(
+        `INSERT INTO outbox (event_id, callback_id, provider, event_type, routing_key, payload, created_at,
+                             lease_owner, lease_until)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
+        [
+          record.eventId,
+          callback.id,
+          record.provider,
+          record.eventType,
+          record.routingKey,
+          record.payload,
+          record.createdAt.toISOString(),
+          lease?.owner ?? null,
+          lease?.until.toISOString() ?? null,
+        ],
+      );
+      if (inserted.length === 0) {
+        throw new ConflictException(
+          `The current mapper's result was already stored as event ${eventId} (an earlier revision); ` +
+            `re-publish it with POST /admin/events/${eventId}/republish if that is what you want`,
+        );
+      }
+      if (lease) this.relay.publishCommitted(record);
+      else void this.relay.sweep();
+      return {
+        status: 202,
+        body: {
+          changed: true,
+          previousEventId: latest.event_id,
+          eventId,
+          routingKey: record.routingKey,
+          differences: changed,
+        },
+      };
+    } catch (error) {
+      if (error instanceof BadRequestException) {
+        const response = error.getResponse() as { message?: string; errors?: string[] };
+        throw new UnprocessableEntityException({
+          message: `The stored fields do not pass the current ${provider.displayName} validation: ${response.message ?? ''}`,
+          errors: response.errors,
+        });
+      }
+      if (error instanceof HttpException) throw error;
+      throw new UnprocessableEntityException(
+        `The current ${provider.displayName} mapper failed on the stored fields: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  private async callback(id: string): Promise<CallbackRow> {
+    const [row] = await this.sql.query<CallbackRow>(
+      `SELECT id, provider, account, transaction_key, status, merchant_reference, event_id, outcome, source_ip,
+              method, path, headers, raw_body, raw_body_encoding, verification, received_at
+       FROM callbacks WHERE id = ?`,
+      [id],
+    );
+    if (!row) throw new NotFoundException(`No callback ${id}`);
+    return row;
+  }
+}
+
+function eventView(row: OutboxRow): OutboxEventView {
+  let payload: Record<string, unknown>;
+  try {
+    payload = JSON.parse(row.payload) as Record<string, unknown>;
+  } catch {
+    payload = { unparsable: row.payload };
+  }
+  return {
+    eventId: row.event_id,
+    eventType: row.event_type,
+    routingKey: row.routing_key,
+    createdAt: iso(row.created_at),
+    publishedAt: isoOrNull(row.published_at),
+    attempts: Number(row.attempts),
+    lastError: row.last_error,
+    leaseUntil: isoOrNull(row.lease_until),
+    payload,
+  };
+}

@@ -1,0 +1,214 @@
+import {
+  type BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import { randomUUID } from 'node:crypto';
+import { Counter } from 'prom-client';
+import { CallbackProviderRegistry } from '../admin/provider-registry.js';
+import type { InboundCallback } from '../ingest/callback-provider.js';
+import { GatewayMetrics } from '../observability/gateway-metrics.js';
+import { encodeRawBody } from '../persistence/callback-store.js';
+import type { CallbackOutcome } from '../persistence/stored-callback.entity.js';
+import { SqlDialect } from '../persistence/sql-dialect.js';
+
+/** Where the recorder is found from plain Express middleware: `req.app.locals[…]`. */
+export const REJECTED_ATTEMPTS_KEY = Symbol.for('payment-callback-gateway.rejected-attempts');
+
+/** What callback-traffic.ts needs of the recorder. */
+export interface RejectedAttemptSink {
+  record(attempt: RejectedAttempt): void;
+}
+
+export interface RejectedAttempt {
+  provider: string;
+  inbound: InboundCallback;
+  status: number;
+  /** The error message the client was answered with. */
+  message: string;
+}
+
+/** Statuses recorded, and the outcome stored for each. */
+const OUTCOME_BY_STATUS: Record<number, Exclude<CallbackOutcome, 'accepted'>> = {
+  400: 'invalid',
+  401: 'rejected_auth',
+  403: 'rejected_address',
+  413: 'invalid',
+  415: 'invalid',
+};
+
+export function rejectedOutcomeFor(status: number): Exclude<CallbackOutcome, 'accepted'> | null {
+  return OUTCOME_BY_STATUS[status] ?? null;
+}
+
+/** The same headers an accepted callback keeps (plus the provider's own, e.g. signatures). */
+const ALWAYS_RECORDED_HEADERS = [
+  'content-type',
+  'content-length',
+  'user-agent',
+  'x-forwarded-for',
+  'x-request-id',
+];
+/** Raw bodies are cut to this size before they are stored. */
+export const REJECTED_BODY_LIMIT = 16 * 1024;
+/** Most attempts waiting to be written; beyond that they are skipped (a flood cannot pile up). */
+export const MAX_QUEUED_ATTEMPTS = 256;
+/** Rows per INSERT statement (16 parameters each). */
+const ROWS_PER_STATEMENT = 50;
+const MAX_HEADER_VALUE = 1024;
+
+const COLUMNS = `id, provider, account, transaction_key, status, event_id, outcome, source_ip, method, path,
+  headers, raw_body, raw_body_encoding, verification, received_at, merchant_reference`;
+const ROW = `(${Array.from({ length: 16 }, () => '?').join(', ')})`;
+
+/**
+ * Records refused /callbacks requests (400/401/403/413/415 once the provider is known) as
+ * `callbacks` rows with a rejected outcome and NULL de-duplication columns — best effort and off
+ * the response path: called from the response's 'finish' hook, it only queues the row. Queued
+ * rows are written in batches (one statement on PostgreSQL, one transaction on SQLite, so a flood
+ * of forgeries costs one fsync per batch, not per request). At most MAX_QUEUED_ATTEMPTS wait;
+ * beyond that attempts are skipped and counted, and write errors are swallowed and counted
+ * (`gateway_rejected_attempts_total{result}`), never reaching a client.
+ */
+@Injectable()
+export class RejectedAttemptRecorder
+  implements RejectedAttemptSink, OnModuleInit, BeforeApplicationShutdown
+{
+  private readonly logger = new Logger(RejectedAttemptRecorder.name);
+  private queue: unknown[][] = [];
+  private flushing: Promise<void> | null = null;
+  private scheduled = false;
+  private readonly counter: Counter<'result'>;
+
+  constructor(
+    private readonly sql: SqlDialect,
+    private readonly providers: CallbackProviderRegistry,
+    private readonly adapterHost: HttpAdapterHost,
+    metrics: GatewayMetrics,
+  ) {
+    this.counter = new Counter({
+      name: 'gateway_rejected_attempts_total',
+      help: 'Refused callback requests by what became of their record: recorded, skipped (queue full) or failed (write error)',
+      labelNames: ['result'] as const,
+      registers: [metrics.registry],
+    });
+  }
+
+  onModuleInit(): void {
+    const app = this.adapterHost.httpAdapter?.getInstance<{ locals?: Record<symbol, unknown> }>();
+    if (app?.locals) app.locals[REJECTED_ATTEMPTS_KEY] = this;
+  }
+
+  /** Queues the attempt; never throws, never waits. */
+  record(attempt: RejectedAttempt): void {
+    try {
+      const outcome = rejectedOutcomeFor(attempt.status);
+      if (!outcome) return;
+      if (this.queue.length >= MAX_QUEUED_ATTEMPTS) {
+        this.counter.inc({ result: 'skipped' });
+        return;
+      }
+      this.queue.push(this.row(attempt, outcome));
+      this.schedule();
+    } catch (error) {
+      this.counter.inc({ result: 'failed' });
+      this.logger.warn(`Could not queue a rejected attempt: ${(error as Error).message}`);
+    }
+  }
+
+  /** Rows queued but not yet written (tests, shutdown). */
+  get pending(): number {
+    return this.queue.length;
+  }
+
+  /** Writes everything queued so far (tests wait on it; shutdown calls it). */
+  async flush(): Promise<void> {
+    while (this.flushing || this.queue.length > 0) {
+      if (this.flushing) await this.flushing;
+      else await this.startFlush();
+    }
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.flush().catch(() => undefined);
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      if (!this.flushing) void this.startFlush();
+    });
+  }
+
+  private startFlush(): Promise<void> {
+    const rows = this.queue.splice(0);
+    this.flushing = this.write(rows).finally(() => {
+      this.flushing = null;
+      if (this.queue.length > 0) this.schedule();
+    });
+    return this.flushing;
+  }
+
+  private async write(rows: unknown[][]): Promise<void> {
+    if (rows.length === 0) return;
+    try {
+      if (this.sql.isPostgres) {
+        for (let i = 0; i < rows.length; i += ROWS_PER_STATEMENT) {
+          const chunk = rows.slice(i, i + ROWS_PER_STATEMENT);
+          await this.sql.query(
+            `INSERT INTO callbacks (${COLUMNS}) VALUES ${chunk.map(() => ROW).join(', ')}`,
+            chunk.flat(),
+          );
+        }
+      } else {
+        this.sql.sqliteTransaction((run) => {
+          for (const row of rows) run(`INSERT INTO callbacks (${COLUMNS}) VALUES ${ROW}`, row);
+        });
+      }
+      this.counter.inc({ result: 'recorded' }, rows.length);
+    } catch (error) {
+      this.counter.inc({ result: 'failed' }, rows.length);
+      this.logger.warn(
+        `Could not record ${rows.length} rejected callback attempts: ${(error as Error).message}`,
+      );
+    }
+  }
+
+  private row(attempt: RejectedAttempt, outcome: string): unknown[] {
+    const { inbound, provider } = attempt;
+    const body = encodeRawBody(inbound.rawBody.subarray(0, REJECTED_BODY_LIMIT));
+    const extra = this.providers.get(provider)?.recordedHeaders ?? [];
+    const headers: Record<string, string> = {};
+    for (const name of [...ALWAYS_RECORDED_HEADERS, ...extra]) {
+      const value = inbound.headers[name];
+      if (value !== undefined) {
+        headers[name] = (Array.isArray(value) ? value.join(', ') : value).slice(
+          0,
+          MAX_HEADER_VALUE,
+        );
+      }
+    }
+    return [
+      randomUUID(),
+      provider.slice(0, 32),
+      null, // account, transaction_key, status: NULL, so the de-duplication index never applies
+      null,
+      null,
+      null, // no event
+      outcome,
+      inbound.clientIp.slice(0, 64),
+      inbound.method.slice(0, 8),
+      inbound.path.slice(0, 255),
+      JSON.stringify(headers),
+      body.text,
+      body.encoding,
+      `HTTP ${attempt.status}: ${attempt.message}`.slice(0, 2000),
+      inbound.receivedAt.toISOString(),
+      null,
+    ];
+  }
+}

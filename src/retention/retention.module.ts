@@ -1,0 +1,16 @@
+import { Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { CallbackProviderRegistry } from '../admin/provider-registry.js';
+import { RejectedAttemptRecorder } from './rejected-attempts.js';
+import { RetentionService } from './retention.service.js';
+
+/**
+ * The life cycle of stored callbacks beyond the pipeline: recording refused attempts, and the
+ * scheduled purge of old callbacks and attempts. Always on.
+ */
+@Module({
+  imports: [DiscoveryModule],
+  providers: [RetentionService, RejectedAttemptRecorder, CallbackProviderRegistry],
+  exports: [RetentionService, RejectedAttemptRecorder],
+})
+export class RetentionModule {}

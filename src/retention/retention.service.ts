@@ -1,0 +1,117 @@
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
+import { SqlDialect } from '../persistence/sql-dialect.js';
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Rows deleted per statement: keeps each transaction (and its locks) short. */
+export const RETENTION_BATCH = 500;
+/** The first run comes this soon after start, so frequent restarts cannot starve the job. */
+const FIRST_RUN_DELAY_MS = 60_000;
+
+export interface RetentionResult {
+  /** Accepted callbacks deleted (with their outbox rows, which cascade). */
+  accepted: number;
+  /** Rejected attempts deleted. */
+  rejected: number;
+}
+
+/**
+ * Purges old callbacks: accepted ones older than CALLBACK_RETENTION_DAYS whose events are ALL
+ * published (their outbox rows go with them, ON DELETE CASCADE), and rejected attempts older than
+ * REJECTED_RETENTION_DAYS. A callback with an unpublished event is never deleted, however old.
+ * Runs every RETENTION_INTERVAL_MINUTES (first one a minute after start), in batches of
+ * RETENTION_BATCH rows; one run at a time per instance, and replicas may run concurrently
+ * (a DELETE of rows another instance already deleted deletes nothing).
+ */
+@Injectable()
+export class RetentionService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(RetentionService.name);
+  private timer: NodeJS.Timeout | undefined;
+  private firstRun: NodeJS.Timeout | undefined;
+  private running: Promise<RetentionResult> | null = null;
+  private stopping = false;
+
+  constructor(
+    @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
+    private readonly sql: SqlDialect,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    const tick = () => void this.runOnce().catch(() => undefined);
+    this.firstRun = setTimeout(tick, FIRST_RUN_DELAY_MS);
+    this.firstRun.unref();
+    this.timer = setInterval(tick, this.config.retention.intervalMinutes * 60_000);
+    this.timer.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.firstRun);
+    clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
+  }
+
+  /** One purge now (also what the timer runs). A run already under way is joined, not doubled. */
+  runOnce(now: Date = new Date()): Promise<RetentionResult> {
+    this.running ??= this.purge(now).finally(() => (this.running = null));
+    return this.running;
+  }
+
+  private async purge(now: Date): Promise<RetentionResult> {
+    const { acceptedDays, rejectedDays } = this.config.retention;
+    const acceptedBefore = new Date(now.getTime() - acceptedDays * DAY_MS).toISOString();
+    const rejectedBefore = new Date(now.getTime() - rejectedDays * DAY_MS).toISOString();
+    const result: RetentionResult = { accepted: 0, rejected: 0 };
+    try {
+      result.accepted = await this.inBatches(
+        `DELETE FROM callbacks WHERE id IN (
+           SELECT c.id FROM callbacks c
+           WHERE c.outcome = 'accepted' AND c.received_at < ?
+             AND NOT EXISTS (
+               SELECT 1 FROM outbox o WHERE o.callback_id = c.id AND o.published_at IS NULL)
+           ORDER BY c.received_at LIMIT ?)
+         RETURNING id`,
+        acceptedBefore,
+      );
+      result.rejected = await this.inBatches(
+        `DELETE FROM callbacks WHERE id IN (
+           SELECT c.id FROM callbacks c
+           WHERE c.outcome <> 'accepted' AND c.received_at < ?
+           ORDER BY c.received_at LIMIT ?)
+         RETURNING id`,
+        rejectedBefore,
+      );
+    } catch (error) {
+      this.logger.warn(
+        `Retention run interrupted after deleting ${result.accepted} accepted callbacks and ${result.rejected} rejected attempts: ${(error as Error).message}`,
+      );
+      throw error;
+    }
+    if (result.accepted > 0 || result.rejected > 0) {
+      this.logger.log(
+        `Retention deleted ${result.accepted} accepted callbacks older than ${acceptedDays} days (events published) and ${result.rejected} rejected attempts older than ${rejectedDays} days`,
+      );
+    } else {
+      this.logger.debug('Retention: nothing to delete');
+    }
+    return result;
+  }
+
+  private async inBatches(statement: string, before: string): Promise<number> {
+    let total = 0;
+    while (!this.stopping) {
+      const rows = await this.sql.query<{ id: string }>(statement, [before, RETENTION_BATCH]);
+      total += rows.length;
+      if (rows.length < RETENTION_BATCH) break;
+      // Let the hot path in between batches (SQLite runs these synchronously).
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    return total;
+  }
+}
