@@ -11,6 +11,7 @@ import { AuthFailureLimiter } from './http/auth-failure-limiter.js';
 import { callbackTraffic } from './http/callback-traffic.js';
 import { docsSecurityHeaders } from './http/security-headers.js';
 import { GatewayMetrics } from './observability/gateway-metrics.js';
+import { RejectedAttemptRecorder } from './retention/rejected-attempts.js';
 
 const OTHER_ROUTES_BODY_LIMIT = '16kb';
 
@@ -31,7 +32,11 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
   app.disable('x-powered-by');
   app.use(
     '/callbacks',
-    callbackTraffic(app.get(GatewayMetrics), AuthFailureLimiter.fromConfig(config)),
+    callbackTraffic(
+      app.get(GatewayMetrics),
+      AuthFailureLimiter.fromConfig(config),
+      app.get(RejectedAttemptRecorder),
+    ),
   );
   // Per route: callbacks may carry up to BODY_LIMIT; nothing else the gateway serves takes a body.
   for (const parser of bodyParsers(config.http.bodyLimit)) app.use('/callbacks', parser);

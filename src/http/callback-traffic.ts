@@ -4,11 +4,7 @@ import { HttpException, HttpStatus } from '@nestjs/common';
 import type { GatewayRequest } from '../ingest/gateway-request.js';
 import { plainAddress } from '../ingest/gateway-request.js';
 import { type GatewayMetrics, outcomeForStatus } from '../observability/gateway-metrics.js';
-import {
-  REJECTED_ATTEMPTS_KEY,
-  type RejectedAttemptSink,
-  rejectedOutcomeFor,
-} from '../retention/rejected-attempts.js';
+import { type RejectedAttemptSink, rejectedOutcomeFor } from '../retention/rejected-attempts.js';
 import type { AuthFailureLimiter } from './auth-failure-limiter.js';
 
 /**
@@ -18,20 +14,14 @@ import type { AuthFailureLimiter } from './auth-failure-limiter.js';
  * (400/401/403/413/415) after its provider's guard identified the provider is handed to the
  * rejected-attempt recorder, which only queues it: nothing is written before the answer.
  */
-export function callbackTraffic(metrics: GatewayMetrics, limiter: AuthFailureLimiter) {
+export function callbackTraffic(
+  metrics: GatewayMetrics,
+  limiter: AuthFailureLimiter,
+  rejectedAttempts: RejectedAttemptSink,
+) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     const address = plainAddress(req.ip ?? req.socket.remoteAddress);
-    // The error message the client gets, kept for the rejected-attempt record.
-    let errorMessage: string | undefined;
-    const json = res.json;
-    res.json = function (this: Response, body?: unknown) {
-      if (res.statusCode >= 400 && body !== null && typeof body === 'object') {
-        const message = (body as { message?: unknown }).message;
-        if (typeof message === 'string') errorMessage = message;
-      }
-      return json.call(this, body);
-    } as Response['json'];
     res.on('finish', () => {
       const provider = (req as GatewayRequest).callback?.provider ?? 'unknown';
       const outcome = outcomeForStatus(res.statusCode, res.locals.outcome as string | undefined);
@@ -44,14 +34,11 @@ export function callbackTraffic(metrics: GatewayMetrics, limiter: AuthFailureLim
         limiter.recordFailure(address);
       const callback = (req as GatewayRequest).callback;
       if (callback && rejectedOutcomeFor(res.statusCode)) {
-        const recorder = (req.app?.locals as Record<symbol, unknown> | undefined)?.[
-          REJECTED_ATTEMPTS_KEY
-        ] as RejectedAttemptSink | undefined;
-        recorder?.record({
+        rejectedAttempts.record({
           provider: callback.provider,
           inbound: callback.inbound,
           status: res.statusCode,
-          message: errorMessage ?? `HTTP ${res.statusCode}`,
+          message: (res.locals.errorMessage as string | undefined) ?? `HTTP ${res.statusCode}`,
         });
       }
     });

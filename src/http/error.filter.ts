@@ -31,6 +31,8 @@ export class ErrorFilter implements ExceptionFilter {
     const requestId = req.id !== undefined ? String(req.id) : undefined;
     res.locals.outcome ??= 'rejected';
     const body = errorBody(exception, requestId);
+    // Kept for the rejected-attempt record (callback-traffic.ts).
+    res.locals.errorMessage = body.message;
     if (body.statusCode >= 500 && !(exception instanceof HttpException)) {
       this.logger.error({ err: exception, requestId }, 'Unhandled error');
     }

@@ -1,10 +1,4 @@
-import {
-  type BeforeApplicationShutdown,
-  Injectable,
-  Logger,
-  type OnModuleInit,
-} from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
 import { CallbackProviderRegistry } from '../admin/provider-registry.js';
@@ -13,9 +7,6 @@ import { GatewayMetrics } from '../observability/gateway-metrics.js';
 import { encodeRawBody } from '../persistence/callback-store.js';
 import type { CallbackOutcome } from '../persistence/stored-callback.entity.js';
 import { SqlDialect } from '../persistence/sql-dialect.js';
-
-/** Where the recorder is found from plain Express middleware: `req.app.locals[…]`. */
-export const REJECTED_ATTEMPTS_KEY = Symbol.for('payment-callback-gateway.rejected-attempts');
 
 /** What callback-traffic.ts needs of the recorder. */
 export interface RejectedAttemptSink {
@@ -73,9 +64,7 @@ const ROW = `(${Array.from({ length: 16 }, () => '?').join(', ')})`;
  * (`gateway_rejected_attempts_total{result}`), never reaching a client.
  */
 @Injectable()
-export class RejectedAttemptRecorder
-  implements RejectedAttemptSink, OnModuleInit, BeforeApplicationShutdown
-{
+export class RejectedAttemptRecorder implements RejectedAttemptSink, BeforeApplicationShutdown {
   private readonly logger = new Logger(RejectedAttemptRecorder.name);
   private queue: unknown[][] = [];
   private flushing: Promise<void> | null = null;
@@ -85,7 +74,6 @@ export class RejectedAttemptRecorder
   constructor(
     private readonly sql: SqlDialect,
     private readonly providers: CallbackProviderRegistry,
-    private readonly adapterHost: HttpAdapterHost,
     metrics: GatewayMetrics,
   ) {
     this.counter = new Counter({
@@ -94,11 +82,6 @@ export class RejectedAttemptRecorder
       labelNames: ['result'] as const,
       registers: [metrics.registry],
     });
-  }
-
-  onModuleInit(): void {
-    const app = this.adapterHost.httpAdapter?.getInstance<{ locals?: Record<symbol, unknown> }>();
-    if (app?.locals) app.locals[REJECTED_ATTEMPTS_KEY] = this;
   }
 
   /** Queues the attempt; never throws, never waits. */
