@@ -30,6 +30,8 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
     config.http.trustedProxies.length > 0 ? config.http.trustedProxies : false,
   );
   app.disable('x-powered-by');
+  // Acks and admin answers are never cached: hashing every body for an ETag is wasted work.
+  app.set('etag', false);
   app.use(
     '/callbacks',
     callbackTraffic(
