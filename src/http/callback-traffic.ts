@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import { errorBody } from './error.filter.js';
-import { HttpException, HttpStatus } from '@nestjs/common';
+import { HttpException, HttpStatus, NotFoundException } from '@nestjs/common';
 import type { GatewayRequest } from '../ingest/gateway-request.js';
 import { plainAddress } from '../ingest/gateway-request.js';
 import { type GatewayMetrics, outcomeForStatus } from '../observability/gateway-metrics.js';
@@ -42,6 +42,15 @@ export function callbackTraffic(
         });
       }
     });
+
+    // Express would answer HEAD with a GET route, storing a report nobody sent: providers only
+    // GET or POST, so HEAD is refused like every other unrouted method.
+    if (req.method === 'HEAD') {
+      res
+        .status(404)
+        .json(errorBody(new NotFoundException(`Cannot HEAD ${req.baseUrl}${req.path}`)));
+      return;
+    }
 
     const retryAfter = limiter.retryAfter(address);
     if (retryAfter > 0) {
