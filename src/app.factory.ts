@@ -7,6 +7,8 @@ import type { GatewayConfig } from './config/gateway-config.js';
 import { bodyParserErrors, bodyParsers } from './http/body-parsing.js';
 import { ErrorFilter } from './http/error.filter.js';
 import { mountSwaggerUi } from './http/openapi.js';
+import { assignRequestId } from './http/logging.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthFailureLimiter } from './http/auth-failure-limiter.js';
 import { callbackTraffic } from './http/callback-traffic.js';
 import { docsSecurityHeaders } from './http/security-headers.js';
@@ -32,6 +34,10 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
   app.disable('x-powered-by');
   // Acks and admin answers are never cached: hashing every body for an ETag is wasted work.
   app.set('etag', false);
+  app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
+    assignRequestId(req, res);
+    next();
+  });
   app.use(
     '/callbacks',
     callbackTraffic(

@@ -313,9 +313,15 @@ export function pipelineSuite(kind: DatabaseKind): void {
         it(`${what} → ${status} with a clear message`, async () => {
           const res = await send();
           assert.equal(res.status, status);
-          const body = (await res.json()) as { statusCode: number; message: string };
+          const body = (await res.json()) as {
+            statusCode: number;
+            message: string;
+            requestId: string;
+          };
           assert.equal(body.statusCode, status);
           assert.match(body.message, message);
+          assert.match(body.requestId, /^[\w.:-]+$/, 'every error names its request');
+          assert.equal(res.headers.get('x-request-id'), body.requestId);
         });
       }
 

@@ -22,6 +22,7 @@ export function callbackTraffic(
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     const address = plainAddress(req.ip ?? req.socket.remoteAddress);
+    const requestId = (req as Request & { id?: string }).id;
     res.on('finish', () => {
       const provider = (req as GatewayRequest).callback?.provider ?? 'unknown';
       const outcome = outcomeForStatus(res.statusCode, res.locals.outcome as string | undefined);
@@ -48,7 +49,7 @@ export function callbackTraffic(
     if (req.method === 'HEAD') {
       res
         .status(404)
-        .json(errorBody(new NotFoundException(`Cannot HEAD ${req.baseUrl}${req.path}`)));
+        .json(errorBody(new NotFoundException(`Cannot HEAD ${req.baseUrl}${req.path}`), requestId));
       return;
     }
 
@@ -59,7 +60,7 @@ export function callbackTraffic(
         HttpStatus.TOO_MANY_REQUESTS,
       );
       res.setHeader('Retry-After', String(retryAfter));
-      res.status(429).json(errorBody(exception));
+      res.status(429).json(errorBody(exception, requestId));
       return;
     }
     next();

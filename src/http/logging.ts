@@ -7,6 +7,19 @@ import type { GatewayRequest } from '../ingest/gateway-request.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
+/**
+ * The request id: the caller's `X-Request-Id` when it is sane, else a new UUID; echoed in the
+ * response header, the log line and every error body. Set before anything else runs, so even a
+ * request refused while routing or reading its body has one.
+ */
+export function assignRequestId(req: IncomingMessage, res: ServerResponse): string {
+  const given = req.headers['x-request-id'];
+  const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+  (req as IncomingMessage & { id?: string }).id = id;
+  res.setHeader('X-Request-Id', id);
+  return id;
+}
+
 /** The path a log line may show: the route template (no URL tokens) and never the query string. */
 export function loggablePath(req: IncomingMessage): string {
   const callback = (req as GatewayRequest).callback;
