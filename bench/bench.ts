@@ -107,7 +107,7 @@ async function main(): Promise<void> {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
       NODE_OPTIONS: SHIPPED_NODE_OPTIONS,
-      LOG_LEVEL: 'info',
+      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
       ...PROVIDER_ENV,
       ...db.env,
       AMQP_URL,

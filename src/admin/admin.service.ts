@@ -330,11 +330,7 @@ export class AdminService {
         fields: raw,
         verification: callback.verification,
       };
-      const dto = await validateFields(
-        provider.dto,
-        raw,
-        `stored ${provider.displayName} callback`,
-      );
+      const dto = validateFields(provider.dto, raw, `stored ${provider.displayName} callback`);
       const transaction = provider.normalize(dto, verified);
       event = buildTransactionEvent({
         provider: provider.name,

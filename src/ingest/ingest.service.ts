@@ -43,11 +43,7 @@ export class IngestService {
     if (!inbound || !verified)
       throw new Error(`${provider.displayName} route is missing its guard`);
 
-    const dto = await validateFields(
-      provider.dto,
-      verified.fields,
-      `${provider.displayName} callback`,
-    );
+    const dto = validateFields(provider.dto, verified.fields, `${provider.displayName} callback`);
     const transaction = provider.normalize(dto, verified);
     const callbackId = randomUUID();
     const event = buildTransactionEvent({

@@ -62,9 +62,9 @@ function statusOf(fn: () => unknown): number {
   assert.fail('expected a refusal');
 }
 
-async function rejection(promise: Promise<unknown>): Promise<HttpException> {
+async function rejection(run: () => unknown): Promise<HttpException> {
   try {
-    await promise;
+    await run();
   } catch (error) {
     assert.ok(error instanceof HttpException);
     return error;
@@ -222,7 +222,7 @@ describe('MCPayment', () => {
     });
 
     it('an unknown status is a 400 naming the value', async () => {
-      const error = await rejection(
+      const error = await rejection(() =>
         validateFields(
           McpaymentCallbackDto,
           mcpaymentCallback({ transaction_status: 'SETTLED' }),
@@ -273,7 +273,7 @@ describe('MCPayment', () => {
 
     it('non-amounts and negative amounts are a 400', async () => {
       for (const amount of ['abc', -5, null, true, '1e5']) {
-        const error = await rejection(
+        const error = await rejection(() =>
           validateFields(
             McpaymentCallbackDto,
             mcpaymentCallback({}, { amount }),
@@ -291,7 +291,9 @@ describe('MCPayment', () => {
       assert.match(
         JSON.stringify(
           (
-            await rejection(validateFields(McpaymentCallbackDto, noDetails, 'MCPayment callback'))
+            await rejection(() =>
+              validateFields(McpaymentCallbackDto, noDetails, 'MCPayment callback'),
+            )
           ).getResponse(),
         ),
         /payment_details must be an object/,

@@ -32,12 +32,13 @@ describe('Sidopulsa status table', () => {
 
   for (const value of ['0', '3', '01', ' 1', 'sukses', '']) {
     it(`refuses statuscode ${JSON.stringify(value)} with a 400 naming it`, async () => {
-      await assert.rejects(
-        validateFields(
-          SidopulsaReportDto,
-          { ...SIDOPULSA_SUCCESS_SAMPLE, statuscode: value },
-          'Sidopulsa callback',
-        ),
+      assert.throws(
+        () =>
+          validateFields(
+            SidopulsaReportDto,
+            { ...SIDOPULSA_SUCCESS_SAMPLE, statuscode: value },
+            'Sidopulsa callback',
+          ),
         httpError(
           400,
           new RegExp(
