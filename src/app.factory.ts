@@ -4,7 +4,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import type { GatewayConfig } from './config/gateway-config.js';
-import { bodyParserErrors, bodyParsers } from './http/body-parsing.js';
+import { bodyParserErrors, bodyParsers, effectiveLimit } from './http/body-parsing.js';
+import { CallbackProviderRegistry } from './ingest/provider-registry.js';
 import { ErrorFilter } from './http/error.filter.js';
 import { mountSwaggerUi } from './http/openapi.js';
 import { assignRequestId } from './http/logging.js';
@@ -46,7 +47,14 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
       app.get(RejectedAttemptRecorder),
     ),
   );
-  // Per route: callbacks may carry up to BODY_LIMIT; nothing else the gateway serves takes a body.
+  // Per route: each provider's callbacks up to its own limit (capped by BODY_LIMIT), other
+  // callback paths up to BODY_LIMIT; nothing else the gateway serves takes a large body.
+  const providers = app.get(CallbackProviderRegistry);
+  for (const name of providers.names()) {
+    const limit = effectiveLimit(providers.get(name)?.bodyLimit, config.http.bodyLimit);
+    for (const parser of bodyParsers(limit)) app.use(`/callbacks/${name}`, parser);
+    app.use(`/callbacks/${name}`, bodyParserErrors(limit));
+  }
   for (const parser of bodyParsers(config.http.bodyLimit)) app.use('/callbacks', parser);
   app.use('/callbacks', bodyParserErrors(config.http.bodyLimit));
   for (const parser of bodyParsers(OTHER_ROUTES_BODY_LIMIT)) app.use(parser);

@@ -103,6 +103,39 @@ describe('operating the gateway', () => {
     });
   });
 
+  describe('body limits per provider', () => {
+    it('each provider route refuses bodies over its own limit, capped by BODY_LIMIT', async () => {
+      const db = await createTestDatabase('sqlite');
+      const exchange = uniqueExchange();
+      const gateway = await startGateway({ ...db.env, EVENTS_EXCHANGE: exchange });
+      const post = (path: string, type: string, body: string) =>
+        fetch(`${gateway.url}${path}`, { method: 'POST', headers: { 'content-type': type }, body });
+      const json20k = JSON.stringify({ key: 'x', padding: 'p'.repeat(20_000) });
+      try {
+        // Default BODY_LIMIT is 64kb; NICEPAY and S88Pay send small bodies and declare 16kb.
+        const nicepay = await post(
+          '/callbacks/nicepay',
+          'application/x-www-form-urlencoded',
+          `a=${'x'.repeat(20_000)}`,
+        );
+        assert.equal(nicepay.status, 413);
+        assert.match(
+          ((await nicepay.json()) as { message: string }).message,
+          /exceeds the 16kb limit/,
+        );
+        const s88pay = await post('/callbacks/s88pay', 'application/json', json20k);
+        assert.equal(s88pay.status, 413);
+        // MCPayment bodies carry item lists and histories: 64kb, so 20 KB reaches authentication.
+        const mcpayment = await post('/callbacks/mcpayment', 'application/json', json20k);
+        assert.equal(mcpayment.status, 401);
+      } finally {
+        await gateway.close();
+        await deleteTopology(exchange).catch(() => undefined);
+        await db.drop();
+      }
+    });
+  });
+
   describe('documentation routes', () => {
     it('serve Swagger UI with security headers, and can be switched off', async () => {
       const db = await createTestDatabase('sqlite');

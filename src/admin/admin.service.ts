@@ -29,7 +29,7 @@ import {
   type RenormalizeResult,
   type RepublishResult,
 } from './admin.dto.js';
-import { CallbackProviderRegistry } from './provider-registry.js';
+import { CallbackProviderRegistry } from '../ingest/provider-registry.js';
 
 type Timestamp = string | Date;
 

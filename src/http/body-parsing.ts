@@ -13,6 +13,21 @@ function keepRawBody(req: IncomingMessage, _res: unknown, buffer: Buffer): void 
   (req as IncomingMessage & { rawBody?: Buffer }).rawBody = buffer;
 }
 
+const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
+
+/** `65536`, `64kb`, `1mb` → bytes (the forms BODY_LIMIT accepts). */
+export function limitInBytes(limit: string): number {
+  const match = /^(\d+)(b|kb|mb)?$/i.exec(limit.trim());
+  if (!match) throw new Error(`Not a size: ${limit}`);
+  return Number(match[1]) * UNITS[(match[2] ?? 'b').toLowerCase()];
+}
+
+/** The tighter of a provider's own limit and the configured BODY_LIMIT. */
+export function effectiveLimit(providerLimit: string | undefined, configured: string): string {
+  if (!providerLimit) return configured;
+  return limitInBytes(providerLimit) < limitInBytes(configured) ? providerLimit : configured;
+}
+
 /** JSON and form parsers that keep the exact bytes in `req.rawBody`, both capped at `limit`. */
 export function bodyParsers(limit: string) {
   return [

@@ -50,6 +50,11 @@ export interface CallbackProvider<Dto extends object = object> {
   readonly displayName: string;
   /** class-validator DTO for `VerifiedCallback.fields`; unknown fields must be accepted. */
   readonly dto: new () => Dto;
+  /**
+   * The largest body this provider sends (`16kb`, …); BODY_LIMIT still caps it. Unset: BODY_LIMIT.
+   * Served at `/callbacks/<name>`.
+   */
+  readonly bodyLimit?: string;
   /** Request headers worth keeping with the stored callback (signatures, …), lower case. */
   readonly recordedHeaders?: readonly string[];
   /** False when the provider's credentials are not configured: its endpoints answer 404. */

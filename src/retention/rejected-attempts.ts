@@ -1,7 +1,7 @@
 import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
-import { CallbackProviderRegistry } from '../admin/provider-registry.js';
+import { CallbackProviderRegistry } from '../ingest/provider-registry.js';
 import type { InboundCallback } from '../ingest/callback-provider.js';
 import { GatewayMetrics } from '../observability/gateway-metrics.js';
 import { encodeRawBody } from '../persistence/callback-store.js';

@@ -1,6 +1,4 @@
 import { Module } from '@nestjs/common';
-import { DiscoveryModule } from '@nestjs/core';
-import { CallbackProviderRegistry } from '../admin/provider-registry.js';
 import { RejectedAttemptRecorder } from './rejected-attempts.js';
 import { RetentionService } from './retention.service.js';
 
@@ -9,8 +7,7 @@ import { RetentionService } from './retention.service.js';
  * scheduled purge of old callbacks and attempts. Always on.
  */
 @Module({
-  imports: [DiscoveryModule],
-  providers: [RetentionService, RejectedAttemptRecorder, CallbackProviderRegistry],
+  providers: [RetentionService, RejectedAttemptRecorder],
   exports: [RetentionService, RejectedAttemptRecorder],
 })
 export class RetentionModule {}

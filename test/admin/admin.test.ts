@@ -13,6 +13,7 @@ import {
   startGateway,
   type TestBed,
 } from '../support/gateway.js';
+import { mcpaymentCallback } from '../support/mcpayment.js';
 import { nicepayNotification, postForm } from '../support/nicepay.js';
 import {
   ADMIN_FINGERPRINT,
@@ -411,11 +412,14 @@ describe('admin API on postgres', () => {
       assert.equal(wrongType.status, 415);
       const shortTxid = nicepayNotification({ tXid: 'SHORT-400-MARKER' });
       assert.equal((await postForm(`${bed.gateway.url}/callbacks/nicepay`, shortTxid)).status, 400);
-      const big = nicepayNotification({
-        merchantToken: 'b'.repeat(64),
-        padding: 'x'.repeat(20_000),
+      // MCPayment accepts bodies up to 64 KB, so a 20 KB forgery reaches authentication.
+      const big = mcpaymentCallback({ padding: 'x'.repeat(20_000) });
+      const forgedBig = await fetch(`${bed.gateway.url}/callbacks/mcpayment`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'mcp-signature': 'b'.repeat(64) },
+        body: JSON.stringify(big),
       });
-      assert.equal((await postForm(`${bed.gateway.url}/callbacks/nicepay`, big)).status, 401);
+      assert.equal(forgedBig.status, 401);
       const find = async (marker: string) =>
         (
           await bed.db.query<Record<string, Json>>(
@@ -428,7 +432,7 @@ describe('admin API on postgres', () => {
           Boolean(
             (await find('marker-415')) &&
             (await find('SHORT-400-MARKER')) &&
-            (await find(big.tXid)),
+            (await find(big.order_id)),
           ),
         'all three recorded',
       );
@@ -441,7 +445,7 @@ describe('admin API on postgres', () => {
       const malformed = await find('SHORT-400-MARKER');
       assert.equal(malformed.outcome, 'invalid');
       assert.match(malformed.verification, /^HTTP 400: NICEPAY tXid must be 30/);
-      const cut = await find(big.tXid);
+      const cut = await find(big.order_id);
       assert.equal(cut.outcome, 'rejected_auth');
       assert.equal(cut.raw_body.length, 16 * 1024);
 

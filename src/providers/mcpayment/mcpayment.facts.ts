@@ -61,3 +61,6 @@ export function mcpaymentPaymentMethod(value: string | undefined): string | null
     ? MCPAYMENT_PAYMENT_METHOD[key]
     : key.toLowerCase();
 }
+
+/** Largest accepted body. Carries item_details, addresses and payment/refund histories: allow more than the flat providers. */
+export const MCPAYMENT_BODY_LIMIT = '64kb';

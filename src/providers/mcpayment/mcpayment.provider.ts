@@ -18,6 +18,7 @@ import {
 import { McpaymentCallbackDto } from './mcpayment.dto.js';
 import {
   MCPAYMENT_ACK,
+  MCPAYMENT_BODY_LIMIT,
   MCPAYMENT_DEFAULT_ACCOUNT,
   MCPAYMENT_SIGNATURE_HEADER,
   mcpaymentPaymentMethod,
@@ -50,6 +51,7 @@ export class McpaymentProvider implements CallbackProvider<McpaymentCallbackDto>
   readonly name = 'mcpayment';
   readonly displayName = 'MCPayment';
   readonly dto = McpaymentCallbackDto;
+  readonly bodyLimit = MCPAYMENT_BODY_LIMIT;
   readonly recordedHeaders = [MCPAYMENT_SIGNATURE_HEADER];
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}

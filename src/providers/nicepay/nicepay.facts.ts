@@ -37,3 +37,6 @@ export const NICEPAY_TIME_OFFSET = '+07:00';
 
 /** tXid length ("tXid N 30" in the notification table; every tXid seen is exactly 30). */
 export const NICEPAY_TXID_LENGTH = 30;
+
+/** Largest accepted body. A notification is a flat form of ~40 short fields (under 2 KB seen): 16 KB leaves ample room. */
+export const NICEPAY_BODY_LIMIT = '16kb';

@@ -18,6 +18,7 @@ import {
 import { NicepayNotificationDto } from './nicepay.dto.js';
 import {
   NICEPAY_ACK,
+  NICEPAY_BODY_LIMIT,
   NICEPAY_PAY_METHOD,
   NICEPAY_STATUS,
   NICEPAY_TIME_OFFSET,
@@ -48,6 +49,7 @@ export class NicepayProvider implements CallbackProvider<NicepayNotificationDto>
   readonly name = 'nicepay';
   readonly displayName = 'NICEPAY';
   readonly dto = NicepayNotificationDto;
+  readonly bodyLimit = NICEPAY_BODY_LIMIT;
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 

@@ -25,3 +25,6 @@ export const S88PAY_DEFAULT_ACCOUNT = 'default';
 
 /** S88Pay reads the HTTP status; a public integration answers with the body `success`. */
 export const S88PAY_ACK = { status: 200, contentType: 'text/plain', body: 'success' };
+
+/** Largest accepted body. `key` (a few hundred base64 characters) plus two codes: 16 KB leaves ample room. */
+export const S88PAY_BODY_LIMIT = '16kb';

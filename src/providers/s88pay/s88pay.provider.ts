@@ -11,7 +11,12 @@ import type {
 import { requireContentType, requireFields, unauthorized } from '../../ingest/callback-errors.js';
 import { decryptS88payKey, parseS88payPlaintext, S88payDecryptionError } from './s88pay.crypto.js';
 import { S88payCallbackDto, s88payAmount, s88payStatus } from './s88pay.dto.js';
-import { S88PAY_ACK, S88PAY_DEFAULT_ACCOUNT, S88PAY_SECRET_FIELDS } from './s88pay.facts.js';
+import {
+  S88PAY_ACK,
+  S88PAY_BODY_LIMIT,
+  S88PAY_DEFAULT_ACCOUNT,
+  S88PAY_SECRET_FIELDS,
+} from './s88pay.facts.js';
 
 /** A code as text, or null when absent. Codes are strings; a number is tolerated as its digits. */
 function codeOf(value: unknown): string | null {
@@ -33,6 +38,7 @@ export class S88payProvider implements CallbackProvider<S88payCallbackDto> {
   readonly name = 's88pay';
   readonly displayName = 'S88Pay';
   readonly dto = S88payCallbackDto;
+  readonly bodyLimit = S88PAY_BODY_LIMIT;
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 

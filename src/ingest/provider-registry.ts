@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
-import type { CallbackProvider } from '../ingest/callback-provider.js';
+import type { CallbackProvider } from './callback-provider.js';
 
 function isCallbackProvider(instance: unknown): instance is CallbackProvider {
   if (instance === null || typeof instance !== 'object') return false;
@@ -17,7 +17,8 @@ function isCallbackProvider(instance: unknown): instance is CallbackProvider {
 
 /**
  * Every CallbackProvider instance of the application, by `name`, found through Nest's
- * DiscoveryService: admin code never names a provider, a new provider module is found as is.
+ * DiscoveryService: shared code (body limits, admin, rejected attempts) never names a provider,
+ * and a new provider module is found as it is.
  */
 @Injectable()
 export class CallbackProviderRegistry implements OnApplicationBootstrap {
