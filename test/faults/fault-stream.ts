@@ -581,3 +581,27 @@ export async function finishScenario(
   assert.equal(unpublished, 0, 'nothing left unpublished in the outbox');
   return figures;
 }
+
+/**
+ * kill -9 of the gateway mid-stream, then a restart on the same port and database: every
+ * acknowledged callback must still be published. Shared by the fast and the machine suites.
+ */
+export async function killAndRestartScenario(label: string, streamMs: number): Promise<void> {
+  const rig = await Rig.create();
+  try {
+    const stream = new FaultStream(rig.gateway.url).start();
+    await sleep(streamMs);
+    await rig.killAndRestart(stream);
+    await sleep(streamMs);
+    const figures = await finishScenario(label, rig, stream, { networkErrorsAllowed: true });
+    assert.ok(
+      figures.networkErrors > 0,
+      'requests hit the dead gateway (the kill happened mid-stream)',
+    );
+  } catch (error) {
+    console.error(rig.output());
+    throw error;
+  } finally {
+    await rig.teardown();
+  }
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { sleep } from '../support/broker.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
-import { FaultStream, finishScenario, Rig } from './fault-stream.js';
+import { FaultStream, finishScenario, killAndRestartScenario, Rig } from './fault-stream.js';
 
 /**
  * Fault injection that never touches this machine's services: the gateway process is killed
@@ -22,25 +22,7 @@ function throughProxy(url: string, port: number): string {
 
 describe('fault injection (simulated outages, safe beside other suites)', () => {
   it('kill -9 of the gateway mid-stream: after a restart on the same port and database, no acknowledged callback is lost', async () => {
-    const rig = await Rig.create();
-    try {
-      const stream = new FaultStream(rig.gateway.url).start();
-      await sleep(STREAM_MS);
-      await rig.killAndRestart(stream);
-      await sleep(STREAM_MS);
-      const figures = await finishScenario('fast: kill -9 gateway + restart', rig, stream, {
-        networkErrorsAllowed: true,
-      });
-      assert.ok(
-        figures.networkErrors > 0,
-        'requests hit the dead gateway (the kill happened mid-stream)',
-      );
-    } catch (error) {
-      console.error(rig.output());
-      throw error;
-    } finally {
-      await rig.teardown();
-    }
+    await killAndRestartScenario('fast: kill -9 gateway + restart', STREAM_MS);
   });
 
   it('PostgreSQL unreachable (TCP proxy cut ~3 s): 503 while cut, never a 2xx that was not stored; recovers; none lost', async () => {
