@@ -8,7 +8,7 @@ import { bodyParserErrors, bodyParsers, effectiveLimit } from './http/body-parsi
 import { CallbackProviderRegistry } from './ingest/provider-registry.js';
 import { ErrorFilter } from './http/error.filter.js';
 import { mountSwaggerUi } from './http/openapi.js';
-import { assignRequestId } from './http/logging.js';
+import { assignRequestId, requestLogging, requestScope, rootLogger } from './http/logging.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthFailureLimiter } from './http/auth-failure-limiter.js';
 import { callbackTraffic } from './http/callback-traffic.js';
@@ -35,21 +35,24 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
   app.disable('x-powered-by');
   // Acks and admin answers are never cached: hashing every body for an ETag is wasted work.
   app.set('etag', false);
+  const providers = app.get(CallbackProviderRegistry);
+  const providerNames: ReadonlySet<string> = new Set(providers.names());
   app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
     assignRequestId(req, res);
     next();
   });
+  app.use(requestLogging(rootLogger(config), providerNames));
   app.use(
     '/callbacks',
     callbackTraffic(
       app.get(GatewayMetrics),
       AuthFailureLimiter.fromConfig(config),
       app.get(RejectedAttemptRecorder),
+      providerNames,
     ),
   );
   // Per route: each provider's callbacks up to its own limit (capped by BODY_LIMIT), other
   // callback paths up to BODY_LIMIT; nothing else the gateway serves takes a large body.
-  const providers = app.get(CallbackProviderRegistry);
   for (const name of providers.names()) {
     const limit = effectiveLimit(providers.get(name)?.bodyLimit, config.http.bodyLimit);
     for (const parser of bodyParsers(limit)) app.use(`/callbacks/${name}`, parser);
@@ -59,6 +62,7 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
   app.use('/callbacks', bodyParserErrors(config.http.bodyLimit));
   for (const parser of bodyParsers(OTHER_ROUTES_BODY_LIMIT)) app.use(parser);
   app.use(bodyParserErrors(OTHER_ROUTES_BODY_LIMIT));
+  app.use(requestScope);
   app.useGlobalFilters(new ErrorFilter());
   if (config.http.docsEnabled) {
     app.use(['/docs', '/docs-json'], docsSecurityHeaders());

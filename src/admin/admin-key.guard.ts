@@ -44,7 +44,7 @@ export class AdminKeyGuard implements CanActivate {
     const key = presentedKey(req);
     if (!expected || key === undefined || !constantTimeEqual(key, expected)) {
       this.logger.warn(
-        `Admin request refused (${key === undefined ? 'no key' : `wrong key ${keyFingerprint(key)}`}): ${req.method} ${req.path}`,
+        `Admin request refused (${key === undefined ? 'no key' : `wrong key ${keyFingerprint(key)}`}): ${req.method} ${(req.route as { path?: string } | undefined)?.path ?? '/admin'}`,
       );
       throw new UnauthorizedException(
         'A valid admin key is required (X-Admin-Key or Authorization: Bearer)',

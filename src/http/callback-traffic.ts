@@ -7,6 +7,18 @@ import { type GatewayMetrics, outcomeForStatus } from '../observability/gateway-
 import { type RejectedAttemptSink, rejectedOutcomeFor } from '../retention/rejected-attempts.js';
 import type { AuthFailureLimiter } from './auth-failure-limiter.js';
 
+const NOT_A_CALLBACK_URL =
+  'No callback endpoint at this path: callback URLs are exactly /callbacks/<provider> or /callbacks/<provider>/<token>';
+
+/**
+ * `/callbacks/<provider>` or `/callbacks/<provider>/<one segment>`, the provider spelled as
+ * registered (lower case, not percent-encoded), no empty segment, no trailing slash.
+ */
+export function isCanonicalCallbackPath(url: string, providers: ReadonlySet<string>): boolean {
+  const match = /^\/callbacks\/([a-z0-9]+)(?:\/[^/]+)?$/.exec(url.split('?')[0]);
+  return match !== null && providers.has(match[1]);
+}
+
 /**
  * Runs first for every /callbacks request: refuses an address that failed authentication too
  * often (before its body is even read), and when the response is finished counts the outcome,
@@ -18,6 +30,7 @@ export function callbackTraffic(
   metrics: GatewayMetrics,
   limiter: AuthFailureLimiter,
   rejectedAttempts: RejectedAttemptSink,
+  providers: ReadonlySet<string>,
 ) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
@@ -49,7 +62,15 @@ export function callbackTraffic(
     if (req.method === 'HEAD') {
       res
         .status(404)
-        .json(errorBody(new NotFoundException(`Cannot HEAD ${req.baseUrl}${req.path}`), requestId));
+        .json(
+          errorBody(new NotFoundException('Callbacks are received by GET or POST only'), requestId),
+        );
+      return;
+    }
+    // Routing is case-insensitive and tolerates a trailing slash; a provider calls the one URL it
+    // was given, so any other spelling (which may carry a URL token) is refused as unrouted.
+    if (!isCanonicalCallbackPath(req.originalUrl, providers)) {
+      res.status(404).json(errorBody(new NotFoundException(NOT_A_CALLBACK_URL), requestId));
       return;
     }
 

@@ -1,11 +1,15 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
-import pino from 'pino';
+import pino, { type Level, type Logger } from 'pino';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { GatewayRequest } from '../ingest/gateway-request.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
+
+/** The request being handled, for the `reqId` of every log line written while handling it. */
+const requestContext = new AsyncLocalStorage<{ id: string }>();
 
 /**
  * The request id: the caller's `X-Request-Id` when it is sane, else a new UUID; echoed in the
@@ -20,56 +24,140 @@ export function assignRequestId(req: IncomingMessage, res: ServerResponse): stri
   return id;
 }
 
-/** The path a log line may show: the route template (no URL tokens) and never the query string. */
-export function loggablePath(req: IncomingMessage): string {
-  const callback = (req as GatewayRequest).callback;
-  if (callback) return callback.inbound.path;
-  return (req.url ?? '')
-    .split('?')[0]
-    .replace(/\/callbacks\/([^/]+)\/[^/]+$/, '/callbacks/$1/:token');
+/**
+ * Runs the rest of the request inside its logging context, so every line logged while handling it
+ * carries its `reqId` (pino `mixin`, evaluated only for lines actually written). Mounted after the
+ * body parsers: a stream's 'end' callback does not run in the context of the middleware that
+ * started reading it.
+ */
+export function requestScope(req: IncomingMessage, _res: ServerResponse, next: () => void): void {
+  const id = (req as IncomingMessage & { id?: string }).id;
+  if (id === undefined) return next();
+  requestContext.run({ id }, next);
+}
+
+/** Top-level paths the gateway serves; any other first segment is not shown in a log line. */
+const KNOWN_ROOTS = new Set([
+  'callbacks',
+  'admin',
+  'docs',
+  'docs-json',
+  'health',
+  'metrics',
+  'dev',
+]);
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
 }
 
 /**
- * pino through nestjs-pino: one JSON line per request with request id, provider, outcome and
- * latency. Bodies, query strings, URL tokens and signature headers are never logged.
+ * A path that matched no route, made safe to show: URL tokens ride in callback paths, and a path
+ * that routed nowhere may be any variant of one (`/CALLBACKS/ppob/<token>/`, `//…`, `%2F`, extra
+ * segments). Only what the gateway itself defines survives — a known first segment (compared
+ * decoded and case-insensitively) and, under /callbacks, a known provider name; every further
+ * segment becomes `:token` (callbacks) or `:param`. Never the query string.
+ */
+export function redactedPath(url: string, providers: ReadonlySet<string>): string {
+  const path = url.split('?')[0].split('#')[0];
+  const segments = path.split('/').filter((segment) => segment !== '');
+  if (segments.length === 0) return '/';
+  const root = decodeSegment(segments[0]).toLowerCase();
+  if (!KNOWN_ROOTS.has(root)) return '/:unknown';
+  // Anything that decodes to "callbacks" anywhere puts the whole path under the callback rule.
+  const callbacks =
+    root === 'callbacks' || segments.some((s) => /callback/i.test(decodeSegment(s)));
+  let shown = `/${root}`;
+  let rest = segments.slice(1);
+  if (callbacks && root === 'callbacks' && rest.length > 0) {
+    const provider = decodeSegment(rest[0]).toLowerCase();
+    shown += providers.has(provider) ? `/${provider}` : '/:provider';
+    rest = rest.slice(1);
+  }
+  if (rest.length > 0) shown += callbacks ? '/:token' : '/:param';
+  return shown;
+}
+
+/**
+ * The path a log line may show: the callback's route template (no URL tokens), else the matched
+ * route's template, else the redacted form of the raw path; never the query string.
+ */
+export function loggablePath(req: IncomingMessage, providers: ReadonlySet<string>): string {
+  const callback = (req as GatewayRequest).callback;
+  if (callback) return callback.inbound.path;
+  // A wildcard (nestjs-pino's middleware route `{/*splat}`) says nothing: treated as unmatched.
+  const route = (req as GatewayRequest).route as { path?: unknown } | undefined;
+  if (typeof route?.path === 'string' && !route.path.includes('*')) return route.path;
+  return redactedPath((req as GatewayRequest).originalUrl ?? req.url ?? '', providers);
+}
+
+function levelFor(status: number): Level {
+  return status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
+}
+
+/**
+ * One JSON line per request, written when the response is finished (route, callback and outcome
+ * are known then, so the path is always the redacted one): request id, method, path, status,
+ * provider, outcome, client address, latency. Nothing is built before the line's level is known
+ * to be enabled, so `LOG_LEVEL=warn` costs a successful request one 'finish' listener. Bodies,
+ * query strings, URL tokens and signature headers are never logged.
+ */
+export function requestLogging(logger: Logger, providers: ReadonlySet<string>) {
+  return (req: IncomingMessage, res: ServerResponse, next: () => void): void => {
+    // Nothing a request can log is at fatal level: no listener at all.
+    if (!logger.isLevelEnabled('error') || (req.url ?? '').startsWith('/health')) return next();
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const level = levelFor(res.statusCode);
+      if (!logger.isLevelEnabled(level)) return;
+      const id = (req as IncomingMessage & { id?: string }).id;
+      const callback = (req as GatewayRequest).callback;
+      const outcome = (res as ServerResponse & { locals?: { outcome?: string } }).locals?.outcome;
+      logger[level](
+        {
+          reqId: id,
+          req: { id, method: req.method, path: loggablePath(req, providers) },
+          res: { statusCode: res.statusCode },
+          responseTime: Math.round(Number(process.hrtime.bigint() - started) / 1e6),
+          ...(callback
+            ? { provider: callback.provider, outcome, clientIp: callback.inbound.clientIp }
+            : {}),
+        },
+        'request completed',
+      );
+    });
+    next();
+  };
+}
+
+/** The gateway's pino logger, one per process (shared by every app a test builds). */
+let root: Logger | undefined;
+export function rootLogger(config: GatewayConfig): Logger {
+  root ??= pino(
+    {
+      level: config.logLevel,
+      base: { service: config.serviceName },
+      // The request id of the request being handled, on every line it causes.
+      mixin: (line: object) => {
+        const context = requestContext.getStore();
+        return context && !('reqId' in line) ? { reqId: context.id } : {};
+      },
+    },
+    logDestination(),
+  );
+  return root;
+}
+
+/**
+ * nestjs-pino over the gateway's own root logger, without pino-http's per-request child loggers
+ * (`useExisting`): the request line is requestLogging's, the request id comes from the mixin.
  */
 export function loggerParams(config: GatewayConfig): Params {
-  return {
-    pinoHttp: [
-      {
-        level: config.logLevel,
-        base: { service: config.serviceName },
-        genReqId: (req: IncomingMessage, res: ServerResponse) => {
-          const given = req.headers['x-request-id'];
-          const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
-          res.setHeader('X-Request-Id', id);
-          return id;
-        },
-        customProps: (req: IncomingMessage, res: ServerResponse) => {
-          const callback = (req as GatewayRequest).callback;
-          const outcome = (res as ServerResponse & { locals?: { outcome?: string } }).locals
-            ?.outcome;
-          return callback
-            ? { provider: callback.provider, outcome, clientIp: callback.inbound.clientIp }
-            : {};
-        },
-        serializers: {
-          req: (req: IncomingMessage & { id?: string; raw?: IncomingMessage }) => ({
-            id: req.id,
-            method: req.method,
-            path: loggablePath(req.raw ?? req),
-          }),
-          res: (res: ServerResponse & { statusCode: number }) => ({ statusCode: res.statusCode }),
-        },
-        customLogLevel: (_req: IncomingMessage, res: ServerResponse, error?: Error) =>
-          error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-        autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/health') },
-        // The serializers above already pick a few fields; pino's wrapping would copy more.
-        wrapSerializers: false,
-      },
-      logDestination(),
-    ],
-  };
+  return { pinoHttp: { logger: rootLogger(config) }, useExisting: true };
 }
 
 /**

@@ -22,7 +22,8 @@ export function inboundFrom(req: GatewayRequest): InboundCallback {
   const routePath = (req.route as { path?: string } | undefined)?.path;
   return {
     method: req.method,
-    path: typeof routePath === 'string' ? routePath : req.path,
+    // Guards only run on a matched route; the fallback never shows a path segment.
+    path: typeof routePath === 'string' ? routePath : '/callbacks/:unrouted',
     headers: req.headers,
     query: (req.query ?? {}) as Record<string, unknown>,
     params: (req.params ?? {}) as Record<string, string>,
