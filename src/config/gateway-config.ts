@@ -23,6 +23,45 @@ export interface ProvidersConfig {
   ppob: TokenAndAllowlist | null;
 }
 
+/** PPOB server request API (signed with Gw-username / Gw-datetime / Gw-signature). */
+export interface PpobApiSettings {
+  url: string;
+  username: string;
+  token: string;
+}
+
+/** Sidopulsa request API (credentials in the query). */
+export interface SidopulsaApiSettings {
+  url: string;
+  apiUser: string;
+  apiKey: string;
+}
+
+/** Top-up orders placed with the providers' request APIs (docs/topups.md). */
+export interface TopupsConfig {
+  /** Durable queue the `topup.requested` commands arrive on. */
+  commandsQueue: string;
+  /** Where malformed commands go, with the reason: `<commandsQueue>.dead-letter`. */
+  deadLetterQueue: string;
+  requestTimeoutMs: number;
+  /** How long a claimed order stays reserved for the instance placing it. */
+  leaseMs: number;
+  /** Requests in flight at once per (provider, account), per instance. */
+  concurrencyPerAccount: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Attempts without an answer before the order is abandoned (logged, counted, no event). */
+  maxAttempts: number;
+  pollIntervalMs: number;
+  ppob: PpobApiSettings | null;
+  sidopulsa: SidopulsaApiSettings | null;
+}
+
+/** True when at least one provider's request API is configured: commands are consumed then. */
+export function topupsEnabled(topups: TopupsConfig): boolean {
+  return topups.ppob !== null || topups.sidopulsa !== null;
+}
+
 export interface GatewayConfig {
   serviceName: string;
   environment: 'development' | 'production' | 'test';
@@ -48,6 +87,7 @@ export interface GatewayConfig {
   devTools: { enabled: boolean };
   retention: { acceptedDays: number; rejectedDays: number; intervalMinutes: number };
   providers: ProvidersConfig;
+  topups: TopupsConfig;
 }
 
 function pair<T>(
@@ -65,6 +105,22 @@ function pair<T>(
     return null;
   }
   return build(a, b);
+}
+
+/** Three settings that only work together: all set, or none. */
+function triple<T>(
+  problems: string[],
+  names: [string, string, string],
+  values: [string | undefined, string | undefined, string | undefined],
+  build: (a: string, b: string, c: string) => T,
+): T | null {
+  const missing = names.filter((_, i) => values[i] === undefined);
+  if (missing.length === 3) return null;
+  if (missing.length > 0) {
+    problems.push(`${names.join(', ')} must be set together (${missing.join(', ')} missing)`);
+    return null;
+  }
+  return build(values[0]!, values[1]!, values[2]!);
 }
 
 function nicepayMerchants(problems: string[], imids: string, keys: string): NicepayMerchant[] {
@@ -123,7 +179,28 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
   if (vars.MCPAYMENT_SUB_MERCHANT_ID && !vars.MCPAYMENT_HASH_KEY) {
     problems.push('MCPAYMENT_SUB_MERCHANT_ID is set but MCPAYMENT_HASH_KEY is not');
   }
+  const ppobApi = triple(
+    problems,
+    ['PPOB_API_URL', 'PPOB_USERNAME', 'PPOB_API_TOKEN'],
+    [vars.PPOB_API_URL, vars.PPOB_USERNAME, vars.PPOB_API_TOKEN],
+    (url, username, token) => ({ url: url.replace(/\/+$/, ''), username, token }),
+  );
+  const sidopulsaApi = triple(
+    problems,
+    ['SIDOPULSA_API_URL', 'SIDOPULSA_API_USER', 'SIDOPULSA_API_KEY'],
+    [vars.SIDOPULSA_API_URL, vars.SIDOPULSA_API_USER, vars.SIDOPULSA_API_KEY],
+    (url, apiUser, apiKey) => ({ url: url.replace(/\/+$/, ''), apiUser, apiKey }),
+  );
+  const requestTimeoutMs = vars.TOPUP_REQUEST_TIMEOUT_MS ?? 10_000;
+  const topupLeaseMs = vars.TOPUP_LEASE_MS ?? 30_000;
+  if (topupLeaseMs <= requestTimeoutMs) {
+    // A lease shorter than a request would let another replica send the same order meanwhile.
+    problems.push(
+      `TOPUP_LEASE_MS (${topupLeaseMs}) must be longer than TOPUP_REQUEST_TIMEOUT_MS (${requestTimeoutMs})`,
+    );
+  }
   if (problems.length > 0) throw new ConfigurationError(problems);
+  const commandsQueue = vars.TOPUP_COMMANDS_QUEUE ?? 'payments.topup.requests';
 
   const runMigrations = vars.DATABASE_MIGRATIONS_RUN ?? true;
   return {
@@ -179,6 +256,19 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       nicepay,
       sidopulsa: tokenAndAllowlist(vars.SIDOPULSA_ALLOWED_IPS, vars.SIDOPULSA_CALLBACK_TOKEN),
       ppob: tokenAndAllowlist(vars.PPOB_ALLOWED_IPS, vars.PPOB_CALLBACK_TOKEN),
+    },
+    topups: {
+      commandsQueue,
+      deadLetterQueue: `${commandsQueue}.dead-letter`,
+      requestTimeoutMs,
+      leaseMs: topupLeaseMs,
+      concurrencyPerAccount: vars.TOPUP_CONCURRENCY_PER_ACCOUNT ?? 4,
+      retryBaseMs: vars.TOPUP_RETRY_BASE_MS ?? 1_000,
+      retryMaxMs: vars.TOPUP_RETRY_MAX_MS ?? 60_000,
+      maxAttempts: vars.TOPUP_MAX_ATTEMPTS ?? 20,
+      pollIntervalMs: vars.TOPUP_POLL_INTERVAL_MS ?? 1_000,
+      ppob: ppobApi,
+      sidopulsa: sidopulsaApi,
     },
   };
 }

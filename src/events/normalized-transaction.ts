@@ -39,6 +39,12 @@ export interface NormalizedTransaction {
   occurredAt: Date | null;
   /** Every field the provider sent (decrypted / decoded), unchanged. */
   raw: Record<string, unknown>;
+  /**
+   * Set where the provider's own id is not what every message about the transaction carries
+   * (a top-up order's answer and its later report share only the merchant's refid): the
+   * transaction is then identified by merchantReference.
+   */
+  identifiedBy?: 'merchantReference';
 }
 
 /**
@@ -46,5 +52,6 @@ export interface NormalizedTransaction {
  * sends one, else the merchant's reference (PPOB reports carry only ref_id).
  */
 export function transactionKeyOf(tx: NormalizedTransaction): string {
+  if (tx.identifiedBy === 'merchantReference') return tx.merchantReference;
   return tx.providerTransactionId ?? tx.merchantReference;
 }

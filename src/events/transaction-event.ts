@@ -12,7 +12,7 @@ export const EVENT_CONTENT_TYPE = 'application/cloudevents+json';
 export const EVENT_ID_NAMESPACE = '6f3d2c1e-8b4a-5e7f-9c0d-1a2b3c4d5e6f';
 
 /** The event's `data`: the normalized transaction, with its provenance and times as RFC 3339. */
-export type TransactionEventData = Omit<NormalizedTransaction, 'domain' | 'occurredAt'> & {
+export type TransactionEventData = Omit<NormalizedTransaction, 'domain' | 'occurredAt' | 'identifiedBy'> & {
   provider: string;
   account: string;
   occurredAt: string;

@@ -61,9 +61,10 @@ describe('Sidopulsa reports, HTTP → PostgreSQL → RabbitMQ', () => {
       const [event] = await waitForEvent(bed, (b) => b.subject === fields.clientid);
       const [row] = await bed.db.query<Record<string, string>>(
         'SELECT * FROM callbacks WHERE transaction_key = $1',
-        [fields.serverid],
+        [fields.clientid],
       );
-      const expectedId = eventIdFor('sidopulsa', 'default', fields.serverid, status);
+      // Identified by clientid: the refid a top-up order's answer shares with its report.
+      const expectedId = eventIdFor('sidopulsa', 'default', fields.clientid, status);
       assert.equal(event.routingKey, `topup.${status}.sidopulsa`);
       assert.equal(event.type, `topup.${status}`);
       assert.equal(event.messageId, expectedId);
@@ -162,7 +163,7 @@ describe('Sidopulsa reports, HTTP → PostgreSQL → RabbitMQ', () => {
     // The stored raw bytes are the query exactly as received; the token is in neither.
     const rows = await bed.db.query<Record<string, string>>(
       'SELECT status, raw_body FROM callbacks WHERE transaction_key = $1 ORDER BY status',
-      ['36203827'],
+      ['99323877'],
     );
     assert.deepEqual(
       rows.map((r) => [r.status, r.raw_body]),
@@ -190,7 +191,7 @@ describe('Sidopulsa reports, HTTP → PostgreSQL → RabbitMQ', () => {
     const events = await waitForEvent(bed, (b) => b.subject === fields.clientid, 1, 800);
     assert.equal(events.length, 1);
     const rows = await bed.db.query('SELECT id FROM callbacks WHERE transaction_key = $1', [
-      fields.serverid,
+      fields.clientid,
     ]);
     assert.equal(rows.length, 1);
   });
@@ -239,7 +240,7 @@ describe('Sidopulsa reports, HTTP → PostgreSQL → RabbitMQ', () => {
       assert.ok(!body.message.includes(SIDOPULSA.token));
       await new Promise((resolve) => setTimeout(resolve, 400));
       const rows = await bed.db.query('SELECT id FROM callbacks WHERE transaction_key = $1', [
-        fields.serverid,
+        fields.clientid,
       ]);
       assert.equal(rows.length, 0);
       assert.equal(tapped(bed, (b) => b.subject === fields.clientid).length, 0);

@@ -105,7 +105,7 @@ export function signedCallback(provider: Provider): SignedCallback {
         path: `/callbacks/sidopulsa/${SIDOPULSA.token}?${query}`,
         headers: {},
         reference: `C-${id}`,
-        eventId: eventIdFor('sidopulsa', 'default', `S${id}`, 'succeeded'),
+        eventId: eventIdFor('sidopulsa', 'default', `C-${id}`, 'succeeded'),
         sensitive: [SIDOPULSA.token, '081299999999'],
       };
     }

@@ -1,3 +1,4 @@
+import { transactionKeyOf } from '../../src/events/normalized-transaction.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { validateFields } from '../../src/ingest/validate-fields.js';
@@ -66,7 +67,10 @@ describe('Sidopulsa mapper', () => {
       product: { code: 'TT5', destination: '081299999999', serialNumber: 'OPTR9039938DS' },
       occurredAt: null,
       raw: SIDOPULSA_SUCCESS_SAMPLE,
+      // The order answer (ref_id only) and this report form one transaction.
+      identifiedBy: 'merchantReference',
     });
+    assert.equal(transactionKeyOf(await map(SIDOPULSA_SUCCESS_SAMPLE)), '99323877');
   });
 
   it('maps the failure example: serialNumber null (sn is a failure text), the text kept in raw', async () => {

@@ -18,8 +18,12 @@ export class SidopulsaProvider extends UrlTokenProvider<SidopulsaReportDto> {
     super();
   }
 
+  /**
+   * Identified by clientid (the merchant's refid), not serverid: the answer to a top-up order
+   * carries only the refid, and it and the report must be one transaction.
+   */
   normalize(dto: SidopulsaReportDto, verified: VerifiedCallback): NormalizedTransaction {
-    return topupTransaction({
+    const transaction = topupTransaction({
       status: SIDOPULSA_STATUS[dto.statuscode],
       providerStatus: dto.statuscode,
       providerTransactionId: dto.serverid,
@@ -30,5 +34,6 @@ export class SidopulsaProvider extends UrlTokenProvider<SidopulsaReportDto> {
       serialNumber: dto.sn,
       raw: verified.fields,
     });
+    return { ...transaction, identifiedBy: 'merchantReference' };
   }
 }
