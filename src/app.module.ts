@@ -11,6 +11,7 @@ import { ObservabilityModule } from './observability/observability.module.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 import { PROVIDER_MODULES } from './providers/index.js';
 import { RetentionModule } from './retention/retention.module.js';
+import { SandboxModule } from './sandbox/sandbox.module.js';
 
 @Global()
 @Module({})
@@ -45,6 +46,8 @@ export class AppModule {
         ...(config.admin ? [AdminModule] : []),
         // Developer tools (POST /dev/sign/:provider): only when DEV_TOOLS_ENABLED is true.
         ...(config.devTools.enabled ? [DevModule] : []),
+        // Provider sandbox in-process (SANDBOX_EMBEDDED=true): development only.
+        ...(config.sandbox.embedded ? [SandboxModule] : []),
       ],
     };
   }

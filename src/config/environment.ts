@@ -44,6 +44,28 @@ function IsAddressList(): PropertyDecorator {
 const SIZE = /^\d+(b|kb|mb)?$/i;
 const HTTP_URL = /^https?:\/\/[^\s/?#]+[^\s?#]*$/;
 
+/** `<PROVIDER>_VERIFY`: ask the provider's status API before publishing, or not. */
+export const VERIFY_MODES = ['inquiry', 'off'];
+
+function IsHttpUrl(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isHttpUrl',
+    validator: {
+      validate: (value: unknown) => {
+        if (typeof value !== 'string') return false;
+        try {
+          const url = new URL(value);
+          return (url.protocol === 'http:' || url.protocol === 'https:') && !url.search;
+        } catch {
+          return false;
+        }
+      },
+      defaultMessage: (args) =>
+        `${args?.property} must be an http:// or https:// base URL without a query`,
+    },
+  });
+}
+
 /**
  * Every environment variable the gateway reads, with its validation rule. `loadConfig` turns a
  * validated instance into the typed `GatewayConfig` the rest of the code uses.
@@ -247,6 +269,109 @@ export class EnvironmentVariables {
 
   @IsOptional()
   @Transform(emptyToUndefined)
+  @IsHttpUrl()
+  NICEPAY_API_URL?: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsIn(VERIFY_MODES, { message: `NICEPAY_VERIFY must be one of ${VERIFY_MODES.join(', ')}` })
+  NICEPAY_VERIFY?: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsHttpUrl()
+  MCPAYMENT_API_URL?: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  @MinLength(1)
+  MCPAYMENT_MERCHANT_ID?: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  @MinLength(1)
+  MCPAYMENT_SECRET_UNBOUND_ID?: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsIn(VERIFY_MODES, { message: `MCPAYMENT_VERIFY must be one of ${VERIFY_MODES.join(', ')}` })
+  MCPAYMENT_VERIFY?: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsHttpUrl()
+  S88PAY_API_URL?: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^[A-Za-z0-9_-]+$/, {
+    message: 'S88PAY_MERCHANT_CODE must be letters, digits, dashes or underscores',
+  })
+  S88PAY_MERCHANT_CODE?: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsIn(VERIFY_MODES, { message: `S88PAY_VERIFY must be one of ${VERIFY_MODES.join(', ')}` })
+  S88PAY_VERIFY?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(3600)
+  VERIFY_RETRY_MAX_SECONDS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(256)
+  VERIFY_CONCURRENCY?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  VERIFY_RATE_PER_SECOND?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86_400 * 30)
+  RECONCILE_AFTER_SECONDS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(24 * 365)
+  RECONCILE_MAX_AGE_HOURS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  RECONCILE_INTERVAL_SECONDS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  SANDBOX_PORT?: number;
+
+  @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  SANDBOX_EMBEDDED?: boolean;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
   @IsAddressList()
   SIDOPULSA_ALLOWED_IPS?: string;
 
@@ -420,6 +545,23 @@ export const ENVIRONMENT_VARIABLE_NAMES = [
   'NICEPAY_IMID',
   'NICEPAY_MERCHANT_KEY',
   'NICEPAY_ALLOWED_IPS',
+  'NICEPAY_API_URL',
+  'NICEPAY_VERIFY',
+  'MCPAYMENT_API_URL',
+  'MCPAYMENT_MERCHANT_ID',
+  'MCPAYMENT_SECRET_UNBOUND_ID',
+  'MCPAYMENT_VERIFY',
+  'S88PAY_API_URL',
+  'S88PAY_MERCHANT_CODE',
+  'S88PAY_VERIFY',
+  'VERIFY_RETRY_MAX_SECONDS',
+  'VERIFY_CONCURRENCY',
+  'VERIFY_RATE_PER_SECOND',
+  'RECONCILE_AFTER_SECONDS',
+  'RECONCILE_MAX_AGE_HOURS',
+  'RECONCILE_INTERVAL_SECONDS',
+  'SANDBOX_PORT',
+  'SANDBOX_EMBEDDED',
   'SIDOPULSA_ALLOWED_IPS',
   'SIDOPULSA_CALLBACK_TOKEN',
   'PPOB_ALLOWED_IPS',

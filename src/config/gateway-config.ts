@@ -1,7 +1,11 @@
 import { resolve } from 'node:path';
 import { AddressAllowlist, splitList } from '../common/address-allowlist.js';
 import { NICEPAY_PUBLISHED_ADDRESSES } from '../providers/nicepay/nicepay.facts.js';
-import { ConfigurationError, validateEnvironment } from './environment.js';
+import {
+  ConfigurationError,
+  type EnvironmentVariables,
+  validateEnvironment,
+} from './environment.js';
 
 export interface NicepayMerchant {
   iMid: string;
@@ -15,10 +19,39 @@ export interface TokenAndAllowlist {
   token: string | null;
 }
 
+/** NICEPAY v2 Status Inquiry: the iMid/merchantKey pairs sign it, so only the host is needed. */
+export interface NicepayInquirySettings {
+  apiUrl: string;
+}
+
+/** MCPayment (iFortepay) inquiry: Basic auth with the merchant id and secret unbound id. */
+export interface McpaymentInquirySettings {
+  apiUrl: string;
+  merchantId: string;
+  secretUnboundId: string;
+}
+
+/** S88Pay transaction status: the merchant code is part of the URL. */
+export interface S88payInquirySettings {
+  apiUrl: string;
+  merchantCode: string;
+}
+
 export interface ProvidersConfig {
-  s88pay: { apiKey: string; secretKey: string } | null;
-  mcpayment: { hashKey: string; subMerchantId: string | null } | null;
-  nicepay: { merchants: NicepayMerchant[]; allowlist: AddressAllowlist } | null;
+  /** `inquiry` null: S88PAY_VERIFY=off (callbacks are published on decryption alone). */
+  s88pay: { apiKey: string; secretKey: string; inquiry: S88payInquirySettings | null } | null;
+  /** `inquiry` null: MCPAYMENT_VERIFY=off. */
+  mcpayment: {
+    hashKey: string;
+    subMerchantId: string | null;
+    inquiry: McpaymentInquirySettings | null;
+  } | null;
+  /** `inquiry` null: NICEPAY_VERIFY=off. */
+  nicepay: {
+    merchants: NicepayMerchant[];
+    allowlist: AddressAllowlist;
+    inquiry: NicepayInquirySettings | null;
+  } | null;
   sidopulsa: TokenAndAllowlist | null;
   ppob: TokenAndAllowlist | null;
 }
@@ -86,9 +119,23 @@ export interface GatewayConfig {
   /** Signing helpers for testers (POST /dev/sign/:provider); never on when NODE_ENV=production. */
   devTools: { enabled: boolean };
   retention: { acceptedDays: number; rejectedDays: number; intervalMinutes: number };
+  /** Status inquiry after the ack, and reconciliation of transactions left pending. */
+  verification: {
+    retryMaxSeconds: number;
+    concurrency: number;
+    /** Inquiries per second per (provider, account). */
+    ratePerSecond: number;
+    reconcile: { afterSeconds: number; maxAgeHours: number; intervalSeconds: number };
+  };
+  /** The local provider sandbox (npm run sandbox); `embedded` runs it inside the gateway (development). */
+  sandbox: { port: number; embedded: boolean };
   providers: ProvidersConfig;
   topups: TopupsConfig;
 }
+
+/** Production hosts, from the providers' documentation (sandboxes: dev.nicepay.co.id, api-stage.ifortepay.id). */
+export const NICEPAY_PRODUCTION_API_URL = 'https://www.nicepay.co.id';
+export const MCPAYMENT_PRODUCTION_API_URL = 'https://api.ifortepay.id';
 
 function pair<T>(
   problems: string[],
@@ -146,6 +193,43 @@ function tokenAndAllowlist(
   };
 }
 
+const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
+
+function nicepayInquiry(vars: EnvironmentVariables): NicepayInquirySettings | null {
+  if (vars.NICEPAY_VERIFY === 'off') return null;
+  return { apiUrl: withoutTrailingSlash(vars.NICEPAY_API_URL ?? NICEPAY_PRODUCTION_API_URL) };
+}
+
+function mcpaymentInquiry(
+  problems: string[],
+  vars: EnvironmentVariables,
+): McpaymentInquirySettings | null {
+  if (vars.MCPAYMENT_VERIFY === 'off') return null;
+  const merchantId = vars.MCPAYMENT_MERCHANT_ID;
+  const secretUnboundId = vars.MCPAYMENT_SECRET_UNBOUND_ID;
+  if (!merchantId || !secretUnboundId) {
+    return null;
+  }
+  return {
+    apiUrl: withoutTrailingSlash(vars.MCPAYMENT_API_URL ?? MCPAYMENT_PRODUCTION_API_URL),
+    merchantId,
+    secretUnboundId,
+  };
+}
+
+function s88payInquiry(
+  problems: string[],
+  vars: EnvironmentVariables,
+): S88payInquirySettings | null {
+  const merchantCode = vars.S88PAY_MERCHANT_CODE;
+  if (vars.S88PAY_VERIFY === 'off' || (vars.S88PAY_VERIFY === undefined && !merchantCode))
+    return null;
+  if (!merchantCode || !vars.S88PAY_API_URL) {
+    return null;
+  }
+  return { apiUrl: withoutTrailingSlash(vars.S88PAY_API_URL), merchantCode };
+}
+
 /**
  * Reads and validates the gateway configuration from an environment map. Throws a
  * ConfigurationError naming every variable that is wrong, so the process can refuse to start.
@@ -158,7 +242,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     problems,
     ['S88PAY_API_KEY', 'S88PAY_SECRET_KEY'],
     [vars.S88PAY_API_KEY, vars.S88PAY_SECRET_KEY],
-    (apiKey, secretKey) => ({ apiKey, secretKey }),
+    (apiKey, secretKey) => ({ apiKey, secretKey, inquiry: s88payInquiry(problems, vars) }),
   );
   const nicepay = pair(
     problems,
@@ -171,10 +255,14 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
           ? splitList(vars.NICEPAY_ALLOWED_IPS)
           : NICEPAY_PUBLISHED_ADDRESSES,
       ),
+      inquiry: nicepayInquiry(vars),
     }),
   );
   if (vars.DEV_TOOLS_ENABLED && vars.NODE_ENV === 'production') {
     problems.push('DEV_TOOLS_ENABLED must not be true when NODE_ENV is production');
+  }
+  if (vars.SANDBOX_EMBEDDED && vars.NODE_ENV === 'production') {
+    problems.push('SANDBOX_EMBEDDED must not be true when NODE_ENV is production');
   }
   if (vars.MCPAYMENT_SUB_MERCHANT_ID && !vars.MCPAYMENT_HASH_KEY) {
     problems.push('MCPAYMENT_SUB_MERCHANT_ID is set but MCPAYMENT_HASH_KEY is not');
@@ -245,12 +333,24 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       rejectedDays: vars.REJECTED_RETENTION_DAYS ?? 14,
       intervalMinutes: vars.RETENTION_INTERVAL_MINUTES ?? 60,
     },
+    verification: {
+      retryMaxSeconds: vars.VERIFY_RETRY_MAX_SECONDS ?? 30,
+      concurrency: vars.VERIFY_CONCURRENCY ?? 8,
+      ratePerSecond: vars.VERIFY_RATE_PER_SECOND ?? 20,
+      reconcile: {
+        afterSeconds: vars.RECONCILE_AFTER_SECONDS ?? 900,
+        maxAgeHours: vars.RECONCILE_MAX_AGE_HOURS ?? 72,
+        intervalSeconds: vars.RECONCILE_INTERVAL_SECONDS ?? 60,
+      },
+    },
+    sandbox: { port: vars.SANDBOX_PORT ?? 4010, embedded: vars.SANDBOX_EMBEDDED ?? false },
     providers: {
       s88pay,
       mcpayment: vars.MCPAYMENT_HASH_KEY
         ? {
             hashKey: vars.MCPAYMENT_HASH_KEY,
             subMerchantId: vars.MCPAYMENT_SUB_MERCHANT_ID ?? null,
+            inquiry: mcpaymentInquiry(problems, vars),
           }
         : null,
       nicepay,

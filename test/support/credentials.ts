@@ -29,3 +29,17 @@ export const PROVIDER_ENV: Record<string, string> = {
   PPOB_CALLBACK_TOKEN: PPOB.token,
   PPOB_ALLOWED_IPS: LOOPBACK,
 };
+
+/** Status API credentials the test sandbox checks and the gateway signs its inquiries with. */
+export const MCPAYMENT_API = {
+  merchantId: 'MCP-TEST-0001',
+  secretUnboundId: 'test-secret-unbound-id-0001',
+};
+export const S88PAY_API = { merchantCode: 'SKU20230101012023' };
+
+/** Inquiry credentials (the API URLs are the sandbox's, added by test/support/sandbox.ts). */
+export const INQUIRY_CREDENTIALS_ENV: Record<string, string> = {
+  MCPAYMENT_MERCHANT_ID: MCPAYMENT_API.merchantId,
+  MCPAYMENT_SECRET_UNBOUND_ID: MCPAYMENT_API.secretUnboundId,
+  S88PAY_MERCHANT_CODE: S88PAY_API.merchantCode,
+};

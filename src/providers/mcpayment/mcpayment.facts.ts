@@ -64,3 +64,14 @@ export function mcpaymentPaymentMethod(value: string | undefined): string | null
 
 /** Largest accepted body. Carries item_details, addresses and payment/refund histories: allow more than the flat providers. */
 export const MCPAYMENT_BODY_LIMIT = '64kb';
+
+// Inquiry, from iFortepay's API pages and client libraries; the answer's schema is not published.
+
+/** Virtual account inquiry (`payment_method: "BANK_TRANSFER"`). */
+export const MCPAYMENT_VA_INQUIRY_PATH = '/va/inquiry';
+/** E-wallet inquiry (`payment_method: "wallet"`). */
+export const MCPAYMENT_EWALLET_INQUIRY_PATH = '/ewallet/v2/inquiry';
+/** Sent as `x-version` on every API request. */
+export const MCPAYMENT_API_VERSION = 'v3';
+/** `payment_method` values (upper-cased) of an e-wallet payment. */
+export const MCPAYMENT_EWALLET_METHODS = new Set(['EWALLET', 'E_WALLET', 'WALLET']);

@@ -28,3 +28,23 @@ export const S88PAY_ACK = { status: 200, contentType: 'text/plain', body: 'succe
 
 /** Largest accepted body. `key` (a few hundred base64 characters) plus two codes: 16 KB leaves ample room. */
 export const S88PAY_BODY_LIMIT = '16kb';
+
+// Transaction status API, from S88Pay's merchant API documentation.
+
+/** `POST {S88PAY_API_URL}` + this path, form body `key=`. */
+export function s88payStatusPath(merchantCode: string): string {
+  return `/api/v1/${encodeURIComponent(merchantCode)}/transactions/status`;
+}
+
+/** The status API's `status` words (its `data[]` entries), lower-cased before lookup. */
+export const S88PAY_API_STATUS: Record<string, EventStatus> = {
+  pending: 'pending',
+  processing: 'pending',
+  completed: 'succeeded',
+  success: 'succeeded',
+  failed: 'failed',
+  expired: 'expired',
+  cancelled: 'cancelled',
+  canceled: 'cancelled',
+  refunded: 'refunded',
+};
