@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { SandboxContext } from './sandbox-provider.js';
 
 /**
@@ -40,14 +40,7 @@ export interface SandboxRequestRecord {
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/json',
-    'content-length': Buffer.byteLength(text),
-  });
-  res.end(text);
-}
+export { sendJson } from './sandbox-http.js';
 
 /** The request's path (no query) and parsed query. */
 export function requestTarget(req: IncomingMessage): { path: string; query: URLSearchParams } {
