@@ -1,297 +1,283 @@
 /**
  * Load benchmark: `npm run bench`.
  *
- * Starts the real gateway (`node dist/src/main.js`, LOG_LEVEL=info to /dev/null) against the local
- * PostgreSQL and RabbitMQ, drives signed callbacks of all five providers (unique transactions plus
- * ~10% exact re-sends) with autocannon, and measures in the same run a no-op route of the same
- * server as the framework ceiling. Prints durable callbacks/s, ack and end-to-end latency, peak RSS,
- * and checks that events = unique callbacks (nothing lost, nothing doubled).
+ * Starts the real gateway (`node dist/src/main.js`, LOG_LEVEL=info to /dev/null) on the local
+ * PostgreSQL and RabbitMQ, then on an embedded SQLite file, and drives signed callbacks with
+ * autocannon (unique transactions plus ~10% exact re-sends). Measured in the same run, so every
+ * figure is also printed as a ratio to a baseline of this run:
+ * - durable NICEPAY callbacks/s on PostgreSQL, as a share of the same server's no-op route
+ *   (`GET /health/live`, the framework's ceiling on this machine);
+ * - all five providers at maximum rate, and at a fixed rate with end-to-end latency (request sent →
+ *   event in a queue bound to the exchange);
+ * - durable NICEPAY callbacks/s on SQLite, as a share of PostgreSQL's;
+ * - CPU per callback of the gateway and of the PostgreSQL backends serving it, peak RSS, storage
+ *   per stored callback, and that events = stored unique callbacks (nothing lost, nothing doubled).
  *
- * Options (environment): BENCH_DURATION_S (max-throughput phase, default 20), BENCH_CONNECTIONS
- * (default 32), BENCH_RATE (fixed-rate phase, default 500/s), BENCH_RATE_DURATION_S (default 15).
+ * Options (environment): BENCH_DURATION_S (each max-throughput phase, default 20),
+ * BENCH_CONNECTIONS (default 32), BENCH_RATE (fixed-rate phase, default 500/s),
+ * BENCH_RATE_DURATION_S (default 15), BENCH_SQLITE=0 skips the SQLite gateway,
+ * BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_LOG_LEVEL.
  */
 import amqplib from 'amqplib';
-import autocannon from 'autocannon';
-import { spawn } from 'node:child_process';
-import { openSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { AMQP_URL, deleteTopology, sleep, uniqueExchange } from '../test/support/broker.js';
-import { PROVIDERS, type SignedCallback, signedCallback } from '../test/support/callbacks.js';
-import { PROVIDER_ENV } from '../test/support/credentials.js';
-import { createTestDatabase } from '../test/support/databases.js';
-import { freePort, MAIN_JS } from '../test/support/gateway-process.js';
-
-/** NODE_OPTIONS of the container image, so the benchmark measures the gateway as shipped. */
-const SHIPPED_NODE_OPTIONS =
-  /^ENV NODE_OPTIONS="([^"]*)"/m.exec(
-    readFileSync(new URL('../../docker/Dockerfile', import.meta.url), 'utf8'),
-  )?.[1] ?? '';
+import type { SignedCallback } from '../test/support/callbacks.js';
+import { createTestDatabase, type TestDatabase } from '../test/support/databases.js';
+import { storage } from './history.js';
+import {
+  type BenchGateway,
+  CONNECTIONS,
+  cpuSeconds,
+  drive,
+  fmt,
+  Ledger,
+  noop,
+  percentile,
+  type Phase,
+  phaseTable,
+  readPeakRss,
+  SHIPPED_NODE_OPTIONS,
+  startGateway,
+  workload,
+} from './load.js';
 
 const DURATION = Number(process.env.BENCH_DURATION_S ?? 20);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const RATE_DURATION = Number(process.env.BENCH_RATE_DURATION_S ?? 15);
+const WITH_SQLITE = process.env.BENCH_SQLITE !== '0';
 
-interface Phase {
-  name: string;
-  requests: number;
-  ok: number;
-  non2xx: number;
-  errors: number;
-  perSecond: number;
-  ackP50: number;
-  ackP99: number;
-  e2eP50?: number;
-  e2eP99?: number;
-}
+/** A queue bound to every event of `exchange`, recording the first arrival time per event id. */
+class Consumer {
+  readonly receivedAt = new Map<string, number>();
+  deliveries = 0;
+  private constructor(private readonly connection: amqplib.ChannelModel) {}
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-}
-
-/** Pre-built callbacks: unique ones, with every 10th request an exact re-send of an earlier one. */
-function workload(count: number): SignedCallback[] {
-  const list: SignedCallback[] = [];
-  for (let i = 0; i < count; i += 1) {
-    list.push(
-      i % 10 === 9 && i > 0
-        ? list[Math.floor(Math.random() * (i - 1))]
-        : signedCallback(PROVIDERS[i % PROVIDERS.length]),
+  static async bind(exchange: string): Promise<Consumer> {
+    const connection = await amqplib.connect(AMQP_URL);
+    const consumer = new Consumer(connection);
+    const channel = await connection.createChannel();
+    await channel.assertExchange(exchange, 'topic', {
+      durable: true,
+      alternateExchange: `${exchange}.unrouted`,
+    });
+    const { queue } = await channel.assertQueue('', { exclusive: true });
+    await channel.bindQueue(queue, exchange, '#');
+    await channel.consume(
+      queue,
+      (msg) => {
+        if (!msg) return;
+        consumer.deliveries += 1;
+        const id = String(msg.properties.messageId);
+        if (!consumer.receivedAt.has(id)) consumer.receivedAt.set(id, performance.now());
+      },
+      { noAck: true },
     );
+    return consumer;
   }
-  return list;
+
+  /** Waits until every acknowledged callback's event arrived (or a minute passed). */
+  async drain(ledger: Ledger): Promise<void> {
+    const deadline = Date.now() + 60_000;
+    while ([...ledger.acknowledged].some((id) => !this.receivedAt.has(id)) && Date.now() < deadline)
+      await sleep(200);
+    await sleep(1000);
+  }
+
+  close(): Promise<void> {
+    return this.connection.close();
+  }
 }
 
-function readPeakRss(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? NaN);
-  return kb / 1024;
+/** PIDs of the PostgreSQL backends connected to `database`, and their CPU seconds so far. */
+async function backendCpu(db: TestDatabase, database: string): Promise<number> {
+  const rows = await db.query<{ pid: number }>(
+    `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+    [database],
+  );
+  let total = 0;
+  for (const { pid } of rows) {
+    try {
+      total += cpuSeconds(pid);
+    } catch {
+      /* gone */
+    }
+  }
+  return total;
 }
+
+interface Check {
+  acknowledged: number;
+  lost: number;
+  unexpected: number;
+  repeats: number;
+  stored: number;
+  ok: boolean;
+}
+
+async function check(db: TestDatabase, consumer: Consumer, ledger: Ledger): Promise<Check> {
+  await consumer.drain(ledger);
+  const lost = [...ledger.acknowledged].filter((id) => !consumer.receivedAt.has(id)).length;
+  const unexpected = [...consumer.receivedAt.keys()].filter(
+    (id) => !ledger.acknowledged.has(id),
+  ).length;
+  const repeats = consumer.deliveries - consumer.receivedAt.size;
+  const [{ rows }] = await db.query<{ rows: string }>(`SELECT COUNT(*) AS rows FROM outbox`);
+  const stored = Number(rows);
+  // Requests cut off when a phase ends may be stored (and published) without their 2xx being seen:
+  // the invariant is one event per stored event row, and one for every acknowledged callback.
+  return {
+    acknowledged: ledger.acknowledged.size,
+    lost,
+    unexpected,
+    repeats,
+    stored,
+    ok: lost === 0 && consumer.receivedAt.size === stored && repeats === 0,
+  };
+}
+
+interface Measured<T> {
+  value: T;
+  gatewayCpu: number;
+  databaseCpu: number;
+}
+
+/** Runs `work`, and reports the CPU seconds the gateway and its PostgreSQL backends spent on it. */
+async function measured<T>(
+  gateway: BenchGateway,
+  db: TestDatabase | null,
+  database: string | null,
+  work: () => Promise<T>,
+): Promise<Measured<T>> {
+  const gw0 = cpuSeconds(gateway.child.pid!);
+  const db0 = db && database ? await backendCpu(db, database) : 0;
+  const value = await work();
+  const gatewayCpu = cpuSeconds(gateway.child.pid!) - gw0;
+  const databaseCpu = db && database ? (await backendCpu(db, database)) - db0 : 0;
+  return { value, gatewayCpu, databaseCpu };
+}
+
+const nicepay = ['nicepay'] as const;
 
 async function main(): Promise<void> {
-  process.stdout.write(
-    `Preparing: database, exchange, ${Math.round((DURATION * 4000 + RATE * RATE_DURATION) / 1000)}k signed callbacks…\n`,
-  );
+  process.stdout.write(`Preparing databases, exchanges and signed callbacks…\n`);
   const db = await createTestDatabase('postgres');
+  const database = new URL(db.env.DATABASE_URL).pathname.slice(1);
   const exchange = uniqueExchange();
-
-  // The consumer: a queue bound to every event, recording arrival time per event id.
-  const connection = await amqplib.connect(AMQP_URL);
-  const channel = await connection.createChannel();
-  await channel.assertExchange(exchange, 'topic', {
-    durable: true,
-    alternateExchange: `${exchange}.unrouted`,
-  });
-  const { queue } = await channel.assertQueue('', { exclusive: true });
-  await channel.bindQueue(queue, exchange, '#');
-  const receivedAt = new Map<string, number>();
-  let deliveries = 0;
-  await channel.consume(
-    queue,
-    (msg) => {
-      if (!msg) return;
-      deliveries += 1;
-      const id = String(msg.properties.messageId);
-      if (!receivedAt.has(id)) receivedAt.set(id, performance.now());
-    },
-    { noAck: true },
-  );
-
-  const port = await freePort();
-  // The gateway runs with the image's NODE_OPTIONS (V8 heap sizing), as shipped.
-  // BENCH_GATEWAY_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the gateway.
-  const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const gateway = spawn(process.execPath, [...nodeArgs, MAIN_JS], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      NODE_OPTIONS: SHIPPED_NODE_OPTIONS,
-      LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-      ...PROVIDER_ENV,
-      ...db.env,
-      AMQP_URL,
-      EVENTS_EXCHANGE: exchange,
-      PORT: String(port),
-      DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '20',
-    },
-    stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i += 1) {
-    try {
-      if ((await fetch(`${url}/health/ready`)).status === 200) break;
-    } catch {
-      /* starting */
-    }
-    if (i > 400) throw new Error('gateway did not start');
-    await sleep(50);
-  }
-
-  const sentAt = new Map<string, number>();
-  const acknowledged = new Set<string>();
-  const run = async (
-    name: string,
-    list: SignedCallback[],
-    options: Partial<autocannon.Options>,
-  ): Promise<Phase> => {
-    let next = 0;
-    const result = await autocannon({
-      url,
-      connections: CONNECTIONS,
-      ...options,
-      requests: [
-        {
-          // One request in flight per connection: the connection's context says which one answered.
-          setupRequest: (req, context) => {
-            const callback = list[next % list.length];
-            next += 1;
-            (context as { current?: SignedCallback }).current = callback;
-            if (!sentAt.has(callback.eventId)) sentAt.set(callback.eventId, performance.now());
-            return {
-              ...req,
-              method: callback.method,
-              path: callback.path,
-              headers: callback.headers,
-              body: callback.body,
-            };
-          },
-          onResponse: (status, _body, context) => {
-            const callback = (context as { current?: SignedCallback }).current;
-            if (callback && status >= 200 && status < 300) acknowledged.add(callback.eventId);
-          },
-        },
-      ],
-    });
-    return {
-      name,
-      requests: result.requests.total,
-      ok: result['2xx'],
-      non2xx: result.non2xx,
-      errors: result.errors + result.timeouts,
-      perSecond: result['2xx'] / (result.duration || 1),
-      ackP50: result.latency.p50,
-      ackP99: result.latency.p99,
-    };
-  };
-
-  // Warm-up (JIT, pools), not reported.
-  await run('warm-up', workload(3000), { duration: 3 });
+  const consumer = await Consumer.bind(exchange);
+  const ledger = new Ledger();
+  const gateway = await startGateway({ ...db.env, EVENTS_EXCHANGE: exchange });
 
   const phases: Phase[] = [];
-  const maxList = workload(DURATION * 5000);
-  phases.push(await run('max throughput', maxList, { duration: DURATION }));
+  await drive(gateway.url, 'warm-up', workload(3000), ledger, { duration: 3 });
+  const durable = await measured(gateway, db, database, () =>
+    drive(gateway.url, 'NICEPAY max (PostgreSQL)', workload(DURATION * 5000, nicepay), ledger, {
+      duration: DURATION,
+    }),
+  );
+  phases.push(durable.value);
+  phases.push(
+    await drive(gateway.url, 'all providers max (PostgreSQL)', workload(DURATION * 5000), ledger, {
+      duration: DURATION,
+    }),
+  );
 
   // Fixed rate: end-to-end latency is measured on this phase's events only.
   const rateList = workload(RATE * RATE_DURATION + 1000);
   const rateStart = performance.now();
-  const ratePhase = await run(`fixed ${RATE}/s`, rateList, {
+  const ratePhase = await drive(gateway.url, `all providers fixed ${RATE}/s`, rateList, ledger, {
     duration: RATE_DURATION,
     overallRate: RATE,
-    connections: Math.min(CONNECTIONS, 16),
+    connections: 16,
   });
   phases.push(ratePhase);
+  const ceiling = await measured(gateway, null, null, () => noop(gateway.url, 10));
+  phases.push(ceiling.value);
 
-  const noop = await autocannon({
-    url: `${url}/health/live`,
-    connections: CONNECTIONS,
-    duration: 10,
-  });
-  phases.push({
-    name: 'no-op route (GET /health/live)',
-    requests: noop.requests.total,
-    ok: noop['2xx'],
-    non2xx: noop.non2xx,
-    errors: noop.errors + noop.timeouts,
-    perSecond: noop['2xx'] / (noop.duration || 1),
-    ackP50: noop.latency.p50,
-    ackP99: noop.latency.p99,
-  });
-
-  // Drain: every acknowledged callback's event must arrive exactly once (ids are deterministic).
-  const deadline = Date.now() + 60_000;
-  while ([...acknowledged].some((id) => !receivedAt.has(id)) && Date.now() < deadline)
-    await sleep(200);
-  await sleep(1000);
-  const lost = [...acknowledged].filter((id) => !receivedAt.has(id)).length;
-  const unexpected = [...receivedAt.keys()].filter((id) => !acknowledged.has(id)).length;
-  const repeats = deliveries - receivedAt.size;
-
-  const e2e = rateList
-    .map((cb) => cb.eventId)
-    .filter(
-      (id, i, all) =>
-        all.indexOf(id) === i && (sentAt.get(id) ?? 0) >= rateStart && receivedAt.has(id),
-    )
-    .map((id) => receivedAt.get(id)! - sentAt.get(id)!)
+  const pgCheck = await check(db, consumer, ledger);
+  const e2e = [...new Set(rateList.map((cb: SignedCallback) => cb.eventId))]
+    .filter((id) => (ledger.sentAt.get(id) ?? 0) >= rateStart && consumer.receivedAt.has(id))
+    .map((id) => consumer.receivedAt.get(id)! - ledger.sentAt.get(id)!)
     .sort((a, b) => a - b);
   ratePhase.e2eP50 = percentile(e2e, 50);
   ratePhase.e2eP99 = percentile(e2e, 99);
+  let peakRss = readPeakRss(gateway.child.pid!);
+  await gateway.stop();
+  const pgStorage = await storage(db.env.DATABASE_URL);
 
-  const peakRss = readPeakRss(gateway.pid!);
-  const [{ rows }] = await db.query<{ rows: string }>(
-    `SELECT COUNT(*) AS rows FROM callbacks WHERE outcome = 'accepted'`,
-  );
+  // The same durable phase on embedded SQLite (its own file, exchange and consumer).
+  let sqlitePhase: Phase | undefined;
+  let sqliteCheck: Check | undefined;
+  if (WITH_SQLITE) {
+    const file = await createTestDatabase('sqlite');
+    const sqliteExchange = uniqueExchange();
+    const sqliteConsumer = await Consumer.bind(sqliteExchange);
+    const sqliteLedger = new Ledger();
+    const sqliteGateway = await startGateway({ ...file.env, EVENTS_EXCHANGE: sqliteExchange });
+    await drive(sqliteGateway.url, 'warm-up', workload(3000, nicepay), sqliteLedger, {
+      duration: 3,
+    });
+    sqlitePhase = await drive(
+      sqliteGateway.url,
+      'NICEPAY max (SQLite)',
+      workload(DURATION * 5000, nicepay),
+      sqliteLedger,
+      { duration: DURATION },
+    );
+    phases.push(sqlitePhase);
+    sqliteCheck = await check(file, sqliteConsumer, sqliteLedger);
+    peakRss = Math.max(peakRss, readPeakRss(sqliteGateway.child.pid!));
+    await sqliteGateway.stop();
+    await sqliteConsumer.close();
+    await deleteTopology(sqliteExchange).catch(() => undefined);
+    await file.drop();
+  }
 
-  const max = phases[0];
-  const ceiling = phases[2];
-  const fmt = (n: number | undefined, digits = 1) =>
-    n === undefined || Number.isNaN(n) ? '—' : n.toFixed(digits);
-  process.stdout.write(`\nPayment callback gateway benchmark — ${new Date().toISOString()}\n`);
-  process.stdout.write(
-    `machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; PostgreSQL + RabbitMQ on loopback; load generator on the same machine\n\n`,
+  const out = (text: string) => process.stdout.write(text);
+  const noopRate = ceiling.value.perSecond;
+  const pgRate = durable.value.perSecond;
+  const cpuPerCallback = (1000 * durable.gatewayCpu) / Math.max(1, durable.value.ok);
+  const cpuPerNoop = (1000 * ceiling.gatewayCpu) / Math.max(1, ceiling.value.ok);
+  const dbPerCallback = (1000 * durable.databaseCpu) / Math.max(1, durable.value.ok);
+  const verdict = pgCheck.ok && (sqliteCheck?.ok ?? true);
+
+  out(`\nPayment callback gateway benchmark — ${new Date().toISOString()}\n`);
+  out(
+    `machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}; PostgreSQL + RabbitMQ on loopback; load generator on the same machine; ${DURATION} s per max phase, ${CONNECTIONS} connections\n\n`,
   );
-  const header = [
-    'phase',
-    'requests',
-    '2xx',
-    'non-2xx',
-    'errors',
-    '2xx/s',
-    'ack p50 ms',
-    'ack p99 ms',
-    'e2e p50 ms',
-    'e2e p99 ms',
-  ];
-  const rowsOut = phases.map((p) => [
-    p.name,
-    String(p.requests),
-    String(p.ok),
-    String(p.non2xx),
-    String(p.errors),
-    fmt(p.perSecond, 0),
-    fmt(p.ackP50),
-    fmt(p.ackP99),
-    fmt(p.e2eP50),
-    fmt(p.e2eP99),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rowsOut.map((r) => r[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |\n`;
-  process.stdout.write(line(header));
-  process.stdout.write(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|\n`);
-  for (const r of rowsOut) process.stdout.write(line(r));
-  process.stdout.write(
-    `\ndurable callbacks/s (max phase, 2xx after commit): ${fmt(max.perSecond, 0)} — ${fmt((100 * max.perSecond) / ceiling.perSecond, 0)}% of the no-op route's ${fmt(ceiling.perSecond, 0)}/s\n`,
+  out(phaseTable(phases));
+  const target = (ok: boolean) => (ok ? 'met' : 'NOT met');
+  out(`\nratios (same run):\n`);
+  out(
+    `  durable NICEPAY on PostgreSQL: ${fmt(pgRate, 0)}/s = ${fmt(pgRate / noopRate, 2)} of the no-op route's ${fmt(noopRate, 0)}/s (target ≥ 0.50: ${target(pgRate / noopRate >= 0.5)})\n`,
   );
-  process.stdout.write(
-    `peak RSS of the gateway: ${fmt(peakRss, 0)} MB (NODE_OPTIONS="${SHIPPED_NODE_OPTIONS}", as in the image)\n`,
+  if (sqlitePhase) {
+    out(
+      `  durable NICEPAY on SQLite: ${fmt(sqlitePhase.perSecond, 0)}/s = ${fmt(sqlitePhase.perSecond / pgRate, 2)} of PostgreSQL (target ≥ 0.75: ${target(sqlitePhase.perSecond / pgRate >= 0.75)})\n`,
+    );
+  }
+  out(
+    `  ack p99 at ${RATE}/s: ${fmt(ratePhase.ackP99)} ms (target ≤ 50: ${target(ratePhase.ackP99 <= 50)}); end-to-end p99: ${fmt(ratePhase.e2eP99)} ms (target ≤ 100: ${target(ratePhase.e2eP99 <= 100)})\n`,
   );
-  process.stdout.write(
-    `unique callbacks acknowledged: ${acknowledged.size}; stored accepted rows: ${rows}; events received: ${receivedAt.size}; lost: ${lost}; stored but unacknowledged (cut off at phase end): ${unexpected}; repeated deliveries: ${repeats}\n`,
+  out(
+    `  gateway CPU: ${fmt(cpuPerCallback, 2)} ms per durable NICEPAY callback, ${fmt(cpuPerNoop, 2)} ms per no-op request (${fmt(cpuPerCallback / cpuPerNoop, 1)}×); PostgreSQL backends: ${fmt(dbPerCallback, 2)} ms per callback = ${fmt(dbPerCallback, 2)} cores per 1,000 callbacks/s\n`,
   );
-  // Requests cut off when a phase ends may be stored (and published) without their 2xx being seen:
-  // the invariant is one event per stored callback, and one for every acknowledged one.
-  const verdict = lost === 0 && receivedAt.size === Number(rows) && repeats === 0;
-  process.stdout.write(
+  out(
+    `  peak RSS of the gateway: ${fmt(peakRss, 0)} MB (target ≤ 256: ${target(peakRss <= 256)}; NODE_OPTIONS="${SHIPPED_NODE_OPTIONS}", as in the image)\n`,
+  );
+  out(
+    `  storage per stored callback (PostgreSQL, tables + TOAST + indexes, ${pgStorage.callbacks} callbacks): ${fmt(pgStorage.perCallback, 0)} bytes\n`,
+  );
+  const describe = (name: string, c: Check) =>
+    `  ${name}: acknowledged ${c.acknowledged}; stored events ${c.stored}; lost ${c.lost}; stored but unacknowledged (cut off at phase end) ${c.unexpected}; repeated deliveries ${c.repeats}\n`;
+  out(describe('PostgreSQL', pgCheck));
+  if (sqliteCheck) out(describe('SQLite', sqliteCheck));
+  out(
     verdict
-      ? 'check: events = stored unique callbacks, every acknowledged one published (nothing lost, nothing doubled)\n'
-      : 'check FAILED: events differ from unique callbacks\n',
+      ? 'check: events = stored events, every acknowledged callback published (nothing lost, nothing doubled)\n'
+      : 'check FAILED: events differ from stored events\n',
   );
 
-  gateway.kill('SIGTERM');
-  await new Promise((resolve) => gateway.on('exit', resolve));
-  await channel.close();
-  await connection.close();
+  await consumer.close();
   await deleteTopology(exchange).catch(() => undefined);
   await db.drop();
   process.exit(verdict ? 0 : 1);

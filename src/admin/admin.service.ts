@@ -161,6 +161,70 @@ export function renormalizedEventId(
   );
 }
 
+/** Outcomes of refused requests (rejected-attempts.ts), stored with only what arrived. */
+const REJECTED_OUTCOMES = new Set<string>(['rejected_auth', 'rejected_address', 'invalid']);
+
+/**
+ * The admin search as one statement (`?` placeholders), newest first, one row more than the page
+ * to tell whether there is a next one. Exported so the data benchmark explains exactly this SQL.
+ */
+export function callbackSearchStatement(query: CallbackSearchQuery): {
+  sql: string;
+  params: unknown[];
+} {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  const equal = (column: string, value: string | undefined) => {
+    if (value === undefined) return;
+    where.push(`c.${column} = ?`);
+    params.push(value);
+  };
+  equal('provider', query.provider);
+  equal('status', query.status);
+  equal(
+    'merchant_reference',
+    query.reference === undefined ? undefined : (searchableReference(query.reference) ?? undefined),
+  );
+  equal('transaction_key', query.providerTransactionId);
+  equal('outcome', query.outcome);
+  if (query.from !== undefined) {
+    where.push('c.received_at >= ?');
+    params.push(new Date(query.from).toISOString());
+  }
+  if (query.to !== undefined) {
+    where.push('c.received_at < ?');
+    params.push(new Date(query.to).toISOString());
+  }
+  if (query.cursor !== undefined) {
+    const after = decodeCursor(query.cursor);
+    where.push('(c.received_at < ? OR (c.received_at = ? AND c.id < ?))');
+    params.push(after.receivedAt, after.receivedAt, after.id);
+  }
+  // Rejected attempts are stored without status, transaction or reference: asking for one of
+  // those together with a rejected outcome matches nothing, and no index could say so quickly.
+  if (
+    query.outcome !== undefined &&
+    REJECTED_OUTCOMES.has(query.outcome) &&
+    (query.status !== undefined ||
+      query.reference !== undefined ||
+      query.providerTransactionId !== undefined)
+  ) {
+    where.push('1 = 0');
+  }
+  const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+  return {
+    sql: `SELECT c.id, c.provider, c.account, c.outcome, c.status, c.merchant_reference, c.transaction_key,
+              c.received_at, c.event_id, o.published_at,
+              (SELECT COUNT(*) FROM outbox x WHERE x.callback_id = c.id) AS events,
+              (SELECT COUNT(*) FROM outbox x WHERE x.callback_id = c.id AND x.published_at IS NULL) AS unpublished
+       FROM callbacks c LEFT JOIN outbox o ON o.event_id = c.event_id
+       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY c.received_at DESC, c.id DESC
+       LIMIT ?`,
+    params: [...params, limit + 1],
+  };
+}
+
 @Injectable()
 export class AdminService {
   constructor(
@@ -170,48 +234,9 @@ export class AdminService {
   ) {}
 
   async search(query: CallbackSearchQuery): Promise<CallbackPage> {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    const equal = (column: string, value: string | undefined) => {
-      if (value === undefined) return;
-      where.push(`c.${column} = ?`);
-      params.push(value);
-    };
-    equal('provider', query.provider);
-    equal('status', query.status);
-    equal(
-      'merchant_reference',
-      query.reference === undefined
-        ? undefined
-        : (searchableReference(query.reference) ?? undefined),
-    );
-    equal('transaction_key', query.providerTransactionId);
-    equal('outcome', query.outcome);
-    if (query.from !== undefined) {
-      where.push('c.received_at >= ?');
-      params.push(new Date(query.from).toISOString());
-    }
-    if (query.to !== undefined) {
-      where.push('c.received_at < ?');
-      params.push(new Date(query.to).toISOString());
-    }
-    if (query.cursor !== undefined) {
-      const after = decodeCursor(query.cursor);
-      where.push('(c.received_at < ? OR (c.received_at = ? AND c.id < ?))');
-      params.push(after.receivedAt, after.receivedAt, after.id);
-    }
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.sql.query<ListRow>(
-      `SELECT c.id, c.provider, c.account, c.outcome, c.status, c.merchant_reference, c.transaction_key,
-              c.received_at, c.event_id, o.published_at,
-              (SELECT COUNT(*) FROM outbox x WHERE x.callback_id = c.id) AS events,
-              (SELECT COUNT(*) FROM outbox x WHERE x.callback_id = c.id AND x.published_at IS NULL) AS unpublished
-       FROM callbacks c LEFT JOIN outbox o ON o.event_id = c.event_id
-       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY c.received_at DESC, c.id DESC
-       LIMIT ?`,
-      [...params, limit + 1],
-    );
+    const { sql, params } = callbackSearchStatement(query);
+    const rows = await this.sql.query<ListRow>(sql, params);
     const page = rows.slice(0, limit);
     const items: CallbackListItem[] = page.map((row) => ({
       id: row.id,

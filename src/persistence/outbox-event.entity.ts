@@ -6,6 +6,7 @@ import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
  */
 @Entity({ name: 'outbox' })
 @Index('outbox_unpublished', ['createdAt'], { where: 'published_at IS NULL' })
+@Index('outbox_unpublished_callback', ['callbackId'], { where: 'published_at IS NULL' })
 export class OutboxEvent {
   @PrimaryColumn({ name: 'event_id', type: 'varchar', length: 36 })
   eventId!: string;

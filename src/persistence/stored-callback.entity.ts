@@ -9,6 +9,11 @@ export type CallbackOutcome = 'accepted' | 'rejected_auth' | 'rejected_address' 
 @Entity({ name: 'callbacks' })
 @Index('callbacks_dedup_key', ['provider', 'account', 'transactionKey', 'status'], { unique: true })
 @Index('callbacks_received_at', ['receivedAt'])
+@Index('callbacks_rejected_received_at', ['receivedAt'], {
+  where: "outcome NOT IN ('accepted', 'superseded', 'quarantined')",
+})
+@Index('callbacks_provider_status_received_at', ['provider', 'status', 'receivedAt'])
+@Index('callbacks_status_received_at', ['status', 'receivedAt'])
 export class StoredCallback {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;

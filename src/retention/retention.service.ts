@@ -14,6 +14,31 @@ export const RETENTION_BATCH = 500;
 /** The first run comes this soon after start, so frequent restarts cannot starve the job. */
 const FIRST_RUN_DELAY_MS = 60_000;
 
+/**
+ * One batch of accepted callbacks past their retention whose events are all published (parameters:
+ * cutoff, batch size). The oldest first along `callbacks_received_at`; "has an unpublished event"
+ * is a probe into the small partial index `outbox_unpublished_callback`, so a publish backlog
+ * costs nothing here.
+ */
+export const ACCEPTED_PURGE = `DELETE FROM callbacks WHERE id IN (
+     SELECT c.id FROM callbacks c
+     WHERE c.outcome = 'accepted' AND c.received_at < ?
+       AND NOT EXISTS (
+         SELECT 1 FROM outbox o WHERE o.callback_id = c.id AND o.published_at IS NULL)
+     ORDER BY c.received_at LIMIT ?)
+   RETURNING id`;
+
+/**
+ * One batch of rejected attempts past their retention (parameters: cutoff, batch size), along the
+ * partial index `callbacks_rejected_received_at`: it reads only rejected rows, so with nothing
+ * to delete it stops at the first one, however many accepted callbacks are older than the cutoff.
+ */
+export const REJECTED_PURGE = `DELETE FROM callbacks WHERE id IN (
+     SELECT c.id FROM callbacks c
+     WHERE c.outcome NOT IN ('accepted', 'superseded', 'quarantined') AND c.received_at < ?
+     ORDER BY c.received_at LIMIT ?)
+   RETURNING id`;
+
 export interface RetentionResult {
   /** Accepted callbacks deleted (with their outbox rows, which cascade). */
   accepted: number;
@@ -69,24 +94,8 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
     const rejectedBefore = new Date(now.getTime() - rejectedDays * DAY_MS).toISOString();
     const result: RetentionResult = { accepted: 0, rejected: 0 };
     try {
-      result.accepted = await this.inBatches(
-        `DELETE FROM callbacks WHERE id IN (
-           SELECT c.id FROM callbacks c
-           WHERE c.outcome = 'accepted' AND c.received_at < ?
-             AND NOT EXISTS (
-               SELECT 1 FROM outbox o WHERE o.callback_id = c.id AND o.published_at IS NULL)
-           ORDER BY c.received_at LIMIT ?)
-         RETURNING id`,
-        acceptedBefore,
-      );
-      result.rejected = await this.inBatches(
-        `DELETE FROM callbacks WHERE id IN (
-           SELECT c.id FROM callbacks c
-           WHERE c.outcome <> 'accepted' AND c.received_at < ?
-           ORDER BY c.received_at LIMIT ?)
-         RETURNING id`,
-        rejectedBefore,
-      );
+      result.accepted = await this.inBatches(ACCEPTED_PURGE, acceptedBefore);
+      result.rejected = await this.inBatches(REJECTED_PURGE, rejectedBefore);
     } catch (error) {
       this.logger.warn(
         `Retention run interrupted after deleting ${result.accepted} accepted callbacks and ${result.rejected} rejected attempts: ${(error as Error).message}`,

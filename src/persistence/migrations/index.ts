@@ -1,5 +1,10 @@
 import { InitialSchema1763700000000 } from './1763700000000-initial-schema.js';
 import { AdminAuditAndReference1764000000000 } from './1764000000000-admin-audit-and-reference.js';
+import { IndexesForScale1765500000000 } from './1765500000000-indexes-for-scale.js';
 
 /** Every migration, in order. Listed explicitly so the same list works from src and dist. */
-export const MIGRATIONS = [InitialSchema1763700000000, AdminAuditAndReference1764000000000];
+export const MIGRATIONS = [
+  InitialSchema1763700000000,
+  AdminAuditAndReference1764000000000,
+  IndexesForScale1765500000000,
+];
