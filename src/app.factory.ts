@@ -8,6 +8,11 @@ import { bodyParserErrors, bodyParsers, effectiveLimit } from './http/body-parsi
 import { CallbackProviderRegistry } from './ingest/provider-registry.js';
 import { ErrorFilter } from './http/error.filter.js';
 import { mountSwaggerUi } from './http/openapi.js';
+import {
+  GatewayStartupError,
+  QuietFrameworkLogger,
+  StartupLogCollector,
+} from './http/framework-logger.js';
 import { assignRequestId, requestLogging, requestScope, rootLogger } from './http/logging.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthFailureLimiter } from './http/auth-failure-limiter.js';
@@ -20,11 +25,20 @@ const OTHER_ROUTES_BODY_LIMIT = '16kb';
 
 /** Builds the gateway application (not yet listening) for a validated configuration. */
 export async function createGateway(config: GatewayConfig): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    bodyParser: false,
-    bufferLogs: true,
-  });
-  app.useLogger(app.get(Logger));
+  const collector = new StartupLogCollector();
+  let app: NestExpressApplication;
+  try {
+    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+      bodyParser: false,
+      bufferLogs: true,
+      logger: collector,
+      // Throw start-up errors to the caller (main.ts explains known ones) instead of exiting here.
+      abortOnError: false,
+    });
+  } catch (error) {
+    throw new GatewayStartupError(error, collector.entries);
+  }
+  app.useLogger(new QuietFrameworkLogger(app.get(Logger)));
   app.flushLogs();
 
   // X-Forwarded-For is believed only from TRUSTED_PROXIES (proxy-addr walks the chain from the right).
@@ -66,7 +80,7 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
   app.useGlobalFilters(new ErrorFilter());
   if (config.http.docsEnabled) {
     app.use(['/docs', '/docs-json'], docsSecurityHeaders());
-    mountSwaggerUi(app);
+    mountSwaggerUi(app, config);
   }
   return app;
 }

@@ -1,17 +1,21 @@
-import { existsSync } from 'node:fs';
 import { createGateway } from './app.factory.js';
 import { ConfigurationError } from './config/environment.js';
-import { loadConfig } from './config/gateway-config.js';
+import { type GatewayConfig, loadConfig } from './config/gateway-config.js';
+import { type StartupEnvironment, startupEnvironment } from './config/startup-environment.js';
 import { Logger } from 'nestjs-pino';
+import { GatewayStartupError } from './http/framework-logger.js';
 import { installGracefulShutdown } from './http/graceful-shutdown.js';
+import { startupBanner } from './http/startup-banner.js';
+import { CallbackProviderRegistry } from './ingest/provider-registry.js';
+import { startupFailure } from './persistence/startup-failure.js';
 
 async function main(): Promise<void> {
-  // A .env file is read in development; real environment variables win over it.
-  if (existsSync('.env')) process.loadEnvFile('.env');
-
-  let config;
+  let startup: StartupEnvironment;
+  let config: GatewayConfig;
   try {
-    config = loadConfig(process.env);
+    // .env (outside production) or the demo configuration (development, nothing configured).
+    startup = startupEnvironment();
+    config = loadConfig(startup.env);
   } catch (error) {
     if (error instanceof ConfigurationError) {
       process.stderr.write(`${error.message}\n`);
@@ -20,9 +24,31 @@ async function main(): Promise<void> {
     throw error;
   }
 
-  const app = await createGateway(config);
+  let app;
+  try {
+    app = await createGateway(config);
+  } catch (error) {
+    // A known cause (no such database, …) is one JSON line saying what to do, not a stack trace.
+    const known = startupFailure(error, config);
+    const line = (fields: object) =>
+      process.stdout.write(
+        `${JSON.stringify({ level: 60, time: Date.now(), service: config.serviceName, ...fields })}\n`,
+      );
+    if (known) {
+      line(known);
+      process.exit(1);
+    }
+    // Unknown: what the components logged, then the error itself.
+    if (error instanceof GatewayStartupError) {
+      for (const entry of error.log) line({ ...entry, level: entry.level === 'warn' ? 40 : 50 });
+    }
+    throw error instanceof GatewayStartupError ? error.cause : error;
+  }
   installGracefulShutdown(app, config.http.shutdownTimeoutMs, app.get(Logger));
-  await app.listen(config.port);
+  await app.listen(config.port, config.host);
+  const registry = app.get(CallbackProviderRegistry);
+  const providers = registry.names().map((name) => registry.get(name)!);
+  process.stderr.write(startupBanner(config, startup, providers));
 }
 
 main().catch((error: unknown) => {

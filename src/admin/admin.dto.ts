@@ -52,16 +52,15 @@ export class CallbackSearchQuery {
   outcome?: (typeof CALLBACK_OUTCOMES)[number];
 
   @ApiPropertyOptional({
-    description: 'Received at or after (RFC 3339)',
-    example: '2025-11-21T00:00:00Z',
+    // No `example`: Swagger UI would pre-fill it as a filter and find nothing.
+    description: 'Received at or after (RFC 3339), e.g. `2025-11-21T00:00:00Z`',
   })
   @IsOptional()
   @IsISO8601({ strict: true })
   from?: string;
 
   @ApiPropertyOptional({
-    description: 'Received before (RFC 3339, exclusive)',
-    example: '2025-11-22T00:00:00Z',
+    description: 'Received before (RFC 3339, exclusive), e.g. `2025-11-22T00:00:00Z`',
   })
   @IsOptional()
   @IsISO8601({ strict: true })

@@ -1,16 +1,17 @@
 /**
  * Prints the gateway's events as they arrive, one aligned line each.
  *
- *   npm run events -- [binding key]      (default '#': every event)
+ *   npm run events -- [binding key] [--json]   (default '#': every event)
  *
- * Binds a temporary (exclusive, auto-delete) queue to EVENTS_EXCHANGE on AMQP_URL (.env in the
- * working directory, then the environment). The exchange is declared with the gateway's own
+ * `--json` prints each whole CloudEvent (pretty JSON) instead of one line. Binds a temporary
+ * (exclusive, auto-delete) queue to EVENTS_EXCHANGE on AMQP_URL (read as the gateway does: .env
+ * outside production, else the demo configuration in development). The exchange is declared with the gateway's own
  * arguments, so this can start before the gateway. Ctrl-C stops it; the queue disappears.
  */
 import amqplib, { type ConsumeMessage } from 'amqplib';
-import { existsSync } from 'node:fs';
 import { ConfigurationError } from '../config/environment.js';
 import { type GatewayConfig, loadConfig } from '../config/gateway-config.js';
+import { startupEnvironment } from '../config/startup-environment.js';
 import { brokerTopology, redactUrl } from '../messaging/event-publisher.js';
 
 interface EventBody {
@@ -55,18 +56,39 @@ function eventLine(message: ConsumeMessage): string {
   ].join('  ');
 }
 
-async function main(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h') || argv.length > 1) {
-    process.stdout.write(
-      'Usage: npm run events -- [binding key]   (default #, e.g. payment.#, #.nicepay)\n',
-    );
-    return argv.length > 1 ? 1 : 0;
+/** The whole message: routing key, then the CloudEvent pretty-printed (or the raw text). */
+function eventJson(message: ConsumeMessage): string {
+  const text = message.content.toString('utf8');
+  let body: string;
+  try {
+    body = JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    body = text;
   }
-  const bindingKey = argv[0] ?? '#';
-  if (existsSync('.env')) process.loadEnvFile('.env');
+  return `# ${message.fields.routingKey}\n${body}`;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const json = argv.includes('--json');
+  const positionals = argv.filter((arg) => arg !== '--json');
+  const unknown = positionals.filter((arg) => arg.startsWith('-') && arg !== '-h');
+  if (
+    argv.includes('--help') ||
+    argv.includes('-h') ||
+    positionals.length > 1 ||
+    unknown.length > 0
+  ) {
+    process.stdout.write(
+      'Usage: npm run events -- [binding key] [--json]\n' +
+        '  binding key  default #, e.g. payment.#, #.nicepay\n' +
+        '  --json       print each whole CloudEvent instead of one line\n',
+    );
+    return positionals.length > 1 || unknown.length > 0 ? 1 : 0;
+  }
+  const bindingKey = positionals[0] ?? '#';
   let config: GatewayConfig;
   try {
-    config = loadConfig(process.env);
+    config = loadConfig(startupEnvironment().env);
   } catch (error) {
     if (error instanceof ConfigurationError) {
       process.stderr.write(`${error.message}\n`);
@@ -111,7 +133,7 @@ async function main(argv: string[]): Promise<number> {
     await channel.consume(
       queue,
       (message) => {
-        if (message) process.stdout.write(`${eventLine(message)}\n`);
+        if (message) process.stdout.write(`${json ? eventJson(message) : eventLine(message)}\n`);
       },
       { noAck: true },
     );

@@ -7,10 +7,10 @@
  * credentials the gateway is configured with (.env in the working directory, then the
  * environment). Exit code 0 when the gateway answers 2xx, 1 otherwise.
  */
-import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigurationError } from '../config/environment.js';
 import { type GatewayConfig, loadConfig } from '../config/gateway-config.js';
+import { localUrl, startupEnvironment } from '../config/startup-environment.js';
 import { type SimulatedRequest, UnknownStatusError } from '../dev/simulation.js';
 import {
   SIMULATED_PROVIDERS,
@@ -32,7 +32,7 @@ function usage(): string {
     'Usage: npm run simulate -- <provider> --status <status> [--url <gateway>] [--reference <ref>]',
     '',
     "  --status, -s     the provider's own status or a normalized one (default: succeeded)",
-    '  --url, -u        gateway base URL (default: http://localhost:$PORT)',
+    '  --url, -u        gateway base URL (default: http://$HOST:$PORT, 127.0.0.1 for 0.0.0.0)',
     '  --reference, -r  merchant reference, the event subject (default: a unique SIM-… one)',
     '',
     'Providers and statuses:',
@@ -151,7 +151,7 @@ async function run(argv: string[], env: Record<string, string | undefined>): Pro
     return 1;
   }
 
-  const baseUrl = (values.url ?? `http://localhost:${config.port}`).replace(/\/+$/, '');
+  const baseUrl = (values.url ?? localUrl(config)).replace(/\/+$/, '');
   printRequest(baseUrl, request);
 
   let response: Response;
@@ -184,14 +184,15 @@ async function run(argv: string[], env: Record<string, string | undefined>): Pro
   return ok ? 0 : 1;
 }
 
-// A .env file in the working directory is read, as the gateway does; real variables win.
-if (existsSync('.env')) process.loadEnvFile('.env');
-run(process.argv.slice(2), process.env).then(
-  (code) => {
-    process.exitCode = code;
-  },
-  (error: unknown) => {
-    process.stderr.write(`simulate failed: ${(error as Error).stack ?? String(error)}\n`);
-    process.exit(1);
-  },
-);
+// The gateway's own rules: .env outside production, else the demo configuration in development.
+Promise.resolve()
+  .then(() => run(process.argv.slice(2), startupEnvironment().env))
+  .then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`simulate failed: ${(error as Error).stack ?? String(error)}\n`);
+      process.exit(1);
+    },
+  );

@@ -14,6 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createGateway } from '../app.factory.js';
 import { loadConfig } from '../config/gateway-config.js';
+import { projectRoot } from '../config/startup-environment.js';
 import { openApiDocument } from '../http/openapi.js';
 import { NICEPAY_SANDBOX } from '../providers/nicepay/nicepay.samples.js';
 
@@ -44,16 +45,8 @@ const DOCUMENT_ENVIRONMENT: Record<string, string> = {
   ADMIN_API_KEY: 'openapi-document-placeholder-key',
 };
 
-/** The project root: two levels above src/bin (or dist/src/bin, .build/x/src/bin). */
-export function projectRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) return process.cwd();
-    dir = parent;
-  }
-  return dir;
-}
+/** The project root (tests resolve the committed files from it). */
+export { projectRoot };
 
 /** The OpenAPI document the code describes, as the exact text to commit. */
 export async function generateOpenApi(): Promise<string> {

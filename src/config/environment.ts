@@ -72,6 +72,13 @@ function IsHttpUrl(): PropertyDecorator {
  */
 export class EnvironmentVariables {
   @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^(?:[\w.-]+|\[?[0-9a-fA-F:]+\]?)$/, {
+    message: 'HOST must be an IP address or a host name, e.g. 127.0.0.1 or 0.0.0.0',
+  })
+  HOST?: string;
+
+  @IsOptional()
   @Transform(toInt)
   @IsInt()
   @Min(0)
@@ -513,6 +520,7 @@ export function validateEnvironment(env: Record<string, string | undefined>): En
 }
 
 export const ENVIRONMENT_VARIABLE_NAMES = [
+  'HOST',
   'PORT',
   'NODE_ENV',
   'LOG_LEVEL',

@@ -98,6 +98,8 @@ export function topupsEnabled(topups: TopupsConfig): boolean {
 export interface GatewayConfig {
   serviceName: string;
   environment: 'development' | 'production' | 'test';
+  /** Address the HTTP server binds; 0.0.0.0 (every interface) unless HOST says otherwise. */
+  host: string;
   port: number;
   logLevel: string;
   http: {
@@ -294,6 +296,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
   return {
     serviceName: vars.SERVICE_NAME ?? 'payment-callback-gateway',
     environment: (vars.NODE_ENV as GatewayConfig['environment'] | undefined) ?? 'development',
+    host: (vars.HOST ?? '0.0.0.0').replace(/^\[(.*)\]$/, '$1'),
     port: vars.PORT ?? 3000,
     logLevel: vars.LOG_LEVEL ?? 'info',
     http: {

@@ -1,4 +1,4 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, HttpException, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   HealthCheck,
@@ -7,6 +7,23 @@ import {
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import { EventPublisher } from '../messaging/event-publisher.js';
+
+/**
+ * Terminus's 503 carries the failing indicators in its response object; the gateway's one error
+ * shape would reduce it to "Service Unavailable", so the message and `errors` name them.
+ */
+function notReady(error: unknown): unknown {
+  if (!(error instanceof HttpException) || error.getStatus() !== 503) return error;
+  const response = error.getResponse() as { error?: Record<string, { message?: string }> };
+  const failing = Object.entries(response.error ?? {}).map(
+    ([component, detail]) => `${component}: ${detail.message ?? 'down'}`,
+  );
+  if (failing.length === 0) return error;
+  return new ServiceUnavailableException({
+    message: `Not ready: ${failing.join('; ')}`,
+    errors: failing,
+  });
+}
 
 @ApiTags('Health')
 @Controller('health')
@@ -28,13 +45,19 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   @ApiOperation({ summary: 'Readiness: the database answers and the broker channel is open' })
-  ready() {
-    return this.health.check([
-      () => this.database.pingCheck('database', { timeout: 2_000 }),
-      () => {
-        const broker = this.indicators.check('broker');
-        return this.publisher.connected ? broker.up() : broker.down('RabbitMQ channel is not open');
-      },
-    ]);
+  async ready() {
+    try {
+      return await this.health.check([
+        () => this.database.pingCheck('database', { timeout: 2_000 }),
+        () => {
+          const broker = this.indicators.check('broker');
+          return this.publisher.connected
+            ? broker.up()
+            : broker.down('RabbitMQ channel is not open');
+        },
+      ]);
+    } catch (error) {
+      throw notReady(error);
+    }
   }
 }

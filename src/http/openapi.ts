@@ -1,5 +1,8 @@
 import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import type { ServerResponse } from 'node:http';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import { formSchemasFromExamples, withLiveExamples } from '../dev/live-examples.js';
 
 export function openApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
@@ -15,12 +18,23 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
     .setVersion('1')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-Admin-Key' }, 'admin')
     .build();
-  return SwaggerModule.createDocument(app, config);
+  const document = SwaggerModule.createDocument(app, config);
+  formSchemasFromExamples(document);
+  return document;
 }
 
-export function mountSwaggerUi(app: INestApplication): void {
+export function mountSwaggerUi(app: INestApplication, config: GatewayConfig): void {
   SwaggerModule.setup('docs', app, () => openApiDocument(app), {
     jsonDocumentUrl: 'docs-json',
     customSiteTitle: 'Payment callback gateway — API',
+    // Each page load (swagger-ui-init.js) and /docs-json: new, freshly signed examples.
+    ...(config.devTools.enabled
+      ? {
+          patchDocumentOnRequest: <Req, Res>(_req: Req, res: Res, document: OpenAPIObject) => {
+            (res as ServerResponse).setHeader('Cache-Control', 'no-store');
+            return withLiveExamples(document, config);
+          },
+        }
+      : {}),
   });
 }

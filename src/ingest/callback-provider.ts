@@ -38,6 +38,18 @@ export interface CallbackAck {
   body: string;
 }
 
+/** What the start-up banner says about a provider (never a secret). */
+export interface ProviderSummary {
+  /** How a callback is proven authentic, e.g. `merchantToken + source address`. */
+  authentication: string;
+  /** How its status is confirmed before the event is published, e.g. `callback only`. */
+  verification: string;
+  /** When disabled: the settings that would enable it. */
+  enableWith: string;
+  /** Risky settings of this provider, one line each. */
+  warnings: string[];
+}
+
 /**
  * The one interface a provider implements (src/providers/<name>/). The shared ingest pipeline
  * calls these in order — authenticate, validate `dto`, normalize, store, ack — and never names
@@ -59,6 +71,8 @@ export interface CallbackProvider<Dto extends object = object> {
   readonly recordedHeaders?: readonly string[];
   /** False when the provider's credentials are not configured: its endpoints answer 404. */
   isEnabled(): boolean;
+  /** For the start-up banner. */
+  summary(): ProviderSummary;
   /** Proves the callback authentic or throws 401 (credentials), 403 (source address), 400/415 (shape). */
   authenticate(inbound: InboundCallback): VerifiedCallback | Promise<VerifiedCallback>;
   /** Maps the validated DTO to the normalized transaction. */

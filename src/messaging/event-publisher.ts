@@ -21,6 +21,9 @@ export function brokerTopology(exchange: string) {
   };
 }
 
+const RECONNECT_MIN_S = 1;
+const RECONNECT_MAX_S = 30;
+
 /** Hides credentials in an AMQP URL for logs. */
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
@@ -37,6 +40,8 @@ export class EventPublisher extends EventEmitter implements OnModuleInit, OnAppl
   private connection!: AmqpConnectionManager;
   private channel!: ChannelWrapper;
   private channelReady = false;
+  private brokerDown = false;
+  private failedAttempts = 0;
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {
     super();
@@ -47,19 +52,43 @@ export class EventPublisher extends EventEmitter implements OnModuleInit, OnAppl
     const topology = brokerTopology(exchange);
     this.connection = amqp.connect([url], {
       heartbeatIntervalInSeconds: 5,
-      reconnectTimeInSeconds: 1,
+      reconnectTimeInSeconds: RECONNECT_MIN_S,
       connectionOptions: { timeout: 5_000 },
     });
-    this.connection.on('connect', () =>
-      this.logger.log(`Connected to RabbitMQ at ${redactUrl(url)}`),
-    );
+    // Back-off 1 s → 30 s while the broker stays away; logged when the state changes, not per try.
+    this.connection.on('connect', () => {
+      this.connection.reconnectTimeInSeconds = RECONNECT_MIN_S;
+      const after = this.failedAttempts > 0 ? ` after ${this.failedAttempts} failed attempts` : '';
+      this.logger.log(`Connected to RabbitMQ at ${redactUrl(url)}${after}`);
+      this.failedAttempts = 0;
+      this.brokerDown = false;
+    });
     this.connection.on('disconnect', ({ err }) => {
       this.channelReady = false;
-      this.logger.warn(`RabbitMQ connection lost: ${err?.message ?? 'closed'}`);
+      if (!this.brokerDown) {
+        this.logger.warn(
+          `RabbitMQ connection lost: ${err?.message ?? 'closed'}; reconnecting (every ${RECONNECT_MIN_S} s up to ${RECONNECT_MAX_S} s); callbacks are still stored, events wait`,
+        );
+      }
+      this.brokerDown = true;
     });
-    this.connection.on('connectFailed', ({ err }) =>
-      this.logger.warn(`RabbitMQ unreachable at ${redactUrl(url)}: ${err?.message}`),
-    );
+    this.connection.on('connectFailed', ({ err }) => {
+      this.failedAttempts += 1;
+      if (!this.brokerDown) {
+        this.logger.warn(
+          `RabbitMQ unreachable at ${redactUrl(url)}: ${err?.message}; retrying every ${RECONNECT_MIN_S} s up to ${RECONNECT_MAX_S} s, logged again once connected; callbacks are still stored, events wait`,
+        );
+      } else {
+        this.logger.debug(
+          `RabbitMQ still unreachable (attempt ${this.failedAttempts}): ${err?.message}`,
+        );
+      }
+      this.brokerDown = true;
+      this.connection.reconnectTimeInSeconds = Math.min(
+        RECONNECT_MAX_S,
+        this.connection.reconnectTimeInSeconds * 2,
+      );
+    });
     this.channel = this.connection.createChannel({
       name: 'events',
       confirm: true,

@@ -158,7 +158,8 @@ describe('Dockerfile', () => {
     const finalImage = baseImage(dockerfile, finalStage);
     assert.doesNotMatch(finalImage, /\$/, 'final base image has an unresolved variable');
     assert.equal(libc(depsImage), libc(finalImage), `${depsImage} vs ${finalImage}`);
-    assert.match(finalImage, /^node:20[.-]?/, 'Node 20 runtime');
+    // A maintained LTS: Node 20 reached its end of life in April 2026.
+    assert.match(finalImage, /^node:(22|24)[.-]/, 'Node 22 or 24 LTS runtime');
   });
 
   it('copies dist from the build stage and package.json (its "type": "module" makes dist ESM)', () => {

@@ -7,6 +7,7 @@ import type {
   CallbackAck,
   CallbackProvider,
   InboundCallback,
+  ProviderSummary,
   VerifiedCallback,
 } from '../../ingest/callback-provider.js';
 import {
@@ -62,6 +63,15 @@ export class McpaymentProvider implements CallbackProvider<McpaymentCallbackDto>
 
   isEnabled(): boolean {
     return this.settings !== null;
+  }
+
+  summary(): ProviderSummary {
+    return {
+      authentication: 'mcp-signature (SHA-256 over the ids)',
+      verification: 'callback only',
+      enableWith: 'MCPAYMENT_HASH_KEY',
+      warnings: [],
+    };
   }
 
   /** mcp-signature over transaction_id and the recomputed x-req-signature (+ sub-merchant id). */

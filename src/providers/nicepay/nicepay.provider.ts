@@ -6,6 +6,7 @@ import type {
   CallbackAck,
   CallbackProvider,
   InboundCallback,
+  ProviderSummary,
   VerifiedCallback,
 } from '../../ingest/callback-provider.js';
 import {
@@ -59,6 +60,18 @@ export class NicepayProvider implements CallbackProvider<NicepayNotificationDto>
 
   isEnabled(): boolean {
     return this.settings !== null && this.settings.merchants.length > 0;
+  }
+
+  summary(): ProviderSummary {
+    const everyone = this.settings?.allowlist.allowsEveryone ?? false;
+    return {
+      authentication: `merchantToken + source address${everyone ? ' (any: *)' : ''}`,
+      verification: 'callback only',
+      enableWith: 'NICEPAY_IMID and NICEPAY_MERCHANT_KEY',
+      warnings: everyone
+        ? ['NICEPAY_ALLOWED_IPS=*: NICEPAY callbacks are accepted from any address']
+        : [],
+    };
   }
 
   /** Source address on NICEPAY's allowlist, then merchantToken of one configured iMid. */

@@ -51,7 +51,7 @@ export class PpobController {
     'PPOB server transaction report (report URL with token)',
     'Give the server `https://<gateway>/callbacks/ppob/<PPOB_CALLBACK_TOKEN>` as your report URL.',
   )
-  @ApiUrlTokenParam('PPOB_CALLBACK_TOKEN')
+  @ApiUrlTokenParam('PPOB_CALLBACK_TOKEN', 'local-ppob-token-change-me')
   async receiveWithToken(@Req() req: GatewayRequest, @Res() res: Response): Promise<void> {
     sendAck(res, await this.ingest.ingest(this.provider, req));
   }

@@ -6,6 +6,7 @@ import type {
   CallbackAck,
   CallbackProvider,
   InboundCallback,
+  ProviderSummary,
   VerifiedCallback,
 } from '../../ingest/callback-provider.js';
 import { requireContentType, requireFields, unauthorized } from '../../ingest/callback-errors.js';
@@ -48,6 +49,15 @@ export class S88payProvider implements CallbackProvider<S88payCallbackDto> {
 
   isEnabled(): boolean {
     return this.settings !== null;
+  }
+
+  summary(): ProviderSummary {
+    return {
+      authentication: 'AES-256-CBC key decrypts',
+      verification: 'callback only',
+      enableWith: 'S88PAY_API_KEY and S88PAY_SECRET_KEY',
+      warnings: [],
+    };
   }
 
   /**

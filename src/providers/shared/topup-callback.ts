@@ -8,6 +8,7 @@ import type {
   CallbackAck,
   CallbackProvider,
   InboundCallback,
+  ProviderSummary,
   VerifiedCallback,
 } from '../../ingest/callback-provider.js';
 import { requireAllowedAddress, unauthorized } from '../../ingest/callback-errors.js';
@@ -99,6 +100,30 @@ export abstract class UrlTokenProvider<Dto extends object> implements CallbackPr
     return this.settings !== null;
   }
 
+  summary(): ProviderSummary {
+    const prefix = this.name.toUpperCase();
+    const settings = this.settings;
+    const checks = [
+      settings?.token ? 'URL token' : null,
+      settings?.allowlist
+        ? `source address${settings.allowlist.allowsEveryone ? ' (any: *)' : ''}`
+        : null,
+    ].filter((check): check is string => check !== null);
+    return {
+      authentication: checks.join(' + ') || 'none',
+      verification: 'callback only',
+      enableWith: `${prefix}_CALLBACK_TOKEN and/or ${prefix}_ALLOWED_IPS`,
+      warnings: [
+        ...(settings?.allowlist?.allowsEveryone
+          ? [`${prefix}_ALLOWED_IPS=*: ${this.displayName} callbacks are accepted from any address`]
+          : []),
+        ...(settings && !settings.token
+          ? [`${prefix}_CALLBACK_TOKEN unset: only the source address protects ${this.displayName}`]
+          : []),
+      ],
+    };
+  }
+
   authenticate(inbound: InboundCallback): VerifiedCallback {
     return authenticateUrlToken(this.settings!, inbound, this.displayName);
   }
@@ -152,11 +177,12 @@ export function ApiQueryFields(
 }
 
 /** Swagger: the `:token` path segment of the token route. */
-export function ApiUrlTokenParam(tokenVariable: string): MethodDecorator {
+export function ApiUrlTokenParam(tokenVariable: string, demoToken: string): MethodDecorator {
   return ApiParam({
     name: 'token',
     description: `The secret from \`${tokenVariable}\`, as part of the callback URL registered with the provider`,
-    example: 'change-me-0123456789abcdef',
+    // The demo configuration's token (.env.example), so the committed example works against it.
+    example: demoToken,
   });
 }
 

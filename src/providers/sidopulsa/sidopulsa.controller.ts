@@ -53,7 +53,7 @@ export class SidopulsaController {
     'Sidopulsa transaction report (callback URL with token)',
     'Register `https://<gateway>/callbacks/sidopulsa/<SIDOPULSA_CALLBACK_TOKEN>` with Sidopulsa; it appends the query.',
   )
-  @ApiUrlTokenParam('SIDOPULSA_CALLBACK_TOKEN')
+  @ApiUrlTokenParam('SIDOPULSA_CALLBACK_TOKEN', 'local-sidopulsa-token-change-me')
   async receiveWithToken(@Req() req: GatewayRequest, @Res() res: Response): Promise<void> {
     sendAck(res, await this.ingest.ingest(this.provider, req));
   }

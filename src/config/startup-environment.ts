@@ -1,0 +1,101 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseEnv } from 'node:util';
+import { ConfigurationError, ENVIRONMENT_VARIABLE_NAMES } from './environment.js';
+import type { GatewayConfig } from './gateway-config.js';
+
+/** Where the settings a process runs with came from (printed by the start-up banner). */
+export type ConfigurationSource = 'environment' | '.env' | 'demo';
+
+export interface StartupEnvironment {
+  env: Record<string, string | undefined>;
+  source: ConfigurationSource;
+  /** The file the settings were read from, when one was. */
+  file: string | null;
+}
+
+/**
+ * Settings the demo adds on top of `.env.example`: it publishes its keys and turns every
+ * address check off, so it listens on loopback only whatever `.env.example` says.
+ */
+export const DEMO_OVERRIDES: Readonly<Record<string, string>> = {
+  HOST: '127.0.0.1',
+};
+
+/** The checkout (or image) root: the first directory above this file with a package.json. */
+export function projectRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir);
+    if (parent === dir) return process.cwd();
+    dir = parent;
+  }
+  return dir;
+}
+
+/** The demo configuration: `.env.example` of the checkout plus DEMO_OVERRIDES; null without it. */
+export function demoEnvironment(): Record<string, string> | null {
+  const file = join(projectRoot(), '.env.example');
+  if (!existsSync(file)) return null;
+  const values = parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
+  return { ...values, ...DEMO_OVERRIDES };
+}
+
+/** Any gateway setting other than those that only shape how it runs (port, logging, mode). */
+const COSMETIC = new Set(['NODE_ENV', 'PORT', 'HOST', 'LOG_LEVEL', 'SERVICE_NAME']);
+
+function configures(env: Record<string, string | undefined>): boolean {
+  return ENVIRONMENT_VARIABLE_NAMES.some(
+    (name) => !COSMETIC.has(name) && env[name] !== undefined && env[name] !== '',
+  );
+}
+
+/**
+ * The environment a gateway process (or a developer command next to it) runs with:
+ * - `NODE_ENV=production`: the real environment only; no file is ever read.
+ * - otherwise, a `.env` in the working directory fills what the environment leaves unset;
+ * - in development (NODE_ENV unset or `development`) with no `.env` and no gateway setting at all,
+ *   the demo configuration does the same, so `npm start` on a fresh clone is a working demo.
+ */
+export function startupEnvironment(
+  processEnv: Record<string, string | undefined> = process.env,
+  cwd = process.cwd(),
+): StartupEnvironment {
+  const mode = processEnv.NODE_ENV;
+  if (mode === 'production') return { env: { ...processEnv }, source: 'environment', file: null };
+  const dotEnv = resolve(cwd, '.env');
+  if (existsSync(dotEnv)) {
+    const values = parseEnv(readFileSync(dotEnv, 'utf8')) as Record<string, string>;
+    if (values.NODE_ENV === 'production' && mode === undefined) {
+      // Production is configured by its environment only: a file must not switch to it.
+      throw new ConfigurationError([
+        `NODE_ENV=production is set in ${dotEnv}: set it in the environment instead (no .env is read in production)`,
+      ]);
+    }
+    return { env: { ...values, ...definedOnly(processEnv) }, source: '.env', file: dotEnv };
+  }
+  if ((mode === undefined || mode === '' || mode === 'development') && !configures(processEnv)) {
+    const demo = demoEnvironment();
+    if (demo) {
+      return {
+        env: { ...demo, ...definedOnly(processEnv) },
+        source: 'demo',
+        file: join(projectRoot(), '.env.example'),
+      };
+    }
+  }
+  return { env: { ...processEnv }, source: 'environment', file: null };
+}
+
+function definedOnly(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
+
+/** The URL this machine reaches the gateway on (loopback when it listens on every interface). */
+export function localUrl(config: Pick<GatewayConfig, 'host' | 'port'>): string {
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.port}`;
+}
