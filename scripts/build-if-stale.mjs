@@ -25,11 +25,11 @@ function mtime(path) {
   }
 }
 
-/** The first source whose compiled file is missing or older, else null. */
-export function staleSource() {
-  for (const source of sources(join(root, 'src'))) {
-    const compiled = join(root, 'dist', relative(root, source)).replace(/\.ts$/, '.js');
-    if (mtime(compiled) < mtime(source)) return relative(root, source);
+/** The first source under `dir`/src whose compiled file is missing or older, else null. */
+export function staleSource(dir = root) {
+  for (const source of sources(join(dir, 'src'))) {
+    const compiled = join(dir, 'dist', relative(dir, source)).replace(/\.ts$/, '.js');
+    if (mtime(compiled) < mtime(source)) return relative(dir, source);
   }
   return null;
 }

@@ -95,7 +95,10 @@ describe('logs', () => {
     assert.doesNotMatch(output, /\b08\d{8,11}\b/, 'a phone number');
     assert.doesNotMatch(output, /\b\d{6}\*{4,6}\d{4}\b/, 'a card number');
 
-    const requests = lines
+    // Every line is a JSON log line, except the start-up banner block (plain text on stderr).
+    const json = lines.filter((line) => line.startsWith('{'));
+    assert.ok(lines.length - json.length < 40, 'only the banner is not JSON');
+    const requests = json
       .map((line) => JSON.parse(line))
       .filter((entry) => entry.req?.path?.startsWith('/callbacks/'));
     const byOutcome = new Set(requests.map((entry) => `${entry.provider}:${entry.outcome}`));

@@ -2,8 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
-import { ConfigurationError, ENVIRONMENT_VARIABLE_NAMES } from './environment.js';
-import type { GatewayConfig } from './gateway-config.js';
+import { ConfigurationError } from './environment.js';
+import { type GatewayConfig, loadConfig } from './gateway-config.js';
 
 /** Where the settings a process runs with came from (printed by the start-up banner). */
 export type ConfigurationSource = 'environment' | '.env' | 'demo';
@@ -42,21 +42,23 @@ export function demoEnvironment(): Record<string, string> | null {
   return { ...values, ...DEMO_OVERRIDES };
 }
 
-/** Any gateway setting other than those that only shape how it runs (port, logging, mode). */
-const COSMETIC = new Set(['NODE_ENV', 'PORT', 'HOST', 'LOG_LEVEL', 'SERVICE_NAME']);
-
-function configures(env: Record<string, string | undefined>): boolean {
-  return ENVIRONMENT_VARIABLE_NAMES.some(
-    (name) => !COSMETIC.has(name) && env[name] !== undefined && env[name] !== '',
-  );
+/** True when the environment enables at least one provider (else every callback route is 404). */
+function configuresAProvider(env: Record<string, string | undefined>): boolean {
+  try {
+    return Object.values(loadConfig(env).providers).some((provider) => provider !== null);
+  } catch {
+    // Invalid settings are configuration too: the caller's loadConfig reports them.
+    return true;
+  }
 }
 
 /**
  * The environment a gateway process (or a developer command next to it) runs with:
  * - `NODE_ENV=production`: the real environment only; no file is ever read.
  * - otherwise, a `.env` in the working directory fills what the environment leaves unset;
- * - in development (NODE_ENV unset or `development`) with no `.env` and no gateway setting at all,
- *   the demo configuration does the same, so `npm start` on a fresh clone is a working demo.
+ * - in development (NODE_ENV unset or `development`) with no `.env` and no provider configured, the
+ *   demo configuration does the same (real variables still win: PORT, AMQP_URL, DATABASE_URL, …),
+ *   so `npm start` on a fresh clone is a working demo instead of a gateway that answers 404.
  */
 export function startupEnvironment(
   processEnv: Record<string, string | undefined> = process.env,
@@ -75,7 +77,10 @@ export function startupEnvironment(
     }
     return { env: { ...values, ...definedOnly(processEnv) }, source: '.env', file: dotEnv };
   }
-  if ((mode === undefined || mode === '' || mode === 'development') && !configures(processEnv)) {
+  if (
+    (mode === undefined || mode === '' || mode === 'development') &&
+    !configuresAProvider(processEnv)
+  ) {
     const demo = demoEnvironment();
     if (demo) {
       return {

@@ -52,7 +52,7 @@ export function startupBanner(
   const lines = [rule];
   if (startup.source === 'demo') {
     lines.push(
-      'DEMO CONFIGURATION: no .env and no settings, so the demo values of .env.example are used (local use only)',
+      'DEMO CONFIGURATION: no .env and no provider configured, so the demo values of .env.example are used (local use only)',
     );
   }
   const listening =

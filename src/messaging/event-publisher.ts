@@ -84,10 +84,13 @@ export class EventPublisher extends EventEmitter implements OnModuleInit, OnAppl
         );
       }
       this.brokerDown = true;
-      this.connection.reconnectTimeInSeconds = Math.min(
-        RECONNECT_MAX_S,
-        this.connection.reconnectTimeInSeconds * 2,
-      );
+      // Read right after this handler: 1 s before the 2nd attempt, then doubling up to 30 s.
+      if (this.failedAttempts > 1) {
+        this.connection.reconnectTimeInSeconds = Math.min(
+          RECONNECT_MAX_S,
+          this.connection.reconnectTimeInSeconds * 2,
+        );
+      }
     });
     this.channel = this.connection.createChannel({
       name: 'events',
