@@ -68,6 +68,7 @@ describe('a newcomer starting the gateway', () => {
     let dir: string;
     let gateway: Started;
     let port: number;
+    let sandboxPort: string;
     const exchange = uniqueExchange();
     let tap: EventTap;
 
@@ -77,7 +78,12 @@ describe('a newcomer starting the gateway', () => {
       tap = await EventTap.bind(exchange);
       // Only what a fresh shell has: no NODE_ENV, no provider setting, no .env in the directory.
       // PORT and EVENTS_EXCHANGE keep the test apart from anything else on this machine.
-      gateway = launch({ PORT: String(port), EVENTS_EXCHANGE: exchange }, dir);
+      // SANDBOX_PORT moves the demo's embedded provider sandbox (and the API URLs) off 4010.
+      sandboxPort = String(await freePort());
+      gateway = launch(
+        { PORT: String(port), EVENTS_EXCHANGE: exchange, SANDBOX_PORT: sandboxPort },
+        dir,
+      );
       await until('the banner', bannerDone(gateway));
     });
     after(async () => {
@@ -99,6 +105,13 @@ describe('a newcomer starting the gateway', () => {
       for (const provider of ['mcpayment', 'nicepay', 'ppob', 's88pay', 'sidopulsa']) {
         assert.match(text, new RegExp(`^ +${provider} +enabled .+verification: `, 'm'));
       }
+      assert.match(
+        text,
+        new RegExp(
+          `^ +nicepay +enabled .+verification: status inquiry at http://localhost:${sandboxPort}$`,
+          'm',
+        ),
+      );
       assert.match(text, /^WARNING: NICEPAY_ALLOWED_IPS=\*/m);
       assert.match(text, /^WARNING: DEV_TOOLS_ENABLED=true/m);
       assert.match(text, /^WARNING: ADMIN_API_KEY is the published demo key/m);
@@ -128,7 +141,12 @@ describe('a newcomer starting the gateway', () => {
       try {
         await until('the events tail', () => events.stderr().includes('Listening on exchange'));
         for (const provider of ['nicepay', 'mcpayment', 's88pay', 'sidopulsa', 'ppob']) {
-          const simulate = launch({ PORT: String(port) }, dir, SIMULATE_JS, [provider]);
+          const simulate = launch(
+            { PORT: String(port), SANDBOX_PORT: sandboxPort },
+            dir,
+            SIMULATE_JS,
+            [provider],
+          );
           assert.equal(
             await simulate.exited,
             0,

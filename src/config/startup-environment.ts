@@ -21,7 +21,28 @@ export interface StartupEnvironment {
  */
 export const DEMO_OVERRIDES: Readonly<Record<string, string>> = {
   HOST: '127.0.0.1',
+  // The provider sandbox runs inside the gateway, so status inquiries have a provider to ask.
+  SANDBOX_EMBEDDED: 'true',
 };
+
+/**
+ * The demo's provider API URLs point at the sandbox (`http://localhost:<SANDBOX_PORT>` in
+ * .env.example); a SANDBOX_PORT set in the environment moves them along with it.
+ */
+function followSandboxPort(
+  demo: Record<string, string>,
+  env: Record<string, string | undefined>,
+): Record<string, string> {
+  const port = env.SANDBOX_PORT;
+  if (!port || !demo.SANDBOX_PORT || port === demo.SANDBOX_PORT) return demo;
+  const sandboxUrl = `http://localhost:${demo.SANDBOX_PORT}`;
+  return Object.fromEntries(
+    Object.entries(demo).map(([name, value]) => [
+      name,
+      value === sandboxUrl ? `http://localhost:${port}` : value,
+    ]),
+  );
+}
 
 /** The checkout (or image) root: the first directory above this file with a package.json. */
 export function projectRoot(): string {
@@ -84,7 +105,7 @@ export function startupEnvironment(
     const demo = demoEnvironment();
     if (demo) {
       return {
-        env: { ...demo, ...definedOnly(processEnv) },
+        env: { ...followSandboxPort(demo, processEnv), ...definedOnly(processEnv) },
         source: 'demo',
         file: join(projectRoot(), '.env.example'),
       };

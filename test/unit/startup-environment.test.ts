@@ -77,11 +77,16 @@ describe('startupEnvironment: where a process gets its settings', () => {
     assert.equal(loadConfig(configured.env).providers.nicepay, null);
   });
 
-  it('the demo is .env.example plus HOST=127.0.0.1', () => {
+  it('the demo is .env.example on loopback with the embedded sandbox; SANDBOX_PORT moves the API URLs', () => {
     const demo = demoEnvironment();
     assert.ok(demo, '.env.example exists in the checkout');
     assert.equal(demo.HOST, '127.0.0.1');
     assert.equal(demo.DEV_TOOLS_ENABLED, 'true');
+    assert.equal(demo.SANDBOX_EMBEDDED, 'true');
+    const moved = loadConfig(startupEnvironment({ SANDBOX_PORT: '4999' }, empty).env);
+    assert.equal(moved.sandbox.port, 4999);
+    assert.equal(moved.sandbox.embedded, true);
+    assert.equal(moved.providers.nicepay?.inquiry?.apiUrl, 'http://localhost:4999');
   });
 });
 

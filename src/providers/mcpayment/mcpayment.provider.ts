@@ -26,6 +26,7 @@ import {
   mcpaymentStatus,
 } from './mcpayment.facts.js';
 import { mcpaymentCallbackSignature } from './mcpayment.signature.js';
+import { verificationMode } from '../shared/verification-mode.js';
 
 function parseTime(value: unknown): Date | null {
   if (typeof value !== 'string' || value.trim() === '') return null;
@@ -68,7 +69,7 @@ export class McpaymentProvider implements CallbackProvider<McpaymentCallbackDto>
   summary(): ProviderSummary {
     return {
       authentication: 'mcp-signature (SHA-256 over the ids)',
-      verification: 'callback only',
+      verification: verificationMode(this.settings?.inquiry, 'MCPAYMENT_VERIFY'),
       enableWith: 'MCPAYMENT_HASH_KEY',
       warnings: [],
     };

@@ -25,6 +25,7 @@ import {
   NICEPAY_TIME_OFFSET,
   NICEPAY_TXID_LENGTH,
 } from './nicepay.facts.js';
+import { verificationMode } from '../shared/verification-mode.js';
 
 const NICEPAY_TXID = new RegExp(`^[A-Za-z0-9]{${NICEPAY_TXID_LENGTH}}$`);
 
@@ -66,7 +67,7 @@ export class NicepayProvider implements CallbackProvider<NicepayNotificationDto>
     const everyone = this.settings?.allowlist.allowsEveryone ?? false;
     return {
       authentication: `merchantToken + source address${everyone ? ' (any: *)' : ''}`,
-      verification: 'callback only',
+      verification: verificationMode(this.settings?.inquiry, 'NICEPAY_VERIFY'),
       enableWith: 'NICEPAY_IMID and NICEPAY_MERCHANT_KEY',
       warnings: everyone
         ? ['NICEPAY_ALLOWED_IPS=*: NICEPAY callbacks are accepted from any address']

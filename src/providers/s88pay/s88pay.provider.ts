@@ -18,6 +18,7 @@ import {
   S88PAY_DEFAULT_ACCOUNT,
   S88PAY_SECRET_FIELDS,
 } from './s88pay.facts.js';
+import { verificationMode } from '../shared/verification-mode.js';
 
 /** A code as text, or null when absent. Codes are strings; a number is tolerated as its digits. */
 function codeOf(value: unknown): string | null {
@@ -54,7 +55,7 @@ export class S88payProvider implements CallbackProvider<S88payCallbackDto> {
   summary(): ProviderSummary {
     return {
       authentication: 'AES-256-CBC key decrypts',
-      verification: 'callback only',
+      verification: verificationMode(this.settings?.inquiry, 'S88PAY_VERIFY'),
       enableWith: 'S88PAY_API_KEY and S88PAY_SECRET_KEY',
       warnings: [],
     };

@@ -111,7 +111,7 @@ export abstract class UrlTokenProvider<Dto extends object> implements CallbackPr
     ].filter((check): check is string => check !== null);
     return {
       authentication: checks.join(' + ') || 'none',
-      verification: 'callback only',
+      verification: 'none (no status API confirms a report)',
       enableWith: `${prefix}_CALLBACK_TOKEN and/or ${prefix}_ALLOWED_IPS`,
       warnings: [
         ...(settings?.allowlist?.allowsEveryone
