@@ -1,7 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AdminModule } from './admin/admin.module.js';
-import { GATEWAY_CONFIG, type GatewayConfig } from './config/gateway-config.js';
+import { GATEWAY_CONFIG, type GatewayConfig, topupsEnabled } from './config/gateway-config.js';
 import { DevModule } from './dev/dev.module.js';
 import { HealthModule } from './health/health.module.js';
 import { loggerParams } from './http/logging.js';
@@ -12,6 +12,7 @@ import { PersistenceModule } from './persistence/persistence.module.js';
 import { PROVIDER_MODULES } from './providers/index.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { SandboxModule } from './sandbox/sandbox.module.js';
+import { TopupsModule } from './topups/topups.module.js';
 
 @Global()
 @Module({})
@@ -48,6 +49,8 @@ export class AppModule {
         ...(config.devTools.enabled ? [DevModule] : []),
         // Provider sandbox in-process (SANDBOX_EMBEDDED=true): development only.
         ...(config.sandbox.embedded ? [SandboxModule] : []),
+        // Top-up orders (commands queue, POST /topups): when a provider's request API is set.
+        ...(topupsEnabled(config.topups) ? [TopupsModule] : []),
       ],
     };
   }

@@ -43,6 +43,10 @@ const DOCUMENT_ENVIRONMENT: Record<string, string> = {
   PPOB_CALLBACK_TOKEN: 'local-ppob-token-change-me',
   // Any value turns the admin API on so its routes are documented; it is never used.
   ADMIN_API_KEY: 'openapi-document-placeholder-key',
+  // Turns top-up orders on (POST /topups) so they are documented; nothing is ever sent there.
+  PPOB_API_URL: 'http://127.0.0.1:1',
+  PPOB_USERNAME: 'openapi-document-placeholder',
+  PPOB_API_TOKEN: 'openapi-document-placeholder',
 };
 
 /** The project root (tests resolve the committed files from it). */

@@ -2,7 +2,7 @@ import { BadRequestException } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import { type ValidationError, validateSync } from 'class-validator';
 
-function messages(errors: ValidationError[], prefix = ''): string[] {
+export function validationMessages(errors: ValidationError[], prefix = ''): string[] {
   return errors.flatMap((error) => {
     const path = prefix ? `${prefix}.${error.property}` : error.property;
     const own = Object.values(error.constraints ?? {}).map((text) =>
@@ -10,7 +10,7 @@ function messages(errors: ValidationError[], prefix = ''): string[] {
         ? `${path}${text.slice(error.property.length)}`
         : `${path}: ${text}`,
     );
-    return [...own, ...messages(error.children ?? [], path)];
+    return [...own, ...validationMessages(error.children ?? [], path)];
   });
 }
 
@@ -27,7 +27,7 @@ export function validateFields<Dto extends object>(
   // No provider DTO has an async rule: the synchronous validator skips a promise per rule.
   const errors = validateSync(instance, { whitelist: false, forbidUnknownValues: false });
   if (errors.length > 0) {
-    const problems = messages(errors);
+    const problems = validationMessages(errors);
     throw new BadRequestException({
       message: `Invalid ${what}: ${problems.join('; ')}`,
       errors: problems,

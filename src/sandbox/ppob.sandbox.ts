@@ -56,7 +56,7 @@ function parseJakarta(text: string): Date | null {
  * `POST /trx/payment`, JSON, signed with Gw-username / Gw-datetime / Gw-signature. A refid sent
  * again answers that transaction's state ("trx sebelumnya ditemukan") and creates nothing. Each
  * order is later reported to the gateway by GET: Success with a serial number, or Failed for a
- * destination ending in 9999.
+ * destination ending in 0000.
  */
 export class PpobSandbox implements SandboxProvider {
   readonly name = 'ppob';

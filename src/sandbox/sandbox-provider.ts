@@ -14,5 +14,10 @@ export interface SandboxContext {
   /** Base URL of the gateway the sandbox sends callbacks to, e.g. `http://127.0.0.1:3000`. */
   readonly gatewayUrl: string;
   /** Sends a callback to the gateway; resolves with its HTTP status. */
-  sendCallback(request: { method: 'GET' | 'POST'; path: string; headers?: Record<string, string>; body?: string | Buffer }): Promise<number>;
+  sendCallback(request: {
+    method: 'GET' | 'POST';
+    path: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+  }): Promise<number>;
 }

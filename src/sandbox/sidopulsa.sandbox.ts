@@ -45,7 +45,7 @@ interface SidopulsaTransaction {
  * (rc 04 user, rc 03 key), then the source address (rc 07), the product (05), the number (09),
  * the balance (06) and the ref_id (08: already used). A new order answers rc 01 pending and is
  * reported to the gateway later: statuscode 1 with a serial number, or 2 for a destination
- * ending in 9999.
+ * ending in 0000.
  */
 export class SidopulsaSandbox implements SandboxProvider {
   readonly name = 'sidopulsa';

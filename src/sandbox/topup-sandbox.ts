@@ -16,8 +16,8 @@ export const SANDBOX_PRODUCTS: Readonly<Record<string, string>> = {
   PLN20: '20500',
 };
 
-/** A destination ending in these digits is reported failed (the operator refused it). */
-export const SANDBOX_FAILING_SUFFIX = '9999';
+/** A destination ending in these digits (0000) is reported failed (the operator refused it). */
+export const SANDBOX_FAILING_SUFFIX = '0000';
 
 export interface TopupSandboxTiming {
   /** Delay between the order's answer and its report callback (default 500 ms). */

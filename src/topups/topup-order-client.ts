@@ -54,6 +54,8 @@ export interface TopupOrderClient {
   readonly provider: string;
   /** Whether this provider takes postpaid orders (an inquiry id instead of product + destination). */
   readonly supportsInquiry: boolean;
+  /** False when the provider's request API is not configured: its orders are refused. */
+  isEnabled(): boolean;
   place(order: TopupOrderRequest, signal: AbortSignal): Promise<PlacementResult>;
 }
 

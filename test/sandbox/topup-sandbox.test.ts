@@ -12,11 +12,15 @@ import {
 } from '../../src/providers/ppob/ppob.orders.js';
 import { SidopulsaOrderClient } from '../../src/providers/sidopulsa/sidopulsa.orders.js';
 import { type PpobSandbox, ppobSandbox } from '../../src/sandbox/ppob.sandbox.js';
-import { type SidopulsaSandbox, sidopulsaSandbox } from '../../src/sandbox/sidopulsa.sandbox.js';
+import {
+  type SidopulsaSandbox,
+  sidopulsaSandbox,
+  type SidopulsaSandboxOptions,
+} from '../../src/sandbox/sidopulsa.sandbox.js';
 import type { PlacementResult, TopupOrderRequest } from '../../src/topups/topup-order-client.js';
 import { sleep } from '../support/broker.js';
 import { uniqueRef } from '../support/ppob-sidopulsa.js';
-import { SandboxHost } from '../support/sandbox-host.js';
+import { type RunningSandbox, startSandbox } from '../../src/sandbox/index.js';
 
 const PPOB_ACCOUNT = { username: 'partner-01', token: 'ppob-api-token-0123456789' };
 const SIDOPULSA_ACCOUNT = { apiUser: 'reseller01', apiKey: 'sidopulsa-api-key-abcdef' };
@@ -66,30 +70,30 @@ describe('PPOB request signing (seed 003 §1.1)', () => {
 });
 
 describe('the PPOB server sandbox, through the gateway client over HTTP', () => {
-  let host: SandboxHost;
+  let host: RunningSandbox;
   let sandbox: PpobSandbox;
   let reports: Server;
   const received: string[] = [];
   const slowFirst = new Set<string>();
 
   before(async () => {
-    ({
-      host,
-      providers: [sandbox],
-    } = await SandboxHost.start<[PpobSandbox]>(
-      ppobSandbox({
-        ...PPOB_ACCOUNT,
-        callbackToken: 'ppob-callback-token-0123456789',
-        reportDelayMs: 50,
-        answerDelayMs: (ref, attempt) => (slowFirst.has(ref) && attempt === 1 ? 600 : 0),
-      }),
-    ));
+    host = await startSandbox({
+      providers: [
+        ppobSandbox({
+          ...PPOB_ACCOUNT,
+          callbackToken: 'ppob-callback-token-0123456789',
+          reportDelayMs: 50,
+          answerDelayMs: (ref, attempt) => (slowFirst.has(ref) && attempt === 1 ? 600 : 0),
+        }),
+      ],
+    });
+    sandbox = host.provider<PpobSandbox>('ppob');
     reports = createServer((req, res) => {
       received.push(req.url ?? '');
       res.end('OK');
     });
     await new Promise<void>((resolve) => reports.listen(0, '127.0.0.1', resolve));
-    host.gatewayUrl = `http://127.0.0.1:${(reports.address() as AddressInfo).port}`;
+    host.setGatewayUrl(`http://127.0.0.1:${(reports.address() as AddressInfo).port}`);
   });
   after(async () => {
     await host.close();
@@ -211,24 +215,20 @@ describe('the PPOB server sandbox, through the gateway client over HTTP', () => 
 });
 
 describe('the Sidopulsa sandbox, through the gateway client over HTTP', () => {
-  let host: SandboxHost;
+  let host: RunningSandbox;
   let sandbox: SidopulsaSandbox;
-  let poor: SandboxHost;
-  let fenced: SandboxHost;
+  let poor: RunningSandbox;
+  let fenced: RunningSandbox;
 
   before(async () => {
-    ({
-      host,
-      providers: [sandbox],
-    } = await SandboxHost.start<[SidopulsaSandbox]>(
-      sidopulsaSandbox({ ...SIDOPULSA_ACCOUNT, callbackToken: null, reportDelayMs: 60_000 }),
-    ));
-    ({ host: poor } = await SandboxHost.start<[SidopulsaSandbox]>(
-      sidopulsaSandbox({ ...SIDOPULSA_ACCOUNT, callbackToken: null, balance: 1_000 }),
-    ));
-    ({ host: fenced } = await SandboxHost.start<[SidopulsaSandbox]>(
-      sidopulsaSandbox({ ...SIDOPULSA_ACCOUNT, callbackToken: null, allowedIps: ['203.0.113.7'] }),
-    ));
+    const play = (options: Partial<SidopulsaSandboxOptions>) =>
+      startSandbox({
+        providers: [sidopulsaSandbox({ ...SIDOPULSA_ACCOUNT, callbackToken: null, ...options })],
+      });
+    host = await play({ reportDelayMs: 60_000 });
+    sandbox = host.provider<SidopulsaSandbox>('sidopulsa');
+    poor = await play({ balance: 1_000 });
+    fenced = await play({ allowedIps: ['203.0.113.7'] });
   });
   after(async () => {
     await Promise.all([host.close(), poor.close(), fenced.close()]);

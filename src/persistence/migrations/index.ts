@@ -1,10 +1,12 @@
 import { InitialSchema1763700000000 } from './1763700000000-initial-schema.js';
 import { AdminAuditAndReference1764000000000 } from './1764000000000-admin-audit-and-reference.js';
+import { TopupOrders1765400000000 } from './1765400000000-topup-orders.js';
 import { IndexesForScale1765500000000 } from './1765500000000-indexes-for-scale.js';
 
 /** Every migration, in order. Listed explicitly so the same list works from src and dist. */
 export const MIGRATIONS = [
   InitialSchema1763700000000,
   AdminAuditAndReference1764000000000,
+  TopupOrders1765400000000,
   IndexesForScale1765500000000,
 ];

@@ -127,6 +127,10 @@ export class PpobOrderClient implements TopupOrderClient {
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
+  isEnabled(): boolean {
+    return this.config.topups.ppob !== null;
+  }
+
   async place(order: TopupOrderRequest, signal: AbortSignal): Promise<PlacementResult> {
     const settings = this.config.topups.ppob;
     if (!settings) throw new Error('PPOB_API_URL is not configured');

@@ -142,6 +142,10 @@ export class SidopulsaOrderClient implements TopupOrderClient {
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
+  isEnabled(): boolean {
+    return this.config.topups.sidopulsa !== null;
+  }
+
   async place(order: TopupOrderRequest, signal: AbortSignal): Promise<PlacementResult> {
     const settings = this.config.topups.sidopulsa;
     if (!settings) throw new Error('SIDOPULSA_API_URL is not configured');

@@ -1,0 +1,78 @@
+import type { ConsumerDeserializer, IncomingEvent, RmqOptions } from '@nestjs/microservices';
+import { Transport } from '@nestjs/microservices';
+import { plainToInstance } from 'class-transformer';
+import { validateSync } from 'class-validator';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import { validationMessages } from '../ingest/validate-fields.js';
+import { TopupOrderDto } from './topup-order.dto.js';
+
+/** The CloudEvent type of a top-up command. */
+export const TOPUP_REQUESTED = 'topup.requested';
+
+/** The one pattern every message of the commands queue is routed to, well-formed or not. */
+export const TOPUP_COMMAND_PATTERN = 'topup.command';
+
+/**
+ * Hands every message to the one handler, whatever its body: the handler decides whether it is a
+ * command or goes to the dead-letter queue. (Nest's default deserializer would treat a body
+ * with `data` and `id` as an internal request packet expecting a reply.)
+ */
+export class TopupCommandDeserializer implements ConsumerDeserializer {
+  deserialize(value: unknown): IncomingEvent {
+    return { pattern: TOPUP_COMMAND_PATTERN, data: value };
+  }
+}
+
+/** The RMQ transport the gateway consumes commands with: durable queue, manual ack, bounded prefetch. */
+export function topupCommandTransport(config: GatewayConfig): RmqOptions {
+  return {
+    transport: Transport.RMQ,
+    options: {
+      urls: [config.amqp.url],
+      queue: config.topups.commandsQueue,
+      queueOptions: { durable: true },
+      noAck: false,
+      prefetchCount: 20,
+      deserializer: new TopupCommandDeserializer(),
+      socketOptions: { heartbeatIntervalInSeconds: 5, reconnectTimeInSeconds: 1 },
+    },
+  };
+}
+
+/** A command the gateway can never take, and why. */
+export class MalformedCommand extends Error {}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Reads a `topup.requested` CloudEvent (structured mode, JSON): the envelope, then `data` against
+ * TopupOrderDto with unknown fields refused. Throws MalformedCommand naming every problem.
+ */
+export function parseTopupCommand(value: unknown): { id: string; order: TopupOrderDto } {
+  if (typeof value === 'string') throw new MalformedCommand('body is not JSON');
+  if (!isObject(value)) throw new MalformedCommand('body is not a JSON object (a CloudEvent)');
+  const problems: string[] = [];
+  if (value.specversion !== '1.0') problems.push('specversion must be "1.0"');
+  if (typeof value.id !== 'string' || value.id.trim() === '' || value.id.length > 255)
+    problems.push('id must be a non-empty string (at most 255 characters)');
+  if (typeof value.source !== 'string' || value.source.trim() === '')
+    problems.push('source must be a non-empty string');
+  if (value.type !== TOPUP_REQUESTED)
+    problems.push(`type must be "${TOPUP_REQUESTED}" (got ${JSON.stringify(value.type)})`);
+  if (!isObject(value.data)) problems.push('data must be an object');
+  if (problems.length > 0)
+    throw new MalformedCommand(`not a ${TOPUP_REQUESTED} CloudEvent: ${problems.join('; ')}`);
+  return { id: value.id as string, order: validateTopupOrder(value.data) };
+}
+
+/** `data` as a TopupOrderDto, or MalformedCommand listing every field problem. */
+export function validateTopupOrder(data: unknown): TopupOrderDto {
+  if (!isObject(data)) throw new MalformedCommand('the order must be a JSON object');
+  const order = plainToInstance(TopupOrderDto, data);
+  const errors = validateSync(order, { whitelist: true, forbidNonWhitelisted: true });
+  if (errors.length > 0) {
+    throw new MalformedCommand(`invalid data: ${validationMessages(errors).join('; ')}`);
+  }
+  return order;
+}

@@ -1,0 +1,35 @@
+import { Module } from '@nestjs/common';
+import { AdminKeyGuard } from '../admin/admin-key.guard.js';
+import { TOPUP_ORDER_CLIENTS } from '../providers/topup-clients.js';
+import { TopupCommandsController } from './topup-commands.controller.js';
+import { TopupDeadLetters } from './topup-dead-letters.js';
+import { TopupMetrics } from './topup-metrics.js';
+import type { TopupOrderClient } from './topup-order-client.js';
+import { TopupOrdersRepository } from './topup-orders.repository.js';
+import { TopupOrdersService } from './topup-orders.service.js';
+import { TOPUP_CLIENTS, TopupPlacementWorker } from './topup-placement.worker.js';
+import { TopupsController } from './topups.controller.js';
+
+/**
+ * Top-up orders: commands in (RabbitMQ queue and POST /topups), orders stored, placed with the
+ * provider's request API, answers recorded as the transaction's state. Imported by AppModule
+ * only when a provider's request API is configured.
+ */
+@Module({
+  controllers: [TopupCommandsController, TopupsController],
+  providers: [
+    ...TOPUP_ORDER_CLIENTS,
+    {
+      provide: TOPUP_CLIENTS,
+      inject: TOPUP_ORDER_CLIENTS,
+      useFactory: (...clients: TopupOrderClient[]) => clients,
+    },
+    TopupOrdersRepository,
+    TopupOrdersService,
+    TopupPlacementWorker,
+    TopupDeadLetters,
+    TopupMetrics,
+    AdminKeyGuard,
+  ],
+})
+export class TopupsModule {}
