@@ -43,7 +43,18 @@ describe('operating the gateway', () => {
           .status,
         401,
       );
-      assert.equal((await nicepay(nicepayNotification({ amt: 'x' }), '103.20.51.33')).status, 400);
+      // Signed but invalid: authentic, so stored quarantined and acknowledged.
+      assert.equal((await nicepay(nicepayNotification({ amt: 'x' }), '103.20.51.33')).status, 200);
+      assert.equal(
+        (
+          await fetch(`${bed.gateway.url}/callbacks/nicepay`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-forwarded-for': '103.20.51.33' },
+            body: JSON.stringify(nicepayNotification()),
+          })
+        ).status,
+        415,
+      );
       assert.equal((await nicepay(nicepayNotification(), '198.51.100.20')).status, 403);
       assert.equal(
         (await nicepay(nicepayNotification({ goodsNm: 'y'.repeat(5000) }), '103.20.51.33')).status,
@@ -61,6 +72,7 @@ describe('operating the gateway', () => {
       assert.equal(count('duplicate'), 1);
       assert.equal(count('rejected-auth'), 1);
       assert.equal(count('invalid'), 1);
+      assert.equal(count('quarantined'), 1);
       assert.equal(count('rejected-address'), 1);
       assert.equal(count('invalid', 'unknown'), 1, 'the oversized body never reached the provider');
       assert.equal(

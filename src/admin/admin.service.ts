@@ -17,7 +17,12 @@ import {
 } from '../events/transaction-event.js';
 import { validateFields } from '../ingest/validate-fields.js';
 import { OutboxRelay } from '../messaging/outbox-relay.js';
-import { type OutboxRecord, searchableReference } from '../persistence/callback-store.js';
+import {
+  OUTBOX_COLUMNS,
+  type OutboxRecord,
+  outboxRowParams,
+  searchableReference,
+} from '../persistence/callback-store.js';
 import { SqlDialect } from '../persistence/sql-dialect.js';
 import {
   type CallbackDetail,
@@ -364,8 +369,14 @@ export class AdminService {
         receivedAt: new Date(callback.received_at),
         transaction,
       });
+      const latestEvent = JSON.parse(latest.payload) as TransactionCloudEvent;
+      // A revision reports the same transition as the event it revises.
+      if (typeof latestEvent.data?.transactionVersion === 'number') {
+        event.body.data.previousStatus = latestEvent.data.previousStatus ?? null;
+        event.body.data.transactionVersion = latestEvent.data.transactionVersion;
+      }
       const content = comparable(event.body);
-      const previous = comparable(JSON.parse(latest.payload) as TransactionCloudEvent);
+      const previous = comparable(latestEvent);
       const changed = differences(previous, content);
       if (changed.length === 0) {
         return {
@@ -397,21 +408,9 @@ export class AdminService {
       };
       const lease = this.relay.leaseForNewRow();
       const inserted = await this.sql.query(
-        `INSERT INTO outbox (event_id, callback_id, provider, event_type, routing_key, payload, created_at,
-                             lease_owner, lease_until)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO outbox ${OUTBOX_COLUMNS} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (event_id) DO NOTHING RETURNING event_id`,
-        [
-          record.eventId,
-          callback.id,
-          record.provider,
-          record.eventType,
-          record.routingKey,
-          record.payload,
-          record.createdAt.toISOString(),
-          lease?.owner ?? null,
-          lease?.until.toISOString() ?? null,
-        ],
+        outboxRowParams(record, callback.id, lease),
       );
       if (inserted.length === 0) {
         throw new ConflictException(

@@ -1,3 +1,5 @@
+import { canonicalDecimal } from '../common/decimal.js';
+
 /** The closed set of normalized statuses (EVENTS.md). */
 export const EVENT_STATUSES = [
   'succeeded',
@@ -45,6 +47,11 @@ export interface NormalizedTransaction {
    * transaction is then identified by merchantReference.
    */
   identifiedBy?: 'merchantReference';
+  /**
+   * For `refunded`: the total refunded so far, where the provider reports it (decimal string).
+   * Not published; it tells a further partial refund (new money) from a re-sent one.
+   */
+  refundedTotal?: string | null;
 }
 
 /**
@@ -54,4 +61,14 @@ export interface NormalizedTransaction {
 export function transactionKeyOf(tx: NormalizedTransaction): string {
   if (tx.identifiedBy === 'merchantReference') return tx.merchantReference;
   return tx.providerTransactionId ?? tx.merchantReference;
+}
+
+/**
+ * What distinguishes two observations of the same status that are both news: the canonical
+ * refunded total of a `refunded` that carries one, else '' (callbacks.transition_key).
+ */
+export function transitionKeyOf(
+  tx: Pick<NormalizedTransaction, 'status' | 'refundedTotal'>,
+): string {
+  return tx.status === 'refunded' && tx.refundedTotal ? canonicalDecimal(tx.refundedTotal) : '';
 }

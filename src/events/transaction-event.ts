@@ -3,6 +3,7 @@ import {
   type EventStatus,
   type NormalizedTransaction,
   transactionKeyOf,
+  transitionKeyOf,
 } from './normalized-transaction.js';
 
 /** Version of the event contract, sent as the `schema-version` header. */
@@ -11,14 +12,33 @@ export const EVENT_CONTENT_TYPE = 'application/cloudevents+json';
 /** Namespace of the deterministic (v5) event ids. Changing it changes every id: never do. */
 export const EVENT_ID_NAMESPACE = '6f3d2c1e-8b4a-5e7f-9c0d-1a2b3c4d5e6f';
 
+/** How the published status was proven: by the callback's own scheme, or by the provider's API. */
+export interface EventVerification {
+  method: 'signature' | 'inquiry' | 'reconciliation';
+  /** RFC 3339. */
+  at: string;
+}
+
+/** The transaction's state move an event reports (see src/transactions/transitions.ts). */
+export interface EventTransition {
+  /** The state before this event; null for the transaction's first. */
+  previousStatus: EventStatus | null;
+  /** 1, 2, 3… per (provider, account, transaction). */
+  transactionVersion: number;
+}
+
 /** The event's `data`: the normalized transaction, with its provenance and times as RFC 3339. */
-export type TransactionEventData = Omit<NormalizedTransaction, 'domain' | 'occurredAt' | 'identifiedBy'> & {
+export type TransactionEventData = Omit<
+  NormalizedTransaction,
+  'domain' | 'occurredAt' | 'identifiedBy' | 'refundedTotal'
+> & {
   provider: string;
   account: string;
   occurredAt: string;
   receivedAt: string;
   callbackId: string;
-};
+  verification: EventVerification;
+} & Partial<EventTransition>;
 
 /** CloudEvents 1.0, structured mode. */
 export interface TransactionCloudEvent {
@@ -40,13 +60,46 @@ export interface TransactionEvent {
   body: TransactionCloudEvent;
 }
 
+/**
+ * The deterministic event id. `transitionKey` (the canonical refunded total of a further partial
+ * refund, see transitionKeyOf) is part of it only when not empty, so ids of every other event are
+ * what they always were.
+ */
 export function eventIdFor(
   provider: string,
   account: string,
   transactionKey: string,
   status: EventStatus,
+  transitionKey = '',
 ): string {
-  return uuidV5(JSON.stringify([provider, account, transactionKey, status]), EVENT_ID_NAMESPACE);
+  const inputs: string[] = [provider, account, transactionKey, status];
+  if (transitionKey !== '') inputs.push(transitionKey);
+  return uuidV5(JSON.stringify(inputs), EVENT_ID_NAMESPACE);
+}
+
+/**
+ * The published JSON of an event whose body was built without its transition: the transition's
+ * two fields are appended to `data`, the body's last member. The batched PostgreSQL write does the
+ * same in SQL from `payloadHead` (callback-store.ts): keep the two spellings identical.
+ */
+export function renderPayload(body: TransactionCloudEvent, transition: EventTransition): string {
+  return `${payloadHead(body)}${transitionJson(transition)}}}`;
+}
+
+/** The body's JSON without its closing `}}` (data's and the body's). */
+export function payloadHead(body: TransactionCloudEvent): string {
+  const data: Partial<TransactionEventData> = { ...body.data };
+  delete data.previousStatus;
+  delete data.transactionVersion;
+  const json = JSON.stringify({ ...body, data });
+  if (!json.endsWith('}}')) throw new Error('event data must be the last member of the body');
+  return json.slice(0, -2);
+}
+
+export function transitionJson(transition: EventTransition): string {
+  const previous =
+    transition.previousStatus === null ? 'null' : JSON.stringify(transition.previousStatus);
+  return `,"previousStatus":${previous},"transactionVersion":${transition.transactionVersion}`;
 }
 
 export function buildTransactionEvent(input: {
@@ -55,9 +108,11 @@ export function buildTransactionEvent(input: {
   callbackId: string;
   receivedAt: Date;
   transaction: NormalizedTransaction;
+  /** Default: proven by the callback's own scheme when it was received. */
+  verification?: EventVerification;
 }): TransactionEvent {
   const { provider, account, callbackId, receivedAt, transaction: tx } = input;
-  const id = eventIdFor(provider, account, transactionKeyOf(tx), tx.status);
+  const id = eventIdFor(provider, account, transactionKeyOf(tx), tx.status, transitionKeyOf(tx));
   const type = `${tx.domain}.${tx.status}`;
   const occurredAt = (tx.occurredAt ?? receivedAt).toISOString();
   return {
@@ -89,6 +144,7 @@ export function buildTransactionEvent(input: {
         occurredAt,
         receivedAt: receivedAt.toISOString(),
         callbackId,
+        verification: input.verification ?? { method: 'signature', at: receivedAt.toISOString() },
         raw: tx.raw,
       },
     },

@@ -1,9 +1,22 @@
-import { Injectable, Logger, ServiceUnavailableException } from '@nestjs/common';
+import {
+  BadRequestException,
+  Injectable,
+  Logger,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { transactionKeyOf } from '../events/normalized-transaction.js';
+import {
+  type NormalizedTransaction,
+  transactionKeyOf,
+  transitionKeyOf,
+} from '../events/normalized-transaction.js';
 import { buildTransactionEvent } from '../events/transaction-event.js';
 import { OutboxRelay } from '../messaging/outbox-relay.js';
-import { CallbackStore, type OutboxRecord } from '../persistence/callback-store.js';
+import {
+  CallbackStore,
+  type QuarantinedCallbackRecord,
+  type StoreOutcome,
+} from '../persistence/callback-store.js';
 import type { CallbackAck, CallbackProvider, InboundCallback } from './callback-provider.js';
 import type { GatewayRequest } from './gateway-request.js';
 import { validateFields } from './validate-fields.js';
@@ -18,13 +31,29 @@ const ALWAYS_RECORDED_HEADERS = [
 
 export interface IngestResult {
   ack: CallbackAck;
-  outcome: 'accepted' | 'duplicate';
-  eventId: string;
+  outcome: StoreOutcome['outcome'] | 'quarantined';
+  /** The event the callback stands for; null when quarantined (no event until renormalized). */
+  eventId: string | null;
+}
+
+/** What is stored of every authentic callback, whatever becomes of it. */
+type StoredRequest = Omit<QuarantinedCallbackRecord, 'errors' | 'fields'>;
+
+/** Why an authentic callback could not be normalized: the field problems, or the mapper's error. */
+function problemsOf(error: unknown): string[] {
+  if (error instanceof BadRequestException) {
+    const response = error.getResponse() as { message?: unknown; errors?: unknown };
+    if (Array.isArray(response.errors)) return response.errors.map(String);
+    return [String(response.message ?? error.message)];
+  }
+  return [`mapper failed: ${(error as Error)?.message ?? String(error)}`];
 }
 
 /**
  * The pipeline every provider's callback goes through after its guard authenticated it:
- * validate → normalize → store callback + outbox row in one transaction → ack → publish.
+ * validate → normalize → store callback + state transition + outbox row in one transaction → ack
+ * → publish. An authentic callback that fails validation (or the mapper) is stored `quarantined`
+ * and acknowledged: never lost, never published until an admin renormalizes it.
  */
 @Injectable()
 export class IngestService {
@@ -43,9 +72,26 @@ export class IngestService {
     if (!inbound || !verified)
       throw new Error(`${provider.displayName} route is missing its guard`);
 
-    const dto = validateFields(provider.dto, verified.fields, `${provider.displayName} callback`);
-    const transaction = provider.normalize(dto, verified);
     const callbackId = randomUUID();
+    const request: StoredRequest = {
+      id: callbackId,
+      provider: provider.name,
+      account: verified.account,
+      sourceIp: inbound.clientIp,
+      method: inbound.method,
+      path: inbound.path,
+      headers: recordedHeaders(inbound, provider.recordedHeaders ?? []),
+      rawBody: inbound.rawBody,
+      verification: verified.verification,
+      receivedAt: inbound.receivedAt,
+    };
+    let transaction: NormalizedTransaction;
+    try {
+      const dto = validateFields(provider.dto, verified.fields, `${provider.displayName} callback`);
+      transaction = provider.normalize(dto, verified);
+    } catch (error) {
+      return this.quarantine(provider, request, verified.fields, problemsOf(error));
+    }
     const event = buildTransactionEvent({
       provider: provider.name,
       account: verified.account,
@@ -53,48 +99,54 @@ export class IngestService {
       receivedAt: inbound.receivedAt,
       transaction,
     });
-    const record: OutboxRecord = {
-      eventId: event.id,
-      provider: provider.name,
-      eventType: event.type,
-      routingKey: event.routingKey,
-      payload: JSON.stringify(event.body),
-      createdAt: inbound.receivedAt,
-    };
     const lease = this.relay.leaseForNewRow();
 
-    let stored: boolean;
+    let result: StoreOutcome;
     try {
-      ({ stored } = await this.store.storeAccepted(
+      result = await this.store.storeAccepted(
         {
-          id: callbackId,
-          provider: provider.name,
-          account: verified.account,
+          ...request,
           transactionKey: transactionKeyOf(transaction),
           status: transaction.status,
+          transitionKey: transitionKeyOf(transaction),
           merchantReference: transaction.merchantReference,
           eventId: event.id,
-          sourceIp: inbound.clientIp,
-          method: inbound.method,
-          path: inbound.path,
-          headers: recordedHeaders(inbound, provider.recordedHeaders ?? []),
-          rawBody: inbound.rawBody,
-          verification: verified.verification,
-          receivedAt: inbound.receivedAt,
         },
-        record,
+        event,
         lease,
-      ));
-    } catch (error) {
-      // Not stored means not acknowledged: a 503 makes the provider retry.
-      this.logger.error(
-        `Storing a ${provider.displayName} callback failed: ${(error as Error).message}`,
       );
-      throw new ServiceUnavailableException('The callback could not be stored; retry later');
+    } catch (error) {
+      throw this.unavailable(provider, error);
     }
 
-    if (stored && lease) this.relay.publishCommitted(record);
-    return { ack: provider.ack(), outcome: stored ? 'accepted' : 'duplicate', eventId: event.id };
+    if (result.outbox && lease) this.relay.publishCommitted(result.outbox);
+    return { ack: provider.ack(), outcome: result.outcome, eventId: event.id };
+  }
+
+  private async quarantine(
+    provider: CallbackProvider,
+    request: StoredRequest,
+    fields: Record<string, unknown>,
+    problems: string[],
+  ): Promise<IngestResult> {
+    try {
+      await this.store.storeQuarantined({ ...request, errors: problems, fields });
+    } catch (error) {
+      throw this.unavailable(provider, error);
+    }
+    this.logger.error(
+      `Quarantined authentic ${provider.displayName} callback ${request.id}: it fails validation ` +
+        `(${problems.join('; ')}); no event until it is renormalized (POST /admin/callbacks/${request.id}/renormalize)`,
+    );
+    return { ack: provider.ack(), outcome: 'quarantined', eventId: null };
+  }
+
+  /** Not stored means not acknowledged: a 503 makes the provider retry. */
+  private unavailable(provider: CallbackProvider, error: unknown): ServiceUnavailableException {
+    this.logger.error(
+      `Storing a ${provider.displayName} callback failed: ${(error as Error).message}`,
+    );
+    return new ServiceUnavailableException('The callback could not be stored; retry later');
   }
 }
 

@@ -7,6 +7,8 @@ import { OutboxRepository } from '../persistence/outbox.repository.js';
 export type CallbackOutcomeLabel =
   | 'accepted'
   | 'duplicate'
+  | 'superseded'
+  | 'quarantined'
   | 'rejected-auth'
   | 'rejected-address'
   | 'invalid'
@@ -16,7 +18,12 @@ export type CallbackOutcomeLabel =
   | 'error';
 
 export function outcomeForStatus(status: number, accepted?: string): CallbackOutcomeLabel {
-  if (status < 300) return accepted === 'duplicate' ? 'duplicate' : 'accepted';
+  if (status < 300) {
+    // Every acknowledged callback was stored or is a copy of a stored one; the pipeline says which.
+    return accepted === 'duplicate' || accepted === 'superseded' || accepted === 'quarantined'
+      ? accepted
+      : 'accepted';
+  }
   switch (status) {
     case 401:
       return 'rejected-auth';

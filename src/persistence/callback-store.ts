@@ -1,12 +1,18 @@
 import { Injectable } from '@nestjs/common';
-import { SqlDialect } from './sql-dialect.js';
+import type { EventStatus } from '../events/normalized-transaction.js';
+import { payloadHead, transitionJson, type TransactionEvent } from '../events/transaction-event.js';
+import { applyObservation } from '../transactions/transaction-states.js';
+import { postgresTransitionPredicate } from '../transactions/transitions.js';
+import { SqlDialect, step } from './sql-dialect.js';
 
 export interface AcceptedCallbackRecord {
   id: string;
   provider: string;
   account: string;
   transactionKey: string;
-  status: string;
+  status: EventStatus;
+  /** The transition discriminator (transitionKeyOf): '' unless a `refunded` with its total. */
+  transitionKey: string;
   /** The merchant's order reference, kept searchable (admin API). */
   merchantReference?: string | null;
   eventId: string;
@@ -19,6 +25,17 @@ export interface AcceptedCallbackRecord {
   receivedAt: Date;
 }
 
+/** An authentic callback whose fields failed validation (or the mapper): kept until renormalized. */
+export interface QuarantinedCallbackRecord extends Omit<
+  AcceptedCallbackRecord,
+  'transactionKey' | 'status' | 'transitionKey' | 'merchantReference' | 'eventId'
+> {
+  /** Each field problem. */
+  errors: string[];
+  /** The verified (decoded, decrypted) fields, what a renormalization runs the mapper on. */
+  fields: Record<string, unknown>;
+}
+
 export interface OutboxRecord {
   eventId: string;
   provider: string;
@@ -28,10 +45,18 @@ export interface OutboxRecord {
   createdAt: Date;
 }
 
-export interface StoreOutcome {
-  /** False when an earlier copy (same provider, account, transaction, status) is already stored. */
-  stored: boolean;
-}
+export type StoreOutcome =
+  /** A transition: stored with its outbox row (publish it after the commit). */
+  | {
+      outcome: 'accepted';
+      version: number;
+      previousStatus: EventStatus | null;
+      outbox: OutboxRecord;
+    }
+  /** Stored, but not a transition of the transaction's state: no event. */
+  | { outcome: 'superseded'; outbox: null }
+  /** An earlier copy (same provider, account, transaction, status, discriminator) is stored: nothing new. */
+  | { outcome: 'duplicate'; outbox: null };
 
 /** Text when the body is UTF-8 without NUL bytes (PostgreSQL text cannot hold NUL), else base64. */
 export function encodeRawBody(body: Buffer): { text: string; encoding: 'utf8' | 'base64' } {
@@ -54,36 +79,65 @@ export function searchableReference(reference: string | null | undefined): strin
   return reference.replaceAll('\u0000', '').slice(0, REFERENCE_SEARCH_LENGTH);
 }
 
-const OUTBOX_COLUMNS = `(event_id, callback_id, provider, event_type, routing_key, payload, created_at, lease_owner, lease_until)`;
+export const OUTBOX_COLUMNS = `(event_id, callback_id, provider, event_type, routing_key, payload, created_at, lease_owner, lease_until)`;
 
-const CALLBACK_COLUMNS = `id, provider, account, transaction_key, status, event_id, outcome, source_ip,
-    method, path, headers, raw_body, raw_body_encoding, verification, received_at, merchant_reference`;
-/** Parameters per callback row (the columns above). */
+/** The parameters of one outbox row, in OUTBOX_COLUMNS order. */
+export function outboxRowParams(
+  record: OutboxRecord,
+  callbackId: string | null,
+  lease: { owner: string; until: Date } | null | undefined,
+): unknown[] {
+  return [
+    record.eventId,
+    callbackId,
+    record.provider,
+    record.eventType,
+    record.routingKey,
+    record.payload,
+    record.createdAt.toISOString(),
+    lease?.owner ?? null,
+    lease?.until.toISOString() ?? null,
+  ];
+}
+
+const CALLBACK_COLUMNS = `id, provider, account, transaction_key, status, transition_key, event_id, outcome,
+    source_ip, method, path, headers, raw_body, raw_body_encoding, verification, received_at, merchant_reference`;
+/** Parameters per callback row (the columns above, outcome excepted: the statement decides it). */
 const CALLBACK_PARAMS = 16;
-/** Parameters per outbox row. */
-const OUTBOX_PARAMS = 9;
+/** The outbox parameters per row: event type, routing key, payload head, lease owner and expiry. */
+const EVENT_PARAMS = 5;
 
-/** Most rows one PostgreSQL statement takes (25 parameters each, far under the 65,535 limit). */
+/** Most rows one PostgreSQL statement takes (21 parameters each, far under the 65,535 limit). */
 const MAX_BATCH = 100;
 
 interface PendingStore {
-  callbackParams: unknown[];
-  outboxParams: unknown[];
-  callbackId: string;
+  callback: AcceptedCallbackRecord;
+  event: TransactionEvent;
+  head: string;
+  params: unknown[];
+  createdAt: Date;
   resolve: (outcome: StoreOutcome) => void;
   reject: (error: unknown) => void;
 }
 
+/** The transaction a callback belongs to: callbacks of one transaction never share a batch. */
+function transactionOf(callback: AcceptedCallbackRecord): string {
+  return JSON.stringify([callback.provider, callback.account, callback.transactionKey]);
+}
+
 /**
- * Stores an accepted callback and its outbox row atomically, or nothing when it is a duplicate.
- * The unique index on (provider, account, transaction_key, status) decides, so copies racing on
- * separate connections still produce exactly one row.
+ * Stores an accepted callback, moves its transaction's state (src/transactions/transitions.ts)
+ * and writes the outbox row when that is a transition — all in one database transaction — or
+ * nothing when the callback is a duplicate. The unique index on (provider, account,
+ * transaction_key, status, transition_key) decides duplicates, the state row serializes
+ * transitions, so copies and rivals racing on separate connections or replicas still produce one
+ * row each and one order of transitions.
  *
  * On PostgreSQL, callbacks that reach the store in the same event-loop turn are written by one
  * statement (one transaction, one round trip): under load that divides the database work per
- * callback several times. Each row still gets its own verdict (`ON CONFLICT DO NOTHING` per row,
- * `RETURNING` says which were new), and a failed batch is retried row by row so one bad row
- * cannot fail its neighbours.
+ * callback several times. Each row still gets its own verdict, and a failed batch is retried row by
+ * row so one bad row cannot fail its neighbours. Callbacks of the same transaction in one turn
+ * go to consecutive batches in arrival order (a statement can move a state row only once).
  */
 @Injectable()
 export class CallbackStore {
@@ -94,46 +148,37 @@ export class CallbackStore {
 
   async storeAccepted(
     callback: AcceptedCallbackRecord,
-    event: OutboxRecord,
+    event: TransactionEvent,
     lease: { owner: string; until: Date } | null,
   ): Promise<StoreOutcome> {
-    const body = encodeRawBody(callback.rawBody);
-    const callbackParams = [
+    const params = [
       callback.id,
       callback.provider,
       callback.account,
       callback.transactionKey,
       callback.status,
+      callback.transitionKey,
       callback.eventId,
-      'accepted',
-      callback.sourceIp,
-      callback.method,
-      callback.path,
-      JSON.stringify(callback.headers),
-      body.text,
-      body.encoding,
-      callback.verification,
-      callback.receivedAt.toISOString(),
+      ...requestParams(callback),
       searchableReference(callback.merchantReference),
-    ];
-    const outboxParams = [
-      event.eventId,
-      callback.id,
-      event.provider,
-      event.eventType,
-      event.routingKey,
-      event.payload,
-      event.createdAt.toISOString(),
-      lease?.owner ?? null,
-      lease?.until.toISOString() ?? null,
     ];
 
     if (this.sql.isPostgres) {
+      const head = payloadHead(event.body);
       return new Promise((resolve, reject) => {
         this.pending.push({
-          callbackParams,
-          outboxParams,
-          callbackId: callback.id,
+          callback,
+          event,
+          head,
+          params: [
+            ...params,
+            event.type,
+            event.routingKey,
+            head,
+            lease?.owner ?? null,
+            lease?.until.toISOString() ?? null,
+          ],
+          createdAt: callback.receivedAt,
           resolve,
           reject,
         });
@@ -144,30 +189,125 @@ export class CallbackStore {
       });
     }
 
-    return this.sql.sqliteTransaction((run) => {
-      const inserted = run(
-        `INSERT INTO callbacks (${CALLBACK_COLUMNS}) VALUES (${placeholders(CALLBACK_PARAMS)})
-         ON CONFLICT (provider, account, transaction_key, status) DO NOTHING RETURNING id`,
-        callbackParams,
+    const key = [
+      callback.provider,
+      callback.account,
+      callback.transactionKey,
+      callback.status,
+      callback.transitionKey,
+    ];
+    return this.sql.transact(function* (context): Generator<
+      ReturnType<typeof step>,
+      StoreOutcome,
+      Record<string, unknown>[]
+    > {
+      const copies = yield step(
+        `SELECT 1 FROM callbacks
+         WHERE provider = ? AND account = ? AND transaction_key = ? AND status = ? AND transition_key = ?`,
+        key,
       );
-      if (inserted.length === 0) return { stored: false };
-      run(
-        `INSERT INTO outbox ${OUTBOX_COLUMNS} VALUES (${placeholders(OUTBOX_PARAMS)})`,
-        outboxParams,
+      if (copies.length > 0) return { outcome: 'duplicate', outbox: null };
+      yield step(
+        `INSERT INTO callbacks (${CALLBACK_COLUMNS})
+         VALUES (${placeholders(7)}, 'accepted', ${placeholders(CALLBACK_PARAMS - 7)})`,
+        params,
       );
-      return { stored: true };
+      const result = yield* applyObservation(context, {
+        provider: callback.provider,
+        account: callback.account,
+        transactionKey: callback.transactionKey,
+        status: callback.status,
+        refundedTotal: callback.transitionKey || null,
+        observedAt: callback.receivedAt,
+        callbackId: callback.id,
+        event,
+        lease,
+      });
+      if (result.verdict === 'transition') {
+        return {
+          outcome: 'accepted',
+          version: result.version,
+          previousStatus: result.previousStatus,
+          outbox: result.outbox!,
+        };
+      }
+      yield step(`UPDATE callbacks SET outcome = 'superseded' WHERE id = ?`, [callback.id]);
+      return { outcome: 'superseded', outbox: null };
     });
+  }
+
+  /** One row, outcome `quarantined`, its errors and verified fields in `quarantine`. */
+  async storeQuarantined(callback: QuarantinedCallbackRecord): Promise<void> {
+    await this.sql.query(
+      `INSERT INTO callbacks (${CALLBACK_COLUMNS}, quarantine)
+       VALUES (?, ?, ?, NULL, NULL, '', NULL, 'quarantined', ${placeholders(8)}, NULL, ?)`,
+      [
+        callback.id,
+        callback.provider,
+        callback.account,
+        ...requestParams(callback),
+        JSON.stringify({ errors: callback.errors, fields: callback.fields }),
+      ],
+    );
   }
 
   private flush(): void {
     this.flushScheduled = false;
-    while (this.pending.length > 0) void this.write(this.pending.splice(0, MAX_BATCH));
+    const queue = this.pending;
+    this.pending = [];
+    void this.writeLayers(queue);
+  }
+
+  /**
+   * Layer n holds each transaction's n-th callback of this turn; a layer is written (in batches
+   * running side by side) only after the previous one committed, so the transitions of one
+   * transaction follow arrival order.
+   */
+  private async writeLayers(queue: PendingStore[]): Promise<void> {
+    const layers: PendingStore[][] = [];
+    const depth = new Map<string, number>();
+    for (const item of queue) {
+      const key = transactionOf(item.callback);
+      const n = depth.get(key) ?? 0;
+      depth.set(key, n + 1);
+      (layers[n] ??= []).push(item);
+    }
+    for (const layer of layers) {
+      const writes: Promise<void>[] = [];
+      for (let i = 0; i < layer.length; i += MAX_BATCH)
+        writes.push(this.write(layer.slice(i, i + MAX_BATCH)));
+      await Promise.all(writes);
+    }
   }
 
   private async write(batch: PendingStore[]): Promise<void> {
     try {
-      const stored = await this.insertBatch(batch);
-      for (const item of batch) item.resolve({ stored: stored.has(item.callbackId) });
+      const verdicts = await this.insertBatch(batch);
+      for (const item of batch) {
+        const verdict = verdicts.get(item.callback.id);
+        if (!verdict) item.resolve({ outcome: 'duplicate', outbox: null });
+        else if (verdict.outcome === 'superseded')
+          item.resolve({ outcome: 'superseded', outbox: null });
+        else {
+          const transition = {
+            previousStatus: verdict.previous_status,
+            transactionVersion: Number(verdict.version),
+          };
+          item.resolve({
+            outcome: 'accepted',
+            version: transition.transactionVersion,
+            previousStatus: transition.previousStatus,
+            outbox: {
+              eventId: item.event.id,
+              provider: item.event.provider,
+              eventType: item.event.type,
+              routingKey: item.event.routingKey,
+              payload: `${item.head}${transitionJson(transition)}}}`,
+              createdAt: item.createdAt,
+            },
+          });
+        }
+      }
     } catch (error) {
       if (batch.length === 1) {
         batch[0].reject(error);
@@ -177,33 +317,107 @@ export class CallbackStore {
     }
   }
 
-  /** One statement: the callbacks, then an outbox row for each callback that was new. */
-  private async insertBatch(batch: PendingStore[]): Promise<Set<string>> {
-    const callbackRows = batch.map(() => `(${placeholders(CALLBACK_PARAMS)})`).join(', ');
-    const outboxRows = batch.map(() => `(${placeholders(OUTBOX_PARAMS)})`).join(', ');
-    const rows = await this.sql.query<{ callback_id: string }>(
-      `WITH input (${CALLBACK_COLUMNS}) AS (VALUES ${callbackRows}),
-       events (event_id, callback_id, provider, event_type, routing_key, payload, created_at, lease_owner, lease_until)
-         AS (VALUES ${outboxRows}),
-       inserted AS (
-         INSERT INTO callbacks (${CALLBACK_COLUMNS})
-         SELECT id, provider, account, transaction_key, status, event_id, outcome, source_ip, method, path,
-                headers, raw_body, raw_body_encoding, verification, received_at::timestamptz,
-                merchant_reference
-         FROM input
-         ON CONFLICT (provider, account, transaction_key, status) DO NOTHING
-         RETURNING id)
-       INSERT INTO outbox ${OUTBOX_COLUMNS}
-       SELECT e.event_id, e.callback_id, e.provider, e.event_type, e.routing_key, e.payload,
-              e.created_at::timestamptz, e.lease_owner, e.lease_until::timestamptz
-       FROM events e JOIN inserted ON inserted.id = e.callback_id
-       RETURNING callback_id`,
-      batch
-        .flatMap((item) => [...item.callbackParams])
-        .concat(batch.flatMap((item) => item.outboxParams)),
+  /**
+   * One statement for the batch (one transaction per distinct transaction, never two callbacks of
+   * the same one): duplicates are dropped; every other callback proposes its status to its
+   * transaction's state row — inserted, or updated when the transition table allows it, under the
+   * row's lock — and is stored as `accepted` with an outbox row (version and previous status
+   * filled in from the state row), or as `superseded`. A transition whose callback meets a copy
+   * committed meanwhile fails the statement (no ON CONFLICT there): the row-by-row retry then sees
+   * the copy and answers duplicate, so a state never moves without its callback.
+   */
+  private async insertBatch(batch: PendingStore[]): Promise<
+    Map<
+      string,
+      {
+        outcome: 'accepted' | 'superseded';
+        version: number | null;
+        previous_status: EventStatus | null;
+      }
+    >
+  > {
+    const width = CALLBACK_PARAMS + EVENT_PARAMS;
+    const rows = batch.map(() => `(${placeholders(width)})`).join(', ');
+    const stored = `id, provider, account, transaction_key, status, transition_key, event_id, source_ip,
+                    method, path, headers, raw_body, raw_body_encoding, verification, received_at, merchant_reference`;
+    const insertCallbacks = (alias: string, outcome: string) =>
+      `INSERT INTO callbacks (${CALLBACK_COLUMNS})
+       SELECT ${alias}.id, ${alias}.provider, ${alias}.account, ${alias}.transaction_key, ${alias}.status,
+              ${alias}.transition_key, ${alias}.event_id, '${outcome}', ${alias}.source_ip, ${alias}.method,
+              ${alias}.path, ${alias}.headers, ${alias}.raw_body, ${alias}.raw_body_encoding,
+              ${alias}.verification, ${alias}.received_at::timestamptz, ${alias}.merchant_reference`;
+    const result = await this.sql.query<{
+      id: string;
+      outcome: 'accepted' | 'superseded';
+      version: number | null;
+      previous_status: EventStatus | null;
+    }>(
+      `WITH input (${stored}, event_type, routing_key, payload_head, lease_owner, lease_until)
+         AS (VALUES ${rows}),
+       fresh AS (
+         SELECT i.* FROM input i
+         WHERE NOT EXISTS (
+           SELECT 1 FROM callbacks c
+           WHERE c.provider = i.provider AND c.account = i.account AND c.transaction_key = i.transaction_key
+             AND c.status = i.status AND c.transition_key = i.transition_key)),
+       moved AS (
+         INSERT INTO transactions AS state (provider, account, transaction_key, status, previous_status,
+                                              refunded_total, version, first_callback_id, last_callback_id,
+                                              created_at, updated_at)
+         SELECT provider, account, transaction_key, status, NULL, NULLIF(transition_key, ''), 1, id, id,
+                received_at::timestamptz, received_at::timestamptz
+         FROM fresh ORDER BY provider, account, transaction_key
+         ON CONFLICT (provider, account, transaction_key) DO UPDATE
+           SET previous_status = state.status, status = excluded.status,
+               refunded_total = excluded.refunded_total, version = state.version + 1,
+               last_callback_id = excluded.last_callback_id, updated_at = excluded.updated_at
+           WHERE ${postgresTransitionPredicate('state', 'excluded')}
+         RETURNING last_callback_id AS id, version, previous_status),
+       accepted AS (
+         ${insertCallbacks('f', 'accepted')}
+         FROM fresh f JOIN moved m ON m.id = f.id
+         RETURNING id),
+       superseded AS (
+         ${insertCallbacks('f', 'superseded')}
+         FROM fresh f WHERE NOT EXISTS (SELECT 1 FROM moved m WHERE m.id = f.id)
+         ON CONFLICT (provider, account, transaction_key, status, transition_key) DO NOTHING
+         RETURNING id),
+       events AS (
+         INSERT INTO outbox ${OUTBOX_COLUMNS}
+         SELECT f.event_id, f.id, f.provider, f.event_type, f.routing_key,
+                f.payload_head || ',"previousStatus":' || COALESCE('"' || m.previous_status || '"', 'null')
+                  || ',"transactionVersion":' || m.version || '}}',
+                f.received_at::timestamptz, f.lease_owner, f.lease_until::timestamptz
+         FROM fresh f JOIN moved m ON m.id = f.id JOIN accepted a ON a.id = f.id
+         RETURNING callback_id)
+       SELECT e.callback_id AS id, 'accepted' AS outcome, m.version, m.previous_status
+       FROM events e JOIN moved m ON m.id = e.callback_id
+       UNION ALL
+       SELECT s.id, 'superseded', NULL, NULL FROM superseded s`,
+      batch.flatMap((item) => item.params),
     );
-    return new Set(rows.map((row) => row.callback_id));
+    return new Map(result.map((row) => [row.id, row]));
   }
+}
+
+/** source_ip … received_at: the request as it arrived. */
+function requestParams(
+  callback: Pick<
+    AcceptedCallbackRecord,
+    'sourceIp' | 'method' | 'path' | 'headers' | 'rawBody' | 'verification' | 'receivedAt'
+  >,
+): unknown[] {
+  const body = encodeRawBody(callback.rawBody);
+  return [
+    callback.sourceIp,
+    callback.method,
+    callback.path,
+    JSON.stringify(callback.headers),
+    body.text,
+    body.encoding,
+    callback.verification,
+    callback.receivedAt.toISOString(),
+  ];
 }
 
 function placeholders(count: number): string {

@@ -11,8 +11,9 @@ export class OutboxEvent {
   @PrimaryColumn({ name: 'event_id', type: 'varchar', length: 36 })
   eventId!: string;
 
-  @Column({ name: 'callback_id', type: 'varchar', length: 36 })
-  callbackId!: string;
+  /** The stored callback the event came from; null for a state observed otherwise (e.g. an inquiry). */
+  @Column({ name: 'callback_id', type: 'varchar', length: 36, nullable: true })
+  callbackId!: string | null;
 
   @Column({ type: 'varchar', length: 32 })
   provider!: string;

@@ -6,6 +6,7 @@ import { CallbackStore } from './callback-store.js';
 import { dataSourceOptions } from './database.options.js';
 import { OutboxRepository } from './outbox.repository.js';
 import { SqlDialect } from './sql-dialect.js';
+import { TransactionStates } from '../transactions/transaction-states.js';
 
 @Global()
 @Module({
@@ -27,7 +28,8 @@ import { SqlDialect } from './sql-dialect.js';
     },
     CallbackStore,
     OutboxRepository,
+    TransactionStates,
   ],
-  exports: [CallbackStore, OutboxRepository, SqlDialect],
+  exports: [CallbackStore, OutboxRepository, SqlDialect, TransactionStates],
 })
 export class PersistenceModule {}

@@ -10,6 +10,31 @@ interface SqliteDatabase {
   transaction<T>(fn: () => T): () => T;
 }
 
+/** One statement of a transaction plan (`?` placeholders). */
+export interface SqlStep {
+  sql: string;
+  params: unknown[];
+}
+
+export type SqlRows = Record<string, unknown>[];
+
+/**
+ * A database transaction written once for both databases: a generator that yields each statement
+ * and receives its rows. `SqlDialect.transact` runs it synchronously on SQLite (nothing can
+ * interleave) and statement by statement on one pooled PostgreSQL connection. Plans compose with
+ * `yield*`, so several writes (e.g. a stored record and a state transition) share one transaction.
+ */
+export type SqlPlan<T> = Generator<SqlStep, T, SqlRows>;
+
+export interface SqlPlanContext {
+  /** True on PostgreSQL: plans add `FOR UPDATE` to the reads they must lock. */
+  postgres: boolean;
+}
+
+export function step(sql: string, params: unknown[] = []): SqlStep {
+  return { sql, params };
+}
+
 /**
  * The little SQL the hot path needs, written once with `?` placeholders, run on PostgreSQL (as
  * $1, $2, …) through the pool, or on SQLite synchronously through the better-sqlite3 handle —
@@ -46,21 +71,47 @@ export class SqlDialect {
   async query<T = Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     if (this.isPostgres) {
       const result: unknown = await this.dataSource.query(this.numbered(sql), params);
-      // TypeORM answers UPDATE … RETURNING on PostgreSQL as [rows, count].
-      if (
-        Array.isArray(result) &&
-        result.length === 2 &&
-        Array.isArray(result[0]) &&
-        typeof result[1] === 'number'
-      ) {
-        return result[0] as T[];
-      }
-      return result as T[];
+      return rowsOf(result) as T[];
     }
     const statement = this.prepared(sql);
     return (
       statementReturnsRows(sql) ? statement.all(...params) : (statement.run(...params), [])
     ) as T[];
+  }
+
+  /** Runs a plan (see SqlPlan) as one transaction: all its statements commit, or none does. */
+  async transact<T>(plan: (context: SqlPlanContext) => SqlPlan<T>): Promise<T> {
+    if (!this.isPostgres) {
+      return this.sqliteTransaction((run) => {
+        const steps = plan({ postgres: false });
+        let next = steps.next();
+        while (!next.done) next = steps.next(run(next.value.sql, next.value.params));
+        return next.value;
+      });
+    }
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.startTransaction();
+      try {
+        const steps = plan({ postgres: true });
+        let next = steps.next();
+        while (!next.done) {
+          const result: unknown = await runner.query(
+            this.numbered(next.value.sql),
+            next.value.params,
+          );
+          next = steps.next(rowsOf(result) as SqlRows);
+        }
+        await runner.commitTransaction();
+        return next.value;
+      } catch (error) {
+        await runner.rollbackTransaction().catch(() => undefined);
+        throw error;
+      }
+    } finally {
+      await runner.release();
+    }
   }
 
   /** SQLite only: runs `fn` as one synchronous transaction with prepared statements. */
@@ -73,6 +124,19 @@ export class SqlDialect {
     };
     return this.sqlite.transaction(() => fn(run))();
   }
+}
+
+/** TypeORM answers UPDATE … RETURNING on PostgreSQL as [rows, count]; everything else as rows. */
+function rowsOf(result: unknown): unknown[] {
+  if (
+    Array.isArray(result) &&
+    result.length === 2 &&
+    Array.isArray(result[0]) &&
+    typeof result[1] === 'number'
+  ) {
+    return result[0] as unknown[];
+  }
+  return Array.isArray(result) ? result : [];
 }
 
 function statementReturnsRows(sql: string): boolean {

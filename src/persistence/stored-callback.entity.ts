@@ -1,13 +1,27 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
 
-export type CallbackOutcome = 'accepted' | 'rejected_auth' | 'rejected_address' | 'invalid';
+export type CallbackOutcome =
+  | 'accepted'
+  | 'superseded'
+  | 'quarantined'
+  | 'duplicate'
+  | 'rejected_auth'
+  | 'rejected_address'
+  | 'invalid';
 
 /**
  * One callback as it arrived: the raw request plus what the gateway concluded about it. Accepted
- * callbacks carry the de-duplication key (provider, account, transaction_key, status), unique.
+ * (and superseded) callbacks carry the de-duplication key (provider, account, transaction_key,
+ * status, transition_key), unique.
  */
 @Entity({ name: 'callbacks' })
-@Index('callbacks_dedup_key', ['provider', 'account', 'transactionKey', 'status'], { unique: true })
+@Index(
+  'callbacks_dedup_key',
+  ['provider', 'account', 'transactionKey', 'status', 'transitionKey'],
+  {
+    unique: true,
+  },
+)
 @Index('callbacks_received_at', ['receivedAt'])
 @Index('callbacks_rejected_received_at', ['receivedAt'], {
   where: "outcome NOT IN ('accepted', 'superseded', 'quarantined')",
@@ -30,6 +44,14 @@ export class StoredCallback {
 
   @Column({ type: 'varchar', length: 16, nullable: true })
   status!: string | null;
+
+  /** The transition discriminator: the canonical refunded total of a `refunded`, else ''. */
+  @Column({ name: 'transition_key', type: 'varchar', length: 64, default: '' })
+  transitionKey!: string;
+
+  /** Quarantined callbacks: JSON `{ errors, fields }` — why validation failed, and the verified fields. */
+  @Column({ type: 'text', nullable: true })
+  quarantine!: string | null;
 
   /** The merchant's order reference (the event subject); null for rejected attempts. */
   @Column({ name: 'merchant_reference', type: 'text', nullable: true })

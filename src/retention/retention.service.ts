@@ -22,7 +22,7 @@ const FIRST_RUN_DELAY_MS = 60_000;
  */
 export const ACCEPTED_PURGE = `DELETE FROM callbacks WHERE id IN (
      SELECT c.id FROM callbacks c
-     WHERE c.outcome = 'accepted' AND c.received_at < ?
+     WHERE c.outcome IN ('accepted', 'superseded') AND c.received_at < ?
        AND NOT EXISTS (
          SELECT 1 FROM outbox o WHERE o.callback_id = c.id AND o.published_at IS NULL)
      ORDER BY c.received_at LIMIT ?)
@@ -47,9 +47,10 @@ export interface RetentionResult {
 }
 
 /**
- * Purges old callbacks: accepted ones older than CALLBACK_RETENTION_DAYS whose events are ALL
- * published (their outbox rows go with them, ON DELETE CASCADE), and rejected attempts older than
- * REJECTED_RETENTION_DAYS. A callback with an unpublished event is never deleted, however old.
+ * Purges old callbacks: accepted (and superseded) ones older than CALLBACK_RETENTION_DAYS whose
+ * events are ALL published (their outbox rows go with them, ON DELETE CASCADE), and rejected
+ * attempts older than REJECTED_RETENTION_DAYS. A callback with an unpublished event is never
+ * deleted, however old, nor is a quarantined one (an authentic callback waiting for a mapper fix).
  * Runs every RETENTION_INTERVAL_MINUTES (first one a minute after start), in batches of
  * RETENTION_BATCH rows; one run at a time per instance, and replicas may run concurrently
  * (a DELETE of rows another instance already deleted deletes nothing).

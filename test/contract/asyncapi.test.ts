@@ -17,7 +17,11 @@ import { parse as parseYaml } from 'yaml';
 import { projectRoot } from '../../src/bin/sync-openapi.js';
 import { loadConfig } from '../../src/config/gateway-config.js';
 import { EVENT_STATUSES } from '../../src/events/normalized-transaction.js';
-import { buildTransactionEvent, eventIdFor } from '../../src/events/transaction-event.js';
+import {
+  buildTransactionEvent,
+  renderPayload,
+  eventIdFor,
+} from '../../src/events/transaction-event.js';
 import type { NicepayNotificationDto } from '../../src/providers/nicepay/nicepay.dto.js';
 import { NicepayProvider } from '../../src/providers/nicepay/nicepay.provider.js';
 import { NICEPAY_VA_DEPOSIT_SAMPLE } from '../../src/providers/nicepay/nicepay.samples.js';
@@ -189,7 +193,10 @@ describe('the event contract (openapi/asyncapi.yaml + transaction-event.schema.j
         receivedAt: new Date(payload.data.receivedAt),
         transaction,
       });
-      assert.deepEqual(payload, built.body);
+      assert.deepEqual(
+        payload,
+        JSON.parse(renderPayload(built.body, { previousStatus: null, transactionVersion: 1 })),
+      );
       assert.deepEqual(example.headers(), { provider: 'nicepay', 'schema-version': '1' });
       assert.equal(
         payload.id,

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { constantTimeEqual } from '../../common/constant-time.js';
-import { toDecimalString } from '../../common/decimal.js';
+import { sumDecimals, toDecimalString } from '../../common/decimal.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import type { NormalizedTransaction } from '../../events/normalized-transaction.js';
 import type {
@@ -37,6 +37,17 @@ function parseTime(value: unknown): Date | null {
 /** The latest parseable time among the values (partial payments / refunds come as a history). */
 function latest(values: unknown[]): Date | null {
   return values.map(parseTime).reduce<Date | null>((a, b) => (b && (!a || b > a) ? b : a), null);
+}
+
+/**
+ * The sum of `refund_history[].refund_amount`: it grows with each further partial refund, which is
+ * what makes a REFUNDED callback new money rather than a re-send. Null when there is no history
+ * or an amount is not a decimal.
+ */
+function refundedTotal(dto: McpaymentCallbackDto): string | null {
+  const amounts = (dto.refund_history ?? []).map((entry) => toDecimalString(entry?.refund_amount));
+  if (amounts.length === 0 || amounts.some((amount) => amount === null)) return null;
+  return sumDecimals(amounts as string[]);
 }
 
 /** `payment_channel`, else `issuer` (sent with a trailing space), trimmed and upper case. */
@@ -127,6 +138,7 @@ export class McpaymentProvider implements CallbackProvider<McpaymentCallbackDto>
     }
     const fee = details.total_fee_amount ?? null;
     return {
+      ...(status === 'refunded' ? { refundedTotal: refundedTotal(dto) } : {}),
       domain: 'payment',
       status,
       providerStatus: dto.transaction_status,

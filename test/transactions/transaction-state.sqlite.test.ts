@@ -1,0 +1,3 @@
+import { transactionStateSuite } from './transaction-state.suite.js';
+
+transactionStateSuite('sqlite');
