@@ -369,20 +369,21 @@ describe('the event contract (openapi/asyncapi.yaml + transaction-event.schema.j
           'payment.succeeded.s88pay',
           () => postJson(`${url}/callbacks/s88pay`, s88payCallback(s88pay)),
         ],
-        [
-          'topup.succeeded.sidopulsa',
-          () =>
-            fetch(
-              callbackUrl(url, 'sidopulsa', sidopulsa('1', 'OPTR9039938DS'), {
-                token: SIDOPULSA.token,
-              }),
-            ),
-        ],
+        // One transaction (the same clientid): failed → succeeded is a transition, not the reverse.
         [
           'topup.failed.sidopulsa',
           () =>
             fetch(
               callbackUrl(url, 'sidopulsa', sidopulsa('2', 'Trx gagal'), {
+                token: SIDOPULSA.token,
+              }),
+            ),
+        ],
+        [
+          'topup.succeeded.sidopulsa',
+          () =>
+            fetch(
+              callbackUrl(url, 'sidopulsa', sidopulsa('1', 'OPTR9039938DS'), {
                 token: SIDOPULSA.token,
               }),
             ),
