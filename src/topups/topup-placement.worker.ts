@@ -8,10 +8,10 @@ import {
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
-import { transactionKeyOf } from '../events/normalized-transaction.js';
+import { transactionKeyOf, transitionKeyOf } from '../events/normalized-transaction.js';
 import { buildTransactionEvent } from '../events/transaction-event.js';
 import { OutboxRelay } from '../messaging/outbox-relay.js';
-import { CallbackStore, type OutboxRecord } from '../persistence/callback-store.js';
+import { CallbackStore } from '../persistence/callback-store.js';
 import { TopupMetrics } from './topup-metrics.js';
 import {
   maskDestination,
@@ -179,22 +179,17 @@ export class TopupPlacementWorker implements OnApplicationBootstrap, BeforeAppli
       receivedAt,
       transaction,
     });
-    const record: OutboxRecord = {
-      eventId: event.id,
-      provider: row.provider,
-      eventType: event.type,
-      routingKey: event.routingKey,
-      payload: JSON.stringify(event.body),
-      createdAt: receivedAt,
-    };
     const lease = this.relay.leaseForNewRow();
-    const { stored } = await this.store.storeAccepted(
+    // Applied to the transaction's state like a callback: a later report of the same status is a
+    // duplicate, a regression is superseded.
+    const { outbox } = await this.store.storeAccepted(
       {
         id: callbackId,
         provider: row.provider,
         account: row.account,
         transactionKey: transactionKeyOf(transaction),
         status: transaction.status,
+        transitionKey: transitionKeyOf(transaction),
         merchantReference: transaction.merchantReference,
         eventId: event.id,
         sourceIp: exchange.host.slice(0, 64),
@@ -205,10 +200,10 @@ export class TopupPlacementWorker implements OnApplicationBootstrap, BeforeAppli
         verification: exchange.verification,
         receivedAt,
       },
-      record,
+      event,
       lease,
     );
-    if (stored && lease) this.relay.publishCommitted(record);
+    if (outbox && lease) this.relay.publishCommitted(outbox);
 
     const message = typeof transaction.raw.message === 'string' ? transaction.raw.message : null;
     const failed = transaction.status === 'failed';
