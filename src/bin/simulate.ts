@@ -12,6 +12,7 @@ import { ConfigurationError } from '../config/environment.js';
 import { type GatewayConfig, loadConfig } from '../config/gateway-config.js';
 import { localUrl, startupEnvironment } from '../config/startup-environment.js';
 import { type SimulatedRequest, UnknownStatusError } from '../dev/simulation.js';
+import { runTopupLoop, TOPUP_USAGE } from '../dev/topup-loop.js';
 import {
   SIMULATED_PROVIDERS,
   SIMULATORS,
@@ -39,6 +40,8 @@ function usage(): string {
     ...SIMULATED_PROVIDERS.map(
       (name) => `  ${name.padEnd(10)} ${SIMULATORS[name].statuses.join(', ')}`,
     ),
+    '',
+    TOPUP_USAGE,
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -94,6 +97,7 @@ function hint(request: SimulatedRequest, status: number): string | null {
 }
 
 async function run(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  if (argv[0] === 'topup') return runTopup(argv.slice(1), env);
   let parsed;
   try {
     parsed = parseArgs({
@@ -182,6 +186,17 @@ async function run(argv: string[], env: Record<string, string | undefined>): Pro
     if (advice) process.stderr.write(`${advice}\n`);
   }
   return ok ? 0 : 1;
+}
+
+/** `simulate -- topup …`: a top-up command through the gateway, and the events it becomes. */
+async function runTopup(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  try {
+    const config = loadConfig(env);
+    return await runTopupLoop(argv, config, (line) => process.stdout.write(`${line}\n`));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${TOPUP_USAGE}\n`);
+    return 1;
+  }
 }
 
 // The gateway's own rules: .env outside production, else the demo configuration in development.

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { REJECTION_REASON_HEADER } from '../../src/topups/topup-dead-letters.js';
-import { drainQueue, sleep } from '../support/broker.js';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { AMQP_URL, drainQueue, sleep } from '../support/broker.js';
 import { type EventBody, tapped, uniqueRef } from '../support/ppob-sidopulsa.js';
 import {
   ADMIN_KEY,
@@ -12,6 +14,8 @@ import {
   topupCommand,
   waitUntil,
 } from '../support/topups.js';
+
+const SIMULATE_JS = fileURLToPath(new URL('../../src/bin/simulate.js', import.meta.url));
 
 /** The topup events of one reference, in the order they arrived. */
 function eventsOf(t: TopupBed, reference: string): EventBody[] {
@@ -254,6 +258,49 @@ describe('top-up orders: exactly one order at the provider (PostgreSQL)', () => 
     });
     assert.equal(read.status, 200);
     assert.equal(((await read.json()) as { id: string }).id, view.id);
+  });
+});
+
+describe('npm run simulate -- topup: the whole loop from the command line', () => {
+  let t: TopupBed;
+  before(async () => (t = await createTopupBed('postgres')));
+  after(() => t.teardown());
+
+  it('prints the command, the stored order, topup.pending and topup.succeeded, and exits 0', async () => {
+    const reference = uniqueRef('C');
+    const child = spawn(
+      process.execPath,
+      [SIMULATE_JS, 'topup', 'ppob', '--product', 'S10', '--dest', '08123214214', '-r', reference],
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          NODE_ENV: 'test',
+          AMQP_URL,
+          EVENTS_EXCHANGE: t.bed.exchange,
+          TOPUP_COMMANDS_QUEUE: t.queue,
+        },
+      },
+    );
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0, output);
+    const lines = output.trim().split('\n');
+    assert.match(
+      lines[0],
+      /^> command topup.requested → queue test\.topups\.\w+: \{"provider":"ppob"/,
+    );
+    assert.match(output, /< gateway: order stored \(placement queued\)/);
+    assert.match(
+      output,
+      /< event topup\.pending\.ppob.*: ppob status Waiting "request trx diterima"/,
+    );
+    assert.match(
+      output,
+      /< event topup\.succeeded\.ppob.*: ppob status Success, serial number \d{16}/,
+    );
+    assert.equal(t.ppob.orders().filter((o) => o.refid === reference).length, 1);
   });
 });
 
