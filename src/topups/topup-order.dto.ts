@@ -92,10 +92,19 @@ export class TopupOrderView {
   @ApiProperty({
     nullable: true,
     type: String,
-    description: 'Normalized status of the latest known state (null until the provider answered).',
+    description:
+      "The transaction's current normalized status (its answer, then its report); null until the provider answered.",
     example: 'pending',
   })
   status!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: Number,
+    description:
+      "The transaction's version (as in its events' data.transactionVersion); null before any answer.",
+    example: 1,
+  })
+  transactionVersion!: number | null;
   @ApiProperty({ nullable: true, type: String, example: 'Waiting' })
   providerStatus!: string | null;
   @ApiProperty({ nullable: true, type: String, example: 'request trx diterima' })

@@ -4,6 +4,7 @@ import { SINGLE_ACCOUNT } from '../providers/shared/topup-callback.js';
 import type { TopupOrderDto, TopupOrderView } from './topup-order.dto.js';
 import { TopupOrdersRepository, type TopupOrderRow } from './topup-orders.repository.js';
 import { TopupPlacementWorker } from './topup-placement.worker.js';
+import { type TransactionStateRow, TransactionStates } from '../transactions/transaction-states.js';
 
 /** Why an order cannot be taken; `reason` names the problem for the caller. */
 export class TopupOrderRefused extends Error {
@@ -25,7 +26,14 @@ function differences(row: TopupOrderRow, order: TopupOrderDto): string[] {
   return wanted.filter(([, stored, sent]) => stored !== sent).map(([name]) => name);
 }
 
-export function orderView(row: TopupOrderRow): TopupOrderView {
+/**
+ * The order as stored, with the transaction's current state where one exists: the report (or a
+ * resend's answer) may have moved it on since the order's own answer.
+ */
+export function orderView(
+  row: TopupOrderRow,
+  state: Pick<TransactionStateRow, 'status' | 'version'> | null = null,
+): TopupOrderView {
   return {
     id: row.id,
     provider: row.provider,
@@ -35,7 +43,8 @@ export function orderView(row: TopupOrderRow): TopupOrderView {
     destination: row.destination,
     inquiryId: row.inquiry_id,
     placement: row.placement,
-    status: row.status,
+    status: state?.status ?? row.status,
+    transactionVersion: state ? Number(state.version) : null,
     providerStatus: row.provider_status,
     providerMessage: row.provider_message,
     failureReason: row.failure_reason,
@@ -55,6 +64,7 @@ export class TopupOrdersService {
     @Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig,
     private readonly orders: TopupOrdersRepository,
     private readonly worker: TopupPlacementWorker,
+    private readonly states: TransactionStates,
   ) {}
 
   /** Stores the order (or finds the one stored before) and returns its known state. */
@@ -104,12 +114,17 @@ export class TopupOrdersService {
     } else {
       this.worker.kick();
     }
-    return { created, order: orderView(row) };
+    return { created, order: await this.view(row) };
   }
 
   async find(provider: string, account: string, reference: string): Promise<TopupOrderView | null> {
     const row = await this.orders.find(provider, account, reference);
-    return row ? orderView(row) : null;
+    return row ? this.view(row) : null;
+  }
+
+  /** Answer and report share the merchant's refid as the transaction key. */
+  private async view(row: TopupOrderRow): Promise<TopupOrderView> {
+    return orderView(row, await this.states.get(row.provider, row.account, row.reference));
   }
 
   get enabledProviders(): string[] {

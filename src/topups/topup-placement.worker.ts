@@ -178,6 +178,8 @@ export class TopupPlacementWorker implements OnApplicationBootstrap, BeforeAppli
       callbackId,
       receivedAt,
       transaction,
+      // The provider's own API answered our authenticated request, as a status inquiry does.
+      verification: { method: 'inquiry', at: receivedAt.toISOString() },
     });
     const lease = this.relay.leaseForNewRow();
     // Applied to the transaction's state like a callback: a later report of the same status is a

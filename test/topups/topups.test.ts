@@ -28,6 +28,15 @@ async function waitForEvents(t: TopupBed, reference: string, count: number, sett
   return eventsOf(t, reference);
 }
 
+/** The order's answer and the report: versions 1 and 2 of one transaction. */
+function assertOneTransaction(pending: EventBody, succeeded: EventBody): void {
+  assert.equal(pending.data.transactionVersion, 1);
+  assert.equal(pending.data.previousStatus, null);
+  assert.equal(succeeded.data.transactionVersion, 2);
+  assert.equal(succeeded.data.previousStatus, 'pending');
+  assert.equal(pending.data.merchantReference, succeeded.data.merchantReference);
+}
+
 async function orderRows(t: TopupBed, reference: string) {
   return t.bed.db.query<Record<string, unknown>>(
     'SELECT * FROM topup_orders WHERE reference = $1',
@@ -48,6 +57,10 @@ for (const kind of ['postgres', 'sqlite'] as const) {
       ]);
       const [pending, succeeded] = await waitForEvents(t, reference, 2);
       assert.equal(eventsOf(t, reference).length, 2);
+      // One transaction: the order's answer is version 1, the report version 2.
+      assertOneTransaction(pending, succeeded);
+      assert.deepEqual(pending.data.verification.method, 'inquiry');
+      assert.deepEqual(succeeded.data.verification.method, 'signature');
       assert.equal(pending.type, 'topup.pending');
       assert.equal(pending.data.providerStatus, 'Waiting');
       assert.equal(pending.data.raw.message, 'request trx diterima');
@@ -81,6 +94,7 @@ for (const kind of ['postgres', 'sqlite'] as const) {
         }),
       ]);
       const [pending, succeeded] = await waitForEvents(t, reference, 2);
+      assertOneTransaction(pending, succeeded);
       assert.equal(pending.type, 'topup.pending');
       assert.equal(pending.data.providerStatus, 'pending');
       assert.equal(pending.data.amount, '9000');
@@ -137,6 +151,7 @@ describe('top-up orders: exactly one order at the provider (PostgreSQL)', () => 
       events.map((e) => e.type),
       ['topup.pending', 'topup.succeeded'],
     );
+    assertOneTransaction(events[0], events[1]);
     assert.equal(t.ppob.orders().filter((o) => o.refid === reference).length, 1);
     assert.equal(t.ppob.requests.filter((r) => r.reference === reference).length, 1);
     assert.equal((await orderRows(t, reference)).length, 1);
@@ -154,6 +169,7 @@ describe('top-up orders: exactly one order at the provider (PostgreSQL)', () => 
       events.map((e) => e.type),
       ['topup.pending', 'topup.succeeded'],
     );
+    assertOneTransaction(events[0], events[1]);
     const requests = t.ppob.requests.filter((r) => r.reference === reference);
     assert.deepEqual(requests.map((r) => r.outcome).slice(0, 2), ['created', 'repeat']);
     assert.equal(t.ppob.orders().filter((o) => o.refid === reference).length, 1);
@@ -232,6 +248,10 @@ describe('top-up orders: exactly one order at the provider (PostgreSQL)', () => 
     const known = (await again.json()) as Record<string, unknown>;
     assert.equal(known.id, view.id);
     assert.equal(known.placement, 'placed');
+    // The known state: the report moved the transaction on since the order's answer.
+    assert.equal(known.status, 'succeeded');
+    assert.equal(known.transactionVersion, 2);
+    assert.equal(known.providerStatus, 'pending', "the order's own answer");
 
     const conflict = await post({ ...order, destination: '081233334444' });
     assert.equal(conflict.status, 409);
