@@ -55,7 +55,13 @@ export class AdminAuditInterceptor implements NestInterceptor {
       this.reflector.get<string | undefined>(ADMIN_ACTION, context.getHandler()) ??
       `${req.method} ${req.route?.path ?? req.path}`;
     const params = (req.params ?? {}) as Record<string, string>;
-    const target = params.id ?? params.eventId ?? null;
+    const target =
+      params.id ??
+      params.eventId ??
+      (params.transaction
+        ? // Control characters (NUL) cannot be stored in PostgreSQL text; the request is refused anyway.
+          `${params.provider}/${params.account}/${params.transaction}`.replace(/\p{Cc}/gu, '?')
+        : null);
     const id = randomUUID();
     const details: Record<string, unknown> = {
       method: req.method,

@@ -33,6 +33,8 @@ import {
   CallbackSearchQuery,
   RenormalizeResult,
   RepublishResult,
+  TransactionDetail,
+  TransactionParams,
 } from './admin.dto.js';
 import { AdminService } from './admin.service.js';
 
@@ -79,6 +81,25 @@ export class AdminController {
     return this.admin.show(id);
   }
 
+  @Get('transactions/:provider/:account/:transaction')
+  @AdminAction('transactions.show')
+  @ApiOperation({
+    summary: "One transaction's state and every callback stored for it, in arrival order",
+    description:
+      'The current normalized status and version (the number of transitions), and each callback with its ' +
+      'outcome — `accepted` (a transition: it produced the event listed), `superseded` (not a transition: ' +
+      "no event), `duplicate` — and its events. `transaction` is the transaction key: the provider's " +
+      'transaction id where it sends one, else the merchant reference. Quarantined callbacks are not under ' +
+      'a transaction until renormalized (their fields failed validation): list them with ' +
+      '`GET /admin/callbacks?outcome=quarantined`.',
+  })
+  @ApiOkResponse({ type: TransactionDetail })
+  @ApiBadRequestResponse({ description: 'A path segment is malformed' })
+  @ApiNotFoundResponse({ description: 'No state and no callback for this transaction' })
+  transaction(@Param() params: TransactionParams): Promise<TransactionDetail> {
+    return this.admin.transaction(params.provider, params.account, params.transaction);
+  }
+
   @Post('events/:eventId/republish')
   @HttpCode(202)
   @AdminAction('events.republish')
@@ -102,7 +123,10 @@ export class AdminController {
       "The fields are the `data.raw` of the callback's first event: the decoded (decrypted) fields the guard " +
       'verified. They pass the current DTO validation and mapper; when the resulting event differs from the ' +
       'latest stored one (type, subject, or data other than receivedAt/callbackId), a NEW event is stored and ' +
-      'published with a new deterministic id; the earlier events stay on record, untouched.',
+      'published with a new deterministic id; the earlier events stay on record, untouched. A `quarantined` ' +
+      'callback (authentic, but its fields failed validation) uses the verified fields kept with it: once they ' +
+      "pass, its status is applied to the transaction's state — a transition is stored and published (202), " +
+      'anything else becomes `superseded` or `duplicate` (200).',
   })
   @ApiOkResponse({
     type: RenormalizeResult,

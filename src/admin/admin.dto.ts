@@ -1,9 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsISO8601, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 
 export const CALLBACK_OUTCOMES = [
   'accepted',
+  'superseded',
+  'quarantined',
+  'duplicate',
   'rejected_auth',
   'rejected_address',
   'invalid',
@@ -192,8 +205,21 @@ export class RenormalizeResult {
     description: 'False: the current mapper gives the same event as the latest one stored',
   })
   changed!: boolean;
-  @ApiProperty({ format: 'uuid', description: 'The latest event before this call' })
-  previousEventId!: string;
+  @ApiProperty({
+    format: 'uuid',
+    nullable: true,
+    type: String,
+    description: 'The latest event before this call; null for a quarantined callback',
+  })
+  previousEventId!: string | null;
+  @ApiProperty({
+    enum: CALLBACK_OUTCOMES,
+    description:
+      "The callback's outcome after this call: a quarantined callback that now passes becomes " +
+      '`accepted` (a transition: its event is published), `superseded` (not a transition) or ' +
+      '`duplicate` (a copy of a stored callback)',
+  })
+  outcome!: string;
   @ApiProperty({
     format: 'uuid',
     nullable: true,
@@ -207,4 +233,71 @@ export class RenormalizeResult {
     description: 'Top-level fields that differ (`type`, `subject`, `data.<field>`)',
   })
   differences!: string[];
+}
+
+/** Path of GET /admin/transactions/:provider/:account/:transaction. */
+export class TransactionParams {
+  @ApiProperty({ description: 'Provider name, e.g. `nicepay`', maxLength: 32 })
+  @IsString()
+  @Matches(/^[a-z0-9]+$/, { message: 'provider must be a provider name' })
+  @MaxLength(32)
+  provider!: string;
+
+  @ApiProperty({ description: 'The merchant account, e.g. the NICEPAY iMid', maxLength: 128 })
+  @IsString()
+  @Matches(/^\P{Cc}+$/u, { message: 'account must be printable text' })
+  @MaxLength(128)
+  account!: string;
+
+  @ApiProperty({
+    description: "The transaction key: the provider's transaction id, else the merchant reference",
+    maxLength: 191,
+  })
+  @IsString()
+  @Matches(/^\P{Cc}+$/u, { message: 'transaction must be printable text' })
+  @MaxLength(191)
+  transaction!: string;
+}
+
+export class TransactionEventView {
+  @ApiProperty({ format: 'uuid' }) eventId!: string;
+  @ApiProperty() routingKey!: string;
+  @ApiProperty({ nullable: true, type: Number, description: 'data.transactionVersion' })
+  transactionVersion!: number | null;
+  @ApiProperty({ nullable: true, type: String, description: 'data.previousStatus' })
+  previousStatus!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) publishedAt!: string | null;
+}
+
+export class TransactionCallbackView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: CALLBACK_OUTCOMES }) outcome!: string;
+  @ApiProperty({ nullable: true, type: String }) status!: string | null;
+  @ApiProperty({ format: 'date-time' }) receivedAt!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'The event id it stands for' })
+  eventId!: string | null;
+  @ApiProperty({
+    type: [TransactionEventView],
+    description:
+      'Events stored for it (none when superseded; more than one after a renormalization)',
+  })
+  events!: TransactionEventView[];
+}
+
+export class TransactionDetail {
+  @ApiProperty() provider!: string;
+  @ApiProperty() account!: string;
+  @ApiProperty() transactionKey!: string;
+  @ApiProperty({ nullable: true, type: String, description: 'Current state; null: none yet' })
+  status!: string | null;
+  @ApiProperty({ nullable: true, type: String }) previousStatus!: string | null;
+  @ApiProperty({ description: 'Transitions so far (0: none yet)' }) version!: number;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) createdAt!: string | null;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) updatedAt!: string | null;
+  @ApiProperty({
+    type: [TransactionCallbackView],
+    description: 'Every stored callback of the transaction, in arrival order, with its outcome',
+  })
+  callbacks!: TransactionCallbackView[];
 }

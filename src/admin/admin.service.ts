@@ -9,7 +9,7 @@ import {
 import { createHash } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
 import { uuidV5 } from '../common/uuid-v5.js';
-import { transactionKeyOf } from '../events/normalized-transaction.js';
+import { transactionKeyOf, transitionKeyOf } from '../events/normalized-transaction.js';
 import {
   buildTransactionEvent,
   EVENT_ID_NAMESPACE,
@@ -23,7 +23,8 @@ import {
   outboxRowParams,
   searchableReference,
 } from '../persistence/callback-store.js';
-import { SqlDialect } from '../persistence/sql-dialect.js';
+import { SqlDialect, step } from '../persistence/sql-dialect.js';
+import { applyObservation, type TransactionStateRow } from '../transactions/transaction-states.js';
 import {
   type CallbackDetail,
   type CallbackListItem,
@@ -33,6 +34,7 @@ import {
   type OutboxEventView,
   type RenormalizeResult,
   type RepublishResult,
+  type TransactionDetail,
 } from './admin.dto.js';
 import { CallbackProviderRegistry } from '../ingest/provider-registry.js';
 
@@ -55,6 +57,7 @@ interface CallbackRow {
   raw_body_encoding: 'utf8' | 'base64';
   verification: string;
   received_at: Timestamp;
+  quarantine: string | null;
 }
 
 interface ListRow extends Pick<
@@ -330,6 +333,7 @@ export class AdminService {
    */
   async renormalize(id: string): Promise<{ status: number; body: RenormalizeResult }> {
     const callback = await this.callback(id);
+    if (callback.outcome === 'quarantined') return this.renormalizeQuarantined(callback);
     if (callback.outcome !== 'accepted' || !callback.event_id || !callback.account) {
       throw new ConflictException(
         `Callback ${id} was not accepted (${callback.outcome}): it has no event to renormalize`,
@@ -383,6 +387,7 @@ export class AdminService {
           status: 200,
           body: {
             changed: false,
+            outcome: callback.outcome,
             previousEventId: latest.event_id,
             eventId: null,
             routingKey: null,
@@ -424,6 +429,7 @@ export class AdminService {
         status: 202,
         body: {
           changed: true,
+          outcome: callback.outcome,
           previousEventId: latest.event_id,
           eventId,
           routingKey: record.routingKey,
@@ -431,24 +437,186 @@ export class AdminService {
         },
       };
     } catch (error) {
-      if (error instanceof BadRequestException) {
-        const response = error.getResponse() as { message?: string; errors?: string[] };
-        throw new UnprocessableEntityException({
-          message: `The stored fields do not pass the current ${provider.displayName} validation: ${response.message ?? ''}`,
-          errors: response.errors,
-        });
+      if (error instanceof HttpException && !(error instanceof BadRequestException)) throw error;
+      throw unprocessable(provider.displayName, error);
+    }
+  }
+
+  /**
+   * A quarantined callback through the current validation and mapper: when it now passes, it
+   * becomes what it would have been on arrival — in one transaction its row gets its transaction
+   * identity and outcome, and its status is applied to the transaction's state: a transition is
+   * `accepted` and its event published, anything else `superseded`; a copy of a callback stored
+   * meanwhile becomes `duplicate`. Its errors stay on record.
+   */
+  private async renormalizeQuarantined(
+    callback: CallbackRow,
+  ): Promise<{ status: number; body: RenormalizeResult }> {
+    const provider = this.providers.get(callback.provider);
+    if (!provider || !callback.account || !callback.quarantine)
+      throw new ConflictException(`Callback ${callback.id} cannot be renormalized`);
+    const fields = (JSON.parse(callback.quarantine) as { fields: Record<string, unknown> }).fields;
+    const account = callback.account;
+    let transaction;
+    try {
+      const dto = validateFields(provider.dto, fields, `stored ${provider.displayName} callback`);
+      transaction = provider.normalize(dto, {
+        account,
+        fields,
+        verification: callback.verification,
+      });
+    } catch (error) {
+      throw unprocessable(provider.displayName, error);
+    }
+    const receivedAt = new Date(callback.received_at);
+    const event = buildTransactionEvent({
+      provider: provider.name,
+      account,
+      callbackId: callback.id,
+      receivedAt,
+      transaction,
+    });
+    const identity = {
+      transactionKey: transactionKeyOf(transaction),
+      status: transaction.status,
+      transitionKey: transitionKeyOf(transaction),
+    };
+    const lease = this.relay.leaseForNewRow();
+    const result = await this.sql.transact(function* (context) {
+      const [claimed] = yield step(
+        `UPDATE callbacks SET outcome = 'renormalizing' WHERE id = ? AND outcome = 'quarantined' RETURNING id`,
+        [callback.id],
+      );
+      if (!claimed) return null;
+      const copies = yield step(
+        `SELECT id FROM callbacks
+         WHERE provider = ? AND account = ? AND transaction_key = ? AND status = ? AND transition_key = ?`,
+        [provider.name, account, identity.transactionKey, identity.status, identity.transitionKey],
+      );
+      const set = (outcome: string, key: unknown[]) =>
+        step(
+          `UPDATE callbacks SET outcome = ?, transaction_key = ?, status = ?, transition_key = ?,
+                  merchant_reference = ?, event_id = ?
+           WHERE id = ?`,
+          [
+            outcome,
+            ...key,
+            searchableReference(transaction.merchantReference),
+            event.id,
+            callback.id,
+          ],
+        );
+      // A duplicate keeps no key: the unique index belongs to the callback stored first.
+      if (copies.length > 0) {
+        yield set('duplicate', [null, null, '']);
+        return { outcome: 'duplicate' as const, outbox: null };
       }
-      if (error instanceof HttpException) throw error;
-      throw new UnprocessableEntityException(
-        `The current ${provider.displayName} mapper failed on the stored fields: ${(error as Error).message}`,
+      const key = [identity.transactionKey, identity.status, identity.transitionKey];
+      yield set('accepted', key);
+      const applied = yield* applyObservation(context, {
+        provider: provider.name,
+        account,
+        transactionKey: identity.transactionKey,
+        status: identity.status,
+        refundedTotal: identity.transitionKey || null,
+        observedAt: receivedAt,
+        callbackId: callback.id,
+        event,
+        lease,
+      });
+      if (applied.verdict === 'transition')
+        return { outcome: 'accepted' as const, outbox: applied.outbox };
+      yield set('superseded', key);
+      return { outcome: 'superseded' as const, outbox: null };
+    });
+    if (!result) throw new ConflictException(`Callback ${callback.id} is no longer quarantined`);
+    if (result.outbox) {
+      if (lease) this.relay.publishCommitted(result.outbox);
+      else void this.relay.sweep();
+    }
+    return {
+      status: result.outbox ? 202 : 200,
+      body: {
+        changed: true,
+        outcome: result.outcome,
+        previousEventId: null,
+        eventId: result.outbox ? event.id : null,
+        routingKey: result.outbox ? event.routingKey : null,
+        differences: [`outcome: quarantined → ${result.outcome}`],
+      },
+    };
+  }
+
+  /** The state of one transaction and every callback stored for it, in arrival order. */
+  async transaction(
+    provider: string,
+    account: string,
+    transactionKey: string,
+  ): Promise<TransactionDetail> {
+    const [state] = await this.sql.query<TransactionStateRow>(
+      `SELECT status, previous_status, version, created_at, updated_at FROM transactions
+       WHERE provider = ? AND account = ? AND transaction_key = ?`,
+      [provider, account, transactionKey],
+    );
+    const callbacks = await this.sql.query<
+      Pick<CallbackRow, 'id' | 'outcome' | 'status' | 'received_at' | 'event_id'>
+    >(
+      `SELECT id, outcome, status, received_at, event_id FROM callbacks
+       WHERE provider = ? AND account = ? AND transaction_key = ?
+       ORDER BY received_at, id`,
+      [provider, account, transactionKey],
+    );
+    if (!state && callbacks.length === 0) {
+      throw new NotFoundException(
+        `No transaction ${transactionKey} of ${provider} account ${account}`,
       );
     }
+    const events = callbacks.length
+      ? await this.sql.query<OutboxRow>(
+          `SELECT event_id, callback_id, event_type, routing_key, payload, created_at, published_at, attempts,
+                  last_error, lease_until
+           FROM outbox WHERE callback_id IN (${callbacks.map(() => '?').join(', ')})
+           ORDER BY created_at, event_id`,
+          callbacks.map((c) => c.id),
+        )
+      : [];
+    return {
+      provider,
+      account,
+      transactionKey,
+      status: state?.status ?? null,
+      previousStatus: state?.previous_status ?? null,
+      version: state ? Number(state.version) : 0,
+      createdAt: state ? iso(state.created_at) : null,
+      updatedAt: state ? iso(state.updated_at) : null,
+      callbacks: callbacks.map((c) => ({
+        id: c.id,
+        outcome: c.outcome,
+        status: c.status,
+        receivedAt: iso(c.received_at),
+        eventId: c.event_id,
+        events: events
+          .filter((e) => e.callback_id === c.id)
+          .map((e) => {
+            const data = (parsePayload(e.payload).data ?? {}) as Record<string, unknown>;
+            return {
+              eventId: e.event_id,
+              routingKey: e.routing_key,
+              transactionVersion:
+                typeof data.transactionVersion === 'number' ? data.transactionVersion : null,
+              previousStatus: typeof data.previousStatus === 'string' ? data.previousStatus : null,
+              createdAt: iso(e.created_at),
+              publishedAt: isoOrNull(e.published_at),
+            };
+          }),
+      })),
+    };
   }
 
   private async callback(id: string): Promise<CallbackRow> {
     const [row] = await this.sql.query<CallbackRow>(
       `SELECT id, provider, account, transaction_key, status, merchant_reference, event_id, outcome, source_ip,
-              method, path, headers, raw_body, raw_body_encoding, verification, received_at
+              method, path, headers, raw_body, raw_body_encoding, verification, received_at, quarantine
        FROM callbacks WHERE id = ?`,
       [id],
     );
@@ -457,13 +625,30 @@ export class AdminService {
   }
 }
 
-function eventView(row: OutboxRow): OutboxEventView {
-  let payload: Record<string, unknown>;
-  try {
-    payload = JSON.parse(row.payload) as Record<string, unknown>;
-  } catch {
-    payload = { unparsable: row.payload };
+/** Why the current validation or mapper refuses stored fields: 422 with the field errors. */
+function unprocessable(provider: string, error: unknown): UnprocessableEntityException {
+  if (error instanceof BadRequestException) {
+    const response = error.getResponse() as { message?: string; errors?: string[] };
+    return new UnprocessableEntityException({
+      message: `The stored fields do not pass the current ${provider} validation: ${response.message ?? ''}`,
+      errors: response.errors,
+    });
   }
+  return new UnprocessableEntityException(
+    `The current ${provider} mapper failed on the stored fields: ${(error as Error).message}`,
+  );
+}
+
+function parsePayload(text: string): Record<string, unknown> {
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    return { unparsable: text };
+  }
+}
+
+function eventView(row: OutboxRow): OutboxEventView {
+  const payload = parsePayload(row.payload);
   return {
     eventId: row.event_id,
     eventType: row.event_type,

@@ -6,6 +6,7 @@ import { buildTransactionEvent, eventIdFor } from '../../src/events/transaction-
 import { TransactionStates } from '../../src/transactions/transaction-states.js';
 import { PPOB } from '../support/credentials.js';
 import type { DatabaseKind } from '../support/databases.js';
+import { callbacksMetric } from './metrics.js';
 import { createTestBed, type TestBed } from '../support/gateway.js';
 import { mcpaymentCallback, mcpaymentSignature, postMcpayment } from '../support/mcpayment.js';
 import { nicepayNotification, postForm } from '../support/nicepay.js';
@@ -56,16 +57,6 @@ function transitions(events: TappedEvent[]): Array<[string | null, string, numbe
   ]);
 }
 
-async function metric(bed: TestBed, provider: string, outcome: string): Promise<number> {
-  const text = await (await fetch(`${bed.gateway.url}/metrics`)).text();
-  const line = text
-    .split('\n')
-    .find((l) =>
-      l.startsWith(`gateway_callbacks_total{provider="${provider}",outcome="${outcome}"}`),
-    );
-  return line ? Number(line.split(' ').at(-1)) : 0;
-}
-
 /** One forward-only state per transaction, HTTP → database → RabbitMQ. */
 export function transactionStateSuite(kind: DatabaseKind): void {
   describe(`transaction states on ${kind}`, () => {
@@ -107,7 +98,7 @@ export function transactionStateSuite(kind: DatabaseKind): void {
 
       it('Success then a late Pending → one event; the late one is stored superseded, acked 200, counted', async () => {
         const ref = uniqueRef('TX');
-        const superseded = await metric(bed, 'ppob', 'superseded');
+        const superseded = await callbacksMetric(bed, 'ppob', 'superseded');
         await send(report(ref, 'Success'));
         await send(report(ref, 'Pending'));
         const events = await eventsFor(bed, ref, 1);
@@ -121,7 +112,7 @@ export function transactionStateSuite(kind: DatabaseKind): void {
           ],
         );
         assert.deepEqual(await stateOf(bed, ref), { status: 'succeeded', version: 1 });
-        assert.equal(await metric(bed, 'ppob', 'superseded'), superseded + 1);
+        assert.equal(await callbacksMetric(bed, 'ppob', 'superseded'), superseded + 1);
         // The late Pending re-sent is a duplicate of the stored one: acked, nothing new stored.
         await send(report(ref, 'Pending'));
         assert.equal((await callbacksOf(bed, ref)).length, 2);

@@ -1,0 +1,3 @@
+import { quarantineSuite } from './quarantine.suite.js';
+
+quarantineSuite('postgres');
