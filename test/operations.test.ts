@@ -4,19 +4,8 @@ import { deleteTopology, EventTap, sleep, uniqueExchange } from './support/broke
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { createTestBed, startGateway, type TestBed } from './support/gateway.js';
 import { spawnGateway } from './support/gateway-process.js';
+import { metricValue } from './support/metrics.js';
 import { nicepayNotification, postForm } from './support/nicepay.js';
-
-function metricValue(text: string, name: string, labels: Record<string, string> = {}): number {
-  const wanted = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  const line = text
-    .split('\n')
-    .find((l) =>
-      l.startsWith(`${name}{`) || l.startsWith(`${name} `)
-        ? wanted.every((w) => l.includes(w))
-        : false,
-    );
-  return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : NaN;
-}
 
 describe('operating the gateway', () => {
   describe('metrics and rate limiting', () => {

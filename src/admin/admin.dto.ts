@@ -33,6 +33,15 @@ export class CallbackSearchQuery {
   provider?: string;
 
   @ApiPropertyOptional({
+    description: 'Merchant account (the event `account`), exact match, e.g. a NICEPAY iMid',
+    maxLength: 128,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  account?: string;
+
+  @ApiPropertyOptional({
     description: 'Normalized status as stored, e.g. `succeeded`',
     maxLength: 16,
   })
@@ -98,6 +107,12 @@ export class CallbackListItem {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() provider!: string;
   @ApiProperty({ nullable: true, type: String }) account!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: "Label (or position) of the account's key that verified it; never the key",
+  })
+  credentialKey!: string | null;
   @ApiProperty({ enum: CALLBACK_OUTCOMES }) outcome!: string;
   @ApiProperty({ nullable: true, type: String }) status!: string | null;
   @ApiProperty({ nullable: true, type: String, description: 'Merchant reference' }) reference!:
@@ -175,6 +190,12 @@ export class CallbackDetail {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() provider!: string;
   @ApiProperty({ nullable: true, type: String }) account!: string | null;
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    description: "Label (or position) of the account's key that verified it; never the key",
+  })
+  credentialKey!: string | null;
   @ApiProperty({ enum: CALLBACK_OUTCOMES }) outcome!: string;
   @ApiProperty({ nullable: true, type: String }) status!: string | null;
   @ApiProperty({ nullable: true, type: String }) reference!: string | null;

@@ -44,6 +44,7 @@ interface CallbackRow {
   id: string;
   provider: string;
   account: string | null;
+  credential_key: string | null;
   transaction_key: string | null;
   status: string | null;
   merchant_reference: string | null;
@@ -65,6 +66,7 @@ interface ListRow extends Pick<
   | 'id'
   | 'provider'
   | 'account'
+  | 'credential_key'
   | 'outcome'
   | 'status'
   | 'merchant_reference'
@@ -188,6 +190,7 @@ export function callbackSearchStatement(query: CallbackSearchQuery): {
     params.push(value);
   };
   equal('provider', query.provider);
+  equal('account', query.account);
   equal('status', query.status);
   equal(
     'merchant_reference',
@@ -221,7 +224,7 @@ export function callbackSearchStatement(query: CallbackSearchQuery): {
   }
   const limit = query.limit ?? DEFAULT_PAGE_SIZE;
   return {
-    sql: `SELECT c.id, c.provider, c.account, c.outcome, c.status, c.merchant_reference, c.transaction_key,
+    sql: `SELECT c.id, c.provider, c.account, c.credential_key, c.outcome, c.status, c.merchant_reference, c.transaction_key,
               c.received_at, c.event_id, o.published_at,
               (SELECT COUNT(*) FROM outbox x WHERE x.callback_id = c.id) AS events,
               (SELECT COUNT(*) FROM outbox x WHERE x.callback_id = c.id AND x.published_at IS NULL) AS unpublished
@@ -250,6 +253,7 @@ export class AdminService {
       id: row.id,
       provider: row.provider,
       account: row.account,
+      credentialKey: row.credential_key,
       outcome: row.outcome,
       status: row.status,
       reference: row.merchant_reference,
@@ -279,6 +283,7 @@ export class AdminService {
       id: row.id,
       provider: row.provider,
       account: row.account,
+      credentialKey: row.credential_key,
       outcome: row.outcome,
       status: row.status,
       reference: row.merchant_reference,
@@ -615,8 +620,9 @@ export class AdminService {
 
   private async callback(id: string): Promise<CallbackRow> {
     const [row] = await this.sql.query<CallbackRow>(
-      `SELECT id, provider, account, transaction_key, status, merchant_reference, event_id, outcome, source_ip,
-              method, path, headers, raw_body, raw_body_encoding, verification, received_at, quarantine
+      `SELECT id, provider, account, credential_key, transaction_key, status, merchant_reference, event_id,
+              outcome, source_ip, method, path, headers, raw_body, raw_body_encoding, verification, received_at,
+              quarantine
        FROM callbacks WHERE id = ?`,
       [id],
     );

@@ -233,6 +233,12 @@ export class EnvironmentVariables {
   @Max(1440)
   RETENTION_INTERVAL_MINUTES?: number;
 
+  /** YAML or JSON file of merchant accounts (docs/accounts.md); re-read on change and SIGHUP. */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  ACCOUNTS_FILE?: string;
+
   @IsOptional()
   @Transform(emptyToUndefined)
   @IsString()
@@ -546,6 +552,7 @@ export const ENVIRONMENT_VARIABLE_NAMES = [
   'CALLBACK_RETENTION_DAYS',
   'REJECTED_RETENTION_DAYS',
   'RETENTION_INTERVAL_MINUTES',
+  'ACCOUNTS_FILE',
   'S88PAY_API_KEY',
   'S88PAY_SECRET_KEY',
   'MCPAYMENT_HASH_KEY',

@@ -1,60 +1,16 @@
 import { resolve } from 'node:path';
-import { AddressAllowlist, splitList } from '../common/address-allowlist.js';
-import { NICEPAY_PUBLISHED_ADDRESSES } from '../providers/nicepay/nicepay.facts.js';
-import {
-  ConfigurationError,
-  type EnvironmentVariables,
-  validateEnvironment,
-} from './environment.js';
+import { splitList } from '../common/address-allowlist.js';
+import { AccountRegistry, type ProvidersConfig } from './accounts.js';
+import { readAccountsFile } from './accounts-file.js';
+import { ConfigurationError, validateEnvironment } from './environment.js';
+import { buildProviders } from './provider-accounts.js';
 
-export interface NicepayMerchant {
-  iMid: string;
-  merchantKey: string;
-}
-
-export interface TokenAndAllowlist {
-  /** Unset when only the URL token protects the endpoint. */
-  allowlist: AddressAllowlist | null;
-  /** Unset when only the address allowlist protects the endpoint. */
-  token: string | null;
-}
-
-/** NICEPAY v2 Status Inquiry: the iMid/merchantKey pairs sign it, so only the host is needed. */
-export interface NicepayInquirySettings {
-  apiUrl: string;
-}
-
-/** MCPayment (iFortepay) inquiry: Basic auth with the merchant id and secret unbound id. */
-export interface McpaymentInquirySettings {
-  apiUrl: string;
-  merchantId: string;
-  secretUnboundId: string;
-}
-
-/** S88Pay transaction status: the merchant code is part of the URL. */
-export interface S88payInquirySettings {
-  apiUrl: string;
-  merchantCode: string;
-}
-
-export interface ProvidersConfig {
-  /** `inquiry` null: S88PAY_VERIFY=off (callbacks are published on decryption alone). */
-  s88pay: { apiKey: string; secretKey: string; inquiry: S88payInquirySettings | null } | null;
-  /** `inquiry` null: MCPAYMENT_VERIFY=off. */
-  mcpayment: {
-    hashKey: string;
-    subMerchantId: string | null;
-    inquiry: McpaymentInquirySettings | null;
-  } | null;
-  /** `inquiry` null: NICEPAY_VERIFY=off. */
-  nicepay: {
-    merchants: NicepayMerchant[];
-    allowlist: AddressAllowlist;
-    inquiry: NicepayInquirySettings | null;
-  } | null;
-  sidopulsa: TokenAndAllowlist | null;
-  ppob: TokenAndAllowlist | null;
-}
+export type {
+  McpaymentInquirySettings,
+  NicepayInquirySettings,
+  ProvidersConfig,
+  S88payInquirySettings,
+} from './accounts.js';
 
 /** PPOB server request API (signed with Gw-username / Gw-datetime / Gw-signature). */
 export interface PpobApiSettings {
@@ -131,29 +87,11 @@ export interface GatewayConfig {
   };
   /** The local provider sandbox (npm run sandbox); `embedded` runs it inside the gateway (development). */
   sandbox: { port: number; embedded: boolean };
-  providers: ProvidersConfig;
+  /** The merchant accounts; replaced whole when ACCOUNTS_FILE is reloaded. */
+  accounts: AccountRegistry;
+  /** The accounts in force now (`accounts.current`). */
+  readonly providers: ProvidersConfig;
   topups: TopupsConfig;
-}
-
-/** Production hosts, from the providers' documentation (sandboxes: dev.nicepay.co.id, api-stage.ifortepay.id). */
-export const NICEPAY_PRODUCTION_API_URL = 'https://www.nicepay.co.id';
-export const MCPAYMENT_PRODUCTION_API_URL = 'https://api.ifortepay.id';
-
-function pair<T>(
-  problems: string[],
-  names: [string, string],
-  values: [string | undefined, string | undefined],
-  build: (a: string, b: string) => T,
-): T | null {
-  const [a, b] = values;
-  if (a === undefined && b === undefined) return null;
-  if (a === undefined || b === undefined) {
-    problems.push(
-      `${names[0]} and ${names[1]} must be set together (only ${a === undefined ? names[1] : names[0]} is set)`,
-    );
-    return null;
-  }
-  return build(a, b);
 }
 
 /** Three settings that only work together: all set, or none. */
@@ -172,66 +110,6 @@ function triple<T>(
   return build(values[0]!, values[1]!, values[2]!);
 }
 
-function nicepayMerchants(problems: string[], imids: string, keys: string): NicepayMerchant[] {
-  const ids = splitList(imids);
-  const keyList = splitList(keys);
-  if (keyList.length === 1) return ids.map((iMid) => ({ iMid, merchantKey: keyList[0] }));
-  if (keyList.length === ids.length)
-    return ids.map((iMid, i) => ({ iMid, merchantKey: keyList[i] }));
-  problems.push(
-    `NICEPAY_MERCHANT_KEY must be one key shared by every NICEPAY_IMID or a comma list with one key per iMid (${ids.length} iMids, ${keyList.length} keys)`,
-  );
-  return [];
-}
-
-function tokenAndAllowlist(
-  allowed: string | undefined,
-  token: string | undefined,
-): TokenAndAllowlist | null {
-  if (allowed === undefined && token === undefined) return null;
-  return {
-    allowlist: allowed === undefined ? null : new AddressAllowlist(splitList(allowed)),
-    token: token ?? null,
-  };
-}
-
-const withoutTrailingSlash = (url: string) => url.replace(/\/+$/, '');
-
-function nicepayInquiry(vars: EnvironmentVariables): NicepayInquirySettings | null {
-  if (vars.NICEPAY_VERIFY === 'off') return null;
-  return { apiUrl: withoutTrailingSlash(vars.NICEPAY_API_URL ?? NICEPAY_PRODUCTION_API_URL) };
-}
-
-function mcpaymentInquiry(
-  problems: string[],
-  vars: EnvironmentVariables,
-): McpaymentInquirySettings | null {
-  if (vars.MCPAYMENT_VERIFY === 'off') return null;
-  const merchantId = vars.MCPAYMENT_MERCHANT_ID;
-  const secretUnboundId = vars.MCPAYMENT_SECRET_UNBOUND_ID;
-  if (!merchantId || !secretUnboundId) {
-    return null;
-  }
-  return {
-    apiUrl: withoutTrailingSlash(vars.MCPAYMENT_API_URL ?? MCPAYMENT_PRODUCTION_API_URL),
-    merchantId,
-    secretUnboundId,
-  };
-}
-
-function s88payInquiry(
-  problems: string[],
-  vars: EnvironmentVariables,
-): S88payInquirySettings | null {
-  const merchantCode = vars.S88PAY_MERCHANT_CODE;
-  if (vars.S88PAY_VERIFY === 'off' || (vars.S88PAY_VERIFY === undefined && !merchantCode))
-    return null;
-  if (!merchantCode || !vars.S88PAY_API_URL) {
-    return null;
-  }
-  return { apiUrl: withoutTrailingSlash(vars.S88PAY_API_URL), merchantCode };
-}
-
 /**
  * Reads and validates the gateway configuration from an environment map. Throws a
  * ConfigurationError naming every variable that is wrong, so the process can refuse to start.
@@ -240,34 +118,23 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
   const vars = validateEnvironment(env);
   const problems: string[] = [];
 
-  const s88pay = pair(
-    problems,
-    ['S88PAY_API_KEY', 'S88PAY_SECRET_KEY'],
-    [vars.S88PAY_API_KEY, vars.S88PAY_SECRET_KEY],
-    (apiKey, secretKey) => ({ apiKey, secretKey, inquiry: s88payInquiry(problems, vars) }),
-  );
-  const nicepay = pair(
-    problems,
-    ['NICEPAY_IMID', 'NICEPAY_MERCHANT_KEY'],
-    [vars.NICEPAY_IMID, vars.NICEPAY_MERCHANT_KEY],
-    (imids, keys) => ({
-      merchants: nicepayMerchants(problems, imids, keys),
-      allowlist: new AddressAllowlist(
-        vars.NICEPAY_ALLOWED_IPS
-          ? splitList(vars.NICEPAY_ALLOWED_IPS)
-          : NICEPAY_PUBLISHED_ADDRESSES,
-      ),
-      inquiry: nicepayInquiry(vars),
-    }),
-  );
+  const accountsFile = vars.ACCOUNTS_FILE ? resolve(vars.ACCOUNTS_FILE) : null;
+  const readProviders = (found: string[]): ProvidersConfig => {
+    const read = accountsFile ? readAccountsFile(accountsFile) : { file: null, problems: [] };
+    found.push(...read.problems);
+    return buildProviders(found, vars, read.file, accountsFile ?? 'ACCOUNTS_FILE');
+  };
+  const accounts = new AccountRegistry(readProviders(problems), accountsFile, () => {
+    const found: string[] = [];
+    const providers = readProviders(found);
+    if (found.length > 0) throw new ConfigurationError(found);
+    return providers;
+  });
   if (vars.DEV_TOOLS_ENABLED && vars.NODE_ENV === 'production') {
     problems.push('DEV_TOOLS_ENABLED must not be true when NODE_ENV is production');
   }
   if (vars.SANDBOX_EMBEDDED && vars.NODE_ENV === 'production') {
     problems.push('SANDBOX_EMBEDDED must not be true when NODE_ENV is production');
-  }
-  if (vars.MCPAYMENT_SUB_MERCHANT_ID && !vars.MCPAYMENT_HASH_KEY) {
-    problems.push('MCPAYMENT_SUB_MERCHANT_ID is set but MCPAYMENT_HASH_KEY is not');
   }
   const ppobApi = triple(
     problems,
@@ -347,18 +214,9 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       },
     },
     sandbox: { port: vars.SANDBOX_PORT ?? 4010, embedded: vars.SANDBOX_EMBEDDED ?? false },
-    providers: {
-      s88pay,
-      mcpayment: vars.MCPAYMENT_HASH_KEY
-        ? {
-            hashKey: vars.MCPAYMENT_HASH_KEY,
-            subMerchantId: vars.MCPAYMENT_SUB_MERCHANT_ID ?? null,
-            inquiry: mcpaymentInquiry(problems, vars),
-          }
-        : null,
-      nicepay,
-      sidopulsa: tokenAndAllowlist(vars.SIDOPULSA_ALLOWED_IPS, vars.SIDOPULSA_CALLBACK_TOKEN),
-      ppob: tokenAndAllowlist(vars.PPOB_ALLOWED_IPS, vars.PPOB_CALLBACK_TOKEN),
+    accounts,
+    get providers() {
+      return accounts.current;
     },
     topups: {
       commandsQueue,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { type Account, currentKey, type ProviderAccounts } from '../config/accounts.js';
 import type { EventDomain, EventStatus } from '../events/normalized-transaction.js';
 
 /**
@@ -143,4 +144,23 @@ export function urlTokenPaths(
         path: `${base}/${encodeURIComponent(token)}?${search}`,
         displayPath: `${base}/…?${search}`,
       };
+}
+
+/**
+ * What a simulated callback is signed with: the first account that has a key valid now, and that
+ * key (the newest of a rotation); for providers whose accounts may have no key (URL tokens), the
+ * first account and null.
+ */
+export function signingAccount<A extends Account>(
+  settings: ProviderAccounts<A>,
+  displayName: string,
+  keyRequired = true,
+): { account: A; key: A['keys'][number] | null } {
+  for (const account of settings.accounts) {
+    const key = currentKey(account);
+    if (key) return { account, key };
+  }
+  const first = settings.accounts[0];
+  if (first && (!keyRequired || first.keys.length === 0)) return { account: first, key: null };
+  throw new Error(`${displayName} has no account with a key valid now`);
 }

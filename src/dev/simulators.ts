@@ -55,12 +55,7 @@ function simulator<K extends keyof ProvidersConfig>(
 
 /** Provider name → simulator (developer tooling; the ingest pipeline never names providers). */
 export const SIMULATORS: Readonly<Record<keyof ProvidersConfig, ProviderSimulator>> = {
-  nicepay: simulator(
-    'nicepay',
-    NICEPAY_STATUSES,
-    simulateNicepayCallback,
-    (s) => s.merchants.length > 0,
-  ),
+  nicepay: simulator('nicepay', NICEPAY_STATUSES, simulateNicepayCallback),
   mcpayment: simulator('mcpayment', MCPAYMENT_STATUSES, simulateMcpaymentCallback),
   s88pay: simulator('s88pay', S88PAY_STATUSES, simulateS88payCallback),
   sidopulsa: simulator('sidopulsa', SIDOPULSA_STATUSES, simulateSidopulsaCallback),

@@ -1,4 +1,5 @@
 import type { AddressAllowlist } from '../common/address-allowlist.js';
+import { allAllowlists } from '../config/accounts.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 
 const MAX_TRACKED_ADDRESSES = 50_000;
@@ -22,13 +23,10 @@ export class AuthFailureLimiter {
   }
 
   static fromConfig(config: GatewayConfig): AuthFailureLimiter {
-    const allowlists = Object.values(config.providers).flatMap((settings) =>
-      settings && 'allowlist' in settings && settings.allowlist ? [settings.allowlist] : [],
-    );
     return new AuthFailureLimiter(
       config.http.authFailureLimit,
       config.http.authFailureWindowMs,
-      allowlists,
+      allAllowlists(config.providers),
     );
   }
 

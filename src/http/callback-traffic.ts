@@ -38,8 +38,16 @@ export function callbackTraffic(
     const requestId = (req as Request & { id?: string }).id;
     res.on('finish', () => {
       const provider = (req as GatewayRequest).callback?.provider ?? 'unknown';
+      const verified = (req as GatewayRequest).callback?.verified;
       const outcome = outcomeForStatus(res.statusCode, res.locals.outcome as string | undefined);
-      metrics.callbacks.inc({ provider, outcome });
+      metrics.callbacks.inc({ provider, account: verified?.account ?? 'none', outcome });
+      if (verified) {
+        metrics.credentialMatches.inc({
+          provider,
+          account: verified.account,
+          key: verified.key ?? 'none',
+        });
+      }
       metrics.ackLatency.observe(
         { provider, outcome },
         Number(process.hrtime.bigint() - started) / 1e9,

@@ -25,6 +25,8 @@ export interface InboundCallback {
 export interface VerifiedCallback {
   /** The configured merchant account / credential that verified it (e.g. the NICEPAY iMid). */
   account: string;
+  /** Label (or position) of the account's key that verified it; never the key itself. */
+  key?: string;
   /** The callback's fields, decoded or decrypted, exactly as the provider sent them. */
   fields: Record<string, unknown>;
   /** One line for the audit record: what was checked. Never contains a secret. */

@@ -77,6 +77,7 @@ export class IngestService {
       id: callbackId,
       provider: provider.name,
       account: verified.account,
+      credentialKey: verified.key ?? null,
       sourceIp: inbound.clientIp,
       method: inbound.method,
       path: inbound.path,

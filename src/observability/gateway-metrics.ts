@@ -50,8 +50,22 @@ export class GatewayMetrics {
 
   readonly callbacks = new Counter({
     name: 'gateway_callbacks_total',
-    help: 'Callback requests by provider and outcome (provider "unknown": refused before reaching a provider, e.g. body too large)',
-    labelNames: ['provider', 'outcome'] as const,
+    help: 'Callback requests by provider, account and outcome (provider "unknown": refused before reaching a provider, e.g. body too large; account "none": not authenticated)',
+    labelNames: ['provider', 'account', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly credentialMatches = new Counter({
+    name: 'gateway_credential_matches_total',
+    help: 'Callbacks authenticated, by provider, account and the label (or position) of the key that matched: shows when a rotated-out key stopped being used',
+    labelNames: ['provider', 'account', 'key'] as const,
+    registers: [this.registry],
+  });
+
+  readonly accountReloads = new Counter({
+    name: 'gateway_accounts_reloads_total',
+    help: 'Re-reads of ACCOUNTS_FILE by result: applied, unchanged, or refused (the running accounts stay)',
+    labelNames: ['result'] as const,
     registers: [this.registry],
   });
 

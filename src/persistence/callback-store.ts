@@ -15,6 +15,8 @@ export interface AcceptedCallbackRecord {
   transitionKey: string;
   /** The merchant's order reference, kept searchable (admin API). */
   merchantReference?: string | null;
+  /** Label (or position) of the account's key that verified it; never the key. */
+  credentialKey?: string | null;
   eventId: string;
   sourceIp: string;
   method: string;
@@ -101,9 +103,10 @@ export function outboxRowParams(
 }
 
 const CALLBACK_COLUMNS = `id, provider, account, transaction_key, status, transition_key, event_id, outcome,
-    source_ip, method, path, headers, raw_body, raw_body_encoding, verification, received_at, merchant_reference`;
+    source_ip, method, path, headers, raw_body, raw_body_encoding, verification, received_at, merchant_reference,
+    credential_key`;
 /** Parameters per callback row (the columns above, outcome excepted: the statement decides it). */
-const CALLBACK_PARAMS = 16;
+const CALLBACK_PARAMS = 17;
 /** The outbox parameters per row: event type, routing key, payload head, lease owner and expiry. */
 const EVENT_PARAMS = 5;
 
@@ -161,6 +164,7 @@ export class CallbackStore {
       callback.eventId,
       ...requestParams(callback),
       searchableReference(callback.merchantReference),
+      callback.credentialKey ?? null,
     ];
 
     if (this.sql.isPostgres) {
@@ -240,12 +244,13 @@ export class CallbackStore {
   async storeQuarantined(callback: QuarantinedCallbackRecord): Promise<void> {
     await this.sql.query(
       `INSERT INTO callbacks (${CALLBACK_COLUMNS}, quarantine)
-       VALUES (?, ?, ?, NULL, NULL, '', NULL, 'quarantined', ${placeholders(8)}, NULL, ?)`,
+       VALUES (?, ?, ?, NULL, NULL, '', NULL, 'quarantined', ${placeholders(8)}, NULL, ?, ?)`,
       [
         callback.id,
         callback.provider,
         callback.account,
         ...requestParams(callback),
+        callback.credentialKey ?? null,
         JSON.stringify({ errors: callback.errors, fields: callback.fields }),
       ],
     );
@@ -339,13 +344,15 @@ export class CallbackStore {
     const width = CALLBACK_PARAMS + EVENT_PARAMS;
     const rows = batch.map(() => `(${placeholders(width)})`).join(', ');
     const stored = `id, provider, account, transaction_key, status, transition_key, event_id, source_ip,
-                    method, path, headers, raw_body, raw_body_encoding, verification, received_at, merchant_reference`;
+                    method, path, headers, raw_body, raw_body_encoding, verification, received_at, merchant_reference,
+                    credential_key`;
     const insertCallbacks = (alias: string, outcome: string) =>
       `INSERT INTO callbacks (${CALLBACK_COLUMNS})
        SELECT ${alias}.id, ${alias}.provider, ${alias}.account, ${alias}.transaction_key, ${alias}.status,
               ${alias}.transition_key, ${alias}.event_id, '${outcome}', ${alias}.source_ip, ${alias}.method,
               ${alias}.path, ${alias}.headers, ${alias}.raw_body, ${alias}.raw_body_encoding,
-              ${alias}.verification, ${alias}.received_at::timestamptz, ${alias}.merchant_reference`;
+              ${alias}.verification, ${alias}.received_at::timestamptz, ${alias}.merchant_reference,
+              ${alias}.credential_key`;
     const result = await this.sql.query<{
       id: string;
       outcome: 'accepted' | 'superseded';

@@ -58,6 +58,10 @@ export class StoredCallback {
   @Index('callbacks_merchant_reference')
   merchantReference!: string | null;
 
+  /** Label (or position) of the account's key that verified it; null for rejected attempts. */
+  @Column({ name: 'credential_key', type: 'varchar', length: 64, nullable: true })
+  credentialKey!: string | null;
+
   @Column({ name: 'event_id', type: 'varchar', length: 36, nullable: true })
   eventId!: string | null;
 

@@ -1,3 +1,10 @@
+import {
+  type Account,
+  currentKey,
+  type ProviderAccounts,
+  type StatusApiCredentials,
+  type UrlTokenAccount,
+} from '../config/accounts.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { McpaymentSandbox } from '../providers/mcpayment/mcpayment.sandbox.js';
 import { NicepaySandbox } from '../providers/nicepay/nicepay.sandbox.js';
@@ -17,30 +24,63 @@ export {
  * .env): a provider is played when the gateway has what the provider would check. Adding one:
  * write src/providers/<name>/<name>.sandbox.ts and list it here.
  */
+/** The token of the first account's current key: the callback URL the sandbox reports to. */
+function urlToken(settings: ProviderAccounts<UrlTokenAccount> | null): string | null {
+  const account = settings?.accounts[0];
+  return (account && currentKey(account)?.token) ?? null;
+}
+
 export function sandboxProviders(config: GatewayConfig): SandboxProviderFactory[] {
   const { nicepay, mcpayment, s88pay } = config.providers;
   const { ppob, sidopulsa } = config.topups;
+  // MCPayment and S88Pay check API credentials of one merchant: the first account that has them.
+  const played = <A extends Account, P extends StatusApiCredentials['provider']>(
+    provider: P,
+    accounts: readonly A[],
+  ) => {
+    for (const account of accounts) {
+      const credentials = config.accounts.statusApiCredentials(provider, account.id);
+      if (credentials?.provider === provider)
+        return {
+          account,
+          credentials: credentials as Extract<StatusApiCredentials, { provider: P }>,
+        };
+    }
+    return null;
+  };
+  const mcpaymentAccount = mcpayment && played('mcpayment', mcpayment.accounts);
+  const s88payAccount = s88pay && played('s88pay', s88pay.accounts);
   const factories: Array<SandboxProviderFactory | null> = [
     nicepay ? (context) => new NicepaySandbox(context, nicepay) : null,
-    mcpayment?.inquiry
-      ? (context) => new McpaymentSandbox(context, { ...mcpayment, inquiry: mcpayment.inquiry! })
+    mcpayment && mcpaymentAccount
+      ? (context) =>
+          new McpaymentSandbox(
+            context,
+            { ...mcpayment, accounts: [mcpaymentAccount.account] },
+            mcpaymentAccount.credentials,
+          )
       : null,
-    s88pay?.inquiry
-      ? (context) => new S88paySandbox(context, { ...s88pay, inquiry: s88pay.inquiry! })
+    s88pay && s88payAccount
+      ? (context) =>
+          new S88paySandbox(
+            context,
+            { ...s88pay, accounts: [s88payAccount.account] },
+            s88payAccount.credentials,
+          )
       : null,
     // Top-up request APIs; their reports go to the callback URL with the gateway's token.
     ppob
       ? ppobSandbox({
           username: ppob.username,
           token: ppob.token,
-          callbackToken: config.providers.ppob?.token ?? null,
+          callbackToken: urlToken(config.providers.ppob),
         })
       : null,
     sidopulsa
       ? sidopulsaSandbox({
           apiUser: sidopulsa.apiUser,
           apiKey: sidopulsa.apiKey,
-          callbackToken: config.providers.sidopulsa?.token ?? null,
+          callbackToken: urlToken(config.providers.sidopulsa),
         })
       : null,
   ];

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { HttpException } from '@nestjs/common';
-import { AddressAllowlist } from '../../src/common/address-allowlist.js';
-import type { GatewayConfig } from '../../src/config/gateway-config.js';
+import { type GatewayConfig, loadConfig } from '../../src/config/gateway-config.js';
 import type { InboundCallback } from '../../src/ingest/callback-provider.js';
 import { sleep } from './broker.js';
 import { LOOPBACK } from './credentials.js';
@@ -56,12 +55,11 @@ export function topupConfig(
   provider: 'sidopulsa' | 'ppob',
   settings: { allowed?: string; token?: string } | null,
 ): GatewayConfig {
-  const value = settings && {
-    allowlist:
-      settings.allowed === undefined ? null : new AddressAllowlist(settings.allowed.split(',')),
-    token: settings.token ?? null,
-  };
-  return { providers: { [provider]: value } } as unknown as GatewayConfig;
+  const prefix = provider.toUpperCase();
+  return loadConfig({
+    [`${prefix}_ALLOWED_IPS`]: settings?.allowed,
+    [`${prefix}_CALLBACK_TOKEN`]: settings?.token,
+  });
 }
 
 /** Unit tests: a GET report as the guard would hand it over (query already parsed by Express). */
@@ -201,7 +199,7 @@ export function urlTokenConfigurationSuite(c: UrlTokenCase): void {
     after(() => bed.teardown());
 
     it('accepts the right token from any address', async () => {
-      assert.equal(bed.gateway.config.providers[c.provider]?.allowlist, null);
+      assert.equal(bed.gateway.config.providers[c.provider]?.accounts[0].allowlist, null);
       const { fields, subject } = c.report();
       const res = await send(bed, fields, c.token);
       assert.equal(res.status, 200);
@@ -236,7 +234,7 @@ export function urlTokenConfigurationSuite(c: UrlTokenCase): void {
     after(() => bed.teardown());
 
     it('accepts the tokenless URL from an allowed address', async () => {
-      assert.equal(bed.gateway.config.providers[c.provider]?.token, null);
+      assert.deepEqual(bed.gateway.config.providers[c.provider]?.accounts[0].keys, []);
       const { fields, subject } = c.report();
       const res = await send(bed, fields);
       assert.equal(res.status, 200);

@@ -81,29 +81,33 @@ describe('configuration', () => {
   it("pairs NICEPAY iMids with one shared key or one key each, and defaults to NICEPAY's published addresses", () => {
     const shared = loadConfig({ NICEPAY_IMID: 'A, B', NICEPAY_MERCHANT_KEY: 'k' }).providers
       .nicepay!;
-    assert.deepEqual(shared.merchants, [
-      { iMid: 'A', merchantKey: 'k' },
-      { iMid: 'B', merchantKey: 'k' },
-    ]);
-    assert.ok(shared.allowlist.allows('103.20.51.33'));
-    assert.ok(shared.allowlist.allows('::ffff:103.20.51.40'));
-    assert.ok(!shared.allowlist.allows('103.20.51.35'));
+    assert.deepEqual(
+      shared.accounts.map((a) => [a.id, a.iMid, a.keys.map((k) => [k.label, k.merchantKey])]),
+      [
+        ['A', 'A', [['1', 'k']]],
+        ['B', 'B', [['1', 'k']]],
+      ],
+    );
+    const allowlist = shared.accounts[0].allowlist!;
+    assert.ok(allowlist.allows('103.20.51.33'));
+    assert.ok(allowlist.allows('::ffff:103.20.51.40'));
+    assert.ok(!allowlist.allows('103.20.51.35'));
     const each = loadConfig({
       NICEPAY_IMID: 'A,B',
       NICEPAY_MERCHANT_KEY: 'k1,k2',
       NICEPAY_ALLOWED_IPS: '10.0.0.0/8',
     }).providers.nicepay!;
     assert.deepEqual(
-      each.merchants.map((m) => m.merchantKey),
+      each.accounts.map((a) => a.keys[0].merchantKey),
       ['k1', 'k2'],
     );
-    assert.ok(each.allowlist.allows('10.1.2.3'));
-    assert.ok(!each.allowlist.allows('103.20.51.33'));
+    assert.ok(each.accounts[1].allowlist!.allows('10.1.2.3'));
+    assert.ok(!each.accounts[1].allowlist!.allows('103.20.51.33'));
   });
 
   it('treats * as "no address check"', () => {
     const ppob = loadConfig({ PPOB_ALLOWED_IPS: '*' }).providers.ppob!;
-    assert.ok(ppob.allowlist!.allows('198.51.100.7'));
-    assert.equal(ppob.token, null);
+    assert.ok(ppob.accounts[0].allowlist!.allows('198.51.100.7'));
+    assert.deepEqual(ppob.accounts[0].keys, []);
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { GatewayConfig } from '../../src/config/gateway-config.js';
+import { loadConfig } from '../../src/config/gateway-config.js';
 import type { InboundCallback } from '../../src/ingest/callback-provider.js';
 import { validateFields } from '../../src/ingest/validate-fields.js';
 import {
@@ -55,7 +55,9 @@ function inbound(body: unknown, contentType = 'application/json'): InboundCallba
   };
 }
 
-const provider = new S88payProvider({ providers: { s88pay: S88PAY } } as unknown as GatewayConfig);
+const provider = new S88payProvider(
+  loadConfig({ S88PAY_API_KEY: S88PAY.apiKey, S88PAY_SECRET_KEY: S88PAY.secretKey }),
+);
 
 async function normalized(payload: Record<string, unknown>) {
   const verified = provider.authenticate(inbound(s88payCallback(payload)));

@@ -123,6 +123,7 @@ describe('Sidopulsa authentication (allowlist + URL token)', () => {
     );
     assert.deepEqual(verified, {
       account: 'default',
+      key: '1',
       fields: SIDOPULSA_SUCCESS_SAMPLE,
       verification: 'source 127.0.0.1 allowed; URL token matched',
     });

@@ -34,9 +34,6 @@ export const MCPAYMENT_PAYMENT_METHOD: Record<string, string> = {
   PAYLATER: 'paylater',
 };
 
-/** Account name when no sub-merchant id is configured (one hash key, one account). */
-export const MCPAYMENT_DEFAULT_ACCOUNT = 'default';
-
 /** Anything but 200 + this JSON body makes MCPayment retry (2–3 times). */
 export const MCPAYMENT_ACK = {
   status: 200,

@@ -16,11 +16,11 @@ import {
   requireString,
   unauthorized,
 } from '../../ingest/callback-errors.js';
+import { accountsAllowing, matchCredential, requireMatch } from '../../ingest/credential-match.js';
 import { McpaymentCallbackDto } from './mcpayment.dto.js';
 import {
   MCPAYMENT_ACK,
   MCPAYMENT_BODY_LIMIT,
-  MCPAYMENT_DEFAULT_ACCOUNT,
   MCPAYMENT_SIGNATURE_HEADER,
   mcpaymentPaymentMethod,
   mcpaymentStatus,
@@ -81,46 +81,55 @@ export class McpaymentProvider implements CallbackProvider<McpaymentCallbackDto>
     return {
       authentication: 'mcp-signature (SHA-256 over the ids)',
       verification: verificationMode(this.settings?.inquiry, 'MCPAYMENT_VERIFY'),
-      enableWith: 'MCPAYMENT_HASH_KEY',
+      enableWith: 'MCPAYMENT_HASH_KEY or ACCOUNTS_FILE',
       warnings: [],
     };
   }
 
-  /** mcp-signature over transaction_id and the recomputed x-req-signature (+ sub-merchant id). */
+  /**
+   * mcp-signature over transaction_id and the recomputed x-req-signature (+ sub-merchant id), tried
+   * with every key of every account the source address may send for.
+   */
   authenticate(inbound: InboundCallback): VerifiedCallback {
-    const { hashKey, subMerchantId } = this.settings!;
+    const candidates = accountsAllowing(this.settings!.accounts, inbound, this.displayName);
     requireContentType(inbound, 'application/json', this.displayName);
     const fields = requireFields(inbound.body, this.displayName);
     const header = inbound.headers[MCPAYMENT_SIGNATURE_HEADER];
-    const signature = typeof header === 'string' ? header.trim() : '';
+    const signature = typeof header === 'string' ? header.trim().toLowerCase() : '';
     if (signature.length === 0) throw unauthorized('MCPayment mcp-signature header is missing');
     const transactionId = requireString(fields, 'transaction_id', this.displayName);
     const externalId = requireString(fields, 'external_id', this.displayName);
     const orderId = requireString(fields, 'order_id', this.displayName);
-    // With a sub-merchant configured only its formula is accepted: the plain one would let a
+    // An account with a sub-merchant accepts only its formula: the plain one would let a
     // signature meant for the parent merchant pass as the sub-merchant's.
-    const expected = mcpaymentCallbackSignature(
-      hashKey,
-      transactionId,
-      externalId,
-      orderId,
-      subMerchantId,
+    const withSubMerchant = candidates.some((account) => account.subMerchantId !== null);
+    const { account, key } = requireMatch(
+      matchCredential(candidates, inbound.receivedAt, (candidate, k) =>
+        constantTimeEqual(
+          signature,
+          mcpaymentCallbackSignature(
+            k.hashKey,
+            transactionId,
+            externalId,
+            orderId,
+            candidate.subMerchantId,
+          ),
+        ),
+      ),
+      inbound.receivedAt,
+      this.displayName,
+      withSubMerchant
+        ? 'MCPayment mcp-signature does not match the configured hash key and sub-merchant id'
+        : 'MCPayment mcp-signature does not match the configured hash key',
     );
-    if (!constantTimeEqual(signature.toLowerCase(), expected)) {
-      throw unauthorized(
-        subMerchantId
-          ? 'MCPayment mcp-signature does not match the configured hash key and sub-merchant id'
-          : 'MCPayment mcp-signature does not match the configured hash key',
-      );
-    }
-    const account = subMerchantId ?? MCPAYMENT_DEFAULT_ACCOUNT;
-    const formula = subMerchantId
+    const formula = account.subMerchantId
       ? 'transaction_id + x-req-signature + sub_merchant_id'
       : 'transaction_id + x-req-signature';
     return {
-      account,
+      account: account.id,
+      key: key.label,
       fields,
-      verification: `mcp-signature matched SHA-256(${formula}) for account ${account}`,
+      verification: `mcp-signature matched SHA-256(${formula}) for account ${account.id}`,
     };
   }
 

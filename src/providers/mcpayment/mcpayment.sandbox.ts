@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constantTimeEqual } from '../../common/constant-time.js';
-import type { McpaymentInquirySettings } from '../../config/gateway-config.js';
+import type { StatusApiCredentials } from '../../config/accounts.js';
 import { resolveStatus, UnknownStatusError } from '../../dev/simulation.js';
 import { headerOf, jsonObjectOf, pathOf, sendJson } from '../../sandbox/sandbox-http.js';
 import {
@@ -45,7 +45,10 @@ export class McpaymentSandbox extends SandboxLedger<McpaymentSandboxTransaction>
 
   constructor(
     context: SandboxContext,
-    private readonly settings: McpaymentSettings & { inquiry: McpaymentInquirySettings },
+    /** The one account the sandbox plays (callbacks are simulated for it). */
+    private readonly settings: McpaymentSettings,
+    /** That account's key and API credentials, which the inquiry routes check. */
+    private readonly credentials: Extract<StatusApiCredentials, { provider: 'mcpayment' }>,
   ) {
     super(context);
   }
@@ -83,11 +86,11 @@ export class McpaymentSandbox extends SandboxLedger<McpaymentSandboxTransaction>
 
   protected callbackOf(transaction: McpaymentSandboxTransaction): SandboxCallback {
     const signature = mcpaymentCallbackSignature(
-      this.settings.hashKey,
+      this.credentials.hashKey,
       String(transaction.transaction_id),
       String(transaction.external_id),
       String(transaction.order_id),
-      this.settings.subMerchantId,
+      this.credentials.subMerchantId,
     );
     return {
       method: 'POST',
@@ -104,11 +107,11 @@ export class McpaymentSandbox extends SandboxLedger<McpaymentSandboxTransaction>
       throw new SandboxInputError('an MCPayment callback is a JSON object with a transaction_id');
     }
     const expected = mcpaymentCallbackSignature(
-      this.settings.hashKey,
+      this.credentials.hashKey,
       id,
       String(transaction.external_id),
       String(transaction.order_id),
-      this.settings.subMerchantId,
+      this.credentials.subMerchantId,
     );
     if (!constantTimeEqual(callback.headers[MCPAYMENT_SIGNATURE_HEADER] ?? '', expected)) {
       throw new SandboxInputError('mcp-signature does not match the configured hash key');
@@ -126,7 +129,7 @@ export class McpaymentSandbox extends SandboxLedger<McpaymentSandboxTransaction>
       sendJson(res, 405, error('405', 'Method Not Allowed'));
       return true;
     }
-    const { merchantId, secretUnboundId } = this.settings.inquiry;
+    const { merchantId, secretUnboundId } = this.credentials;
     const basic = `Basic ${Buffer.from(`${merchantId}:${secretUnboundId}`).toString('base64')}`;
     if (!constantTimeEqual(headerOf(req, 'authorization'), basic)) {
       sendJson(res, 401, error('401', 'Unauthorized'));
@@ -144,7 +147,7 @@ export class McpaymentSandbox extends SandboxLedger<McpaymentSandboxTransaction>
       return true;
     }
     const signature = mcpaymentRequestSignature(
-      this.settings.hashKey,
+      this.credentials.hashKey,
       text('external_id'),
       text('order_id'),
     );

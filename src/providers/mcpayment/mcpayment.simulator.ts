@@ -5,6 +5,7 @@ import {
   referenceOrDefault,
   resolveStatus,
   routingKeyOf,
+  signingAccount,
   type SimulatedRequest,
   type StatusVocabulary,
   uniqueDigits,
@@ -68,12 +69,13 @@ export function simulateMcpaymentCallback(
       { refund_amount: total, refund_time: now.iso, refund_reference_id: `RF${referenceId}` },
     ];
   }
+  const { account, key } = signingAccount(settings, 'MCPayment');
   const signature = mcpaymentCallbackSignature(
-    settings.hashKey,
+    key!.hashKey,
     body.transaction_id as string,
     body.external_id as string,
     orderId,
-    settings.subMerchantId,
+    account.subMerchantId,
   );
   return {
     provider: 'mcpayment',

@@ -172,9 +172,15 @@ export class McpaymentStatusApi implements ProviderStatusApi {
   }
 
   async inquire(query: StatusQuery): Promise<InquiryAnswer> {
-    const settings = this.config.providers.mcpayment;
-    const inquiry = settings?.inquiry;
-    if (!settings || !inquiry) return { kind: 'refused', reason: 'MCPayment inquiry is off' };
+    if (!this.config.providers.mcpayment?.inquiry)
+      return { kind: 'refused', reason: 'MCPayment inquiry is off' };
+    const credentials = this.config.accounts.statusApiCredentials('mcpayment', query.account);
+    if (credentials?.provider !== 'mcpayment') {
+      return {
+        kind: 'refused',
+        reason: `MCPayment account ${query.account} is not configured or has no key valid now`,
+      };
+    }
     const externalId = textOf(query.raw.external_id);
     const orderId = textOf(query.raw.order_id);
     const transactionId = textOf(query.raw.transaction_id);
@@ -184,17 +190,14 @@ export class McpaymentStatusApi implements ProviderStatusApi {
         reason: 'the callback carries no external_id / order_id / transaction_id',
       };
     }
-    const request = mcpaymentInquiryRequest(
-      { hashKey: settings.hashKey, ...inquiry },
-      {
-        externalId,
-        orderId,
-        transactionId,
-        paymentMethod: textOf(query.raw.payment_method),
-        paymentChannel: textOf(query.raw.payment_channel),
-      },
-    );
-    const answer = await requestProvider(`${inquiry.apiUrl}${request.path}`, {
+    const request = mcpaymentInquiryRequest(credentials, {
+      externalId,
+      orderId,
+      transactionId,
+      paymentMethod: textOf(query.raw.payment_method),
+      paymentChannel: textOf(query.raw.payment_channel),
+    });
+    const answer = await requestProvider(`${credentials.apiUrl}${request.path}`, {
       method: 'POST',
       headers: request.headers,
       body: JSON.stringify(request.body),

@@ -10,12 +10,12 @@ import type {
   VerifiedCallback,
 } from '../../ingest/callback-provider.js';
 import {
-  requireAllowedAddress,
   requireContentType,
   requireFields,
   requireString,
   unauthorized,
 } from '../../ingest/callback-errors.js';
+import { accountsAllowing, matchCredential, requireMatch } from '../../ingest/credential-match.js';
 import { NicepayNotificationDto } from './nicepay.dto.js';
 import {
   NICEPAY_ACK,
@@ -60,25 +60,28 @@ export class NicepayProvider implements CallbackProvider<NicepayNotificationDto>
   }
 
   isEnabled(): boolean {
-    return this.settings !== null && this.settings.merchants.length > 0;
+    return this.settings !== null;
   }
 
   summary(): ProviderSummary {
-    const everyone = this.settings?.allowlist.allowsEveryone ?? false;
+    const everyone =
+      this.settings?.accounts.some((account) => account.allowlist?.allowsEveryone) ?? false;
     return {
       authentication: `merchantToken + source address${everyone ? ' (any: *)' : ''}`,
       verification: verificationMode(this.settings?.inquiry, 'NICEPAY_VERIFY'),
-      enableWith: 'NICEPAY_IMID and NICEPAY_MERCHANT_KEY',
+      enableWith: 'NICEPAY_IMID and NICEPAY_MERCHANT_KEY, or ACCOUNTS_FILE',
       warnings: everyone
         ? ['NICEPAY_ALLOWED_IPS=*: NICEPAY callbacks are accepted from any address']
         : [],
     };
   }
 
-  /** Source address on NICEPAY's allowlist, then merchantToken of one configured iMid. */
+  /**
+   * Source address on the allowlist of at least one account, then the merchantToken of one key of
+   * one such account (the iMid is not in the body: every account's is tried).
+   */
   authenticate(inbound: InboundCallback): VerifiedCallback {
-    const settings = this.settings!;
-    requireAllowedAddress(settings.allowlist, inbound, this.displayName);
+    const candidates = accountsAllowing(this.settings!.accounts, inbound, this.displayName);
     requireContentType(inbound, 'application/x-www-form-urlencoded', this.displayName);
     const fields = requireFields(inbound.body, this.displayName);
     const token = fields.merchantToken;
@@ -95,24 +98,24 @@ export class NicepayProvider implements CallbackProvider<NicepayNotificationDto>
         `NICEPAY tXid must be ${NICEPAY_TXID_LENGTH} letters or digits`,
       );
     }
-    // Every configured iMid is tried (constant time each); several may share a key.
-    let account: string | null = null;
-    for (const { iMid, merchantKey } of settings.merchants) {
-      if (
+    // Every key of every candidate iMid is tried (constant time each); several may share a key.
+    const presented = token.toLowerCase();
+    const { account, key } = requireMatch(
+      matchCredential(candidates, inbound.receivedAt, (candidate, k) =>
         constantTimeEqual(
-          token.toLowerCase(),
-          nicepayMerchantToken(iMid, tXid, amt, merchantKey),
-        ) &&
-        !account
-      ) {
-        account = iMid;
-      }
-    }
-    if (!account) throw unauthorized('NICEPAY merchantToken does not match any configured iMid');
+          presented,
+          nicepayMerchantToken(candidate.iMid, tXid, amt, k.merchantKey),
+        ),
+      ),
+      inbound.receivedAt,
+      this.displayName,
+      'NICEPAY merchantToken does not match any configured iMid',
+    );
     return {
-      account,
+      account: account.id,
+      key: key.label,
       fields,
-      verification: `merchantToken matched iMid ${account}; source ${inbound.clientIp} allowed`,
+      verification: `merchantToken matched iMid ${account.iMid}; source ${inbound.clientIp} allowed`,
     };
   }
 

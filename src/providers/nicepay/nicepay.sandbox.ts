@@ -6,6 +6,7 @@ import {
   SandboxInputError,
   SandboxLedger,
 } from '../../sandbox/sandbox-ledger.js';
+import { currentKey } from '../../config/accounts.js';
 import type { SandboxContext } from '../../sandbox/sandbox-provider.js';
 import {
   NICEPAY_INQUIRY_CONFIGURATION_ERRORS,
@@ -119,7 +120,7 @@ export class NicepaySandbox extends SandboxLedger<NicepaySandboxTransaction> {
         'a NICEPAY notification needs tXid, referenceNo, amt and merchantToken',
       );
     }
-    const merchant = this.settings.merchants.find((m) =>
+    const merchant = this.merchants().find((m) =>
       constantTimeEqual(
         merchantToken.toLowerCase(),
         nicepayMerchantToken(m.iMid, tXid, amt, m.merchantKey),
@@ -131,8 +132,16 @@ export class NicepaySandbox extends SandboxLedger<NicepaySandboxTransaction> {
     return { key: tXid, transaction: { iMid: merchant.iMid, fields, status } };
   }
 
+  /** Every account's iMid with its key valid now (what NICEPAY would sign and check with). */
+  private merchants(): Array<{ iMid: string; merchantKey: string }> {
+    return this.settings.accounts.flatMap((account) => {
+      const key = currentKey(account);
+      return key ? [{ iMid: account.iMid, merchantKey: key.merchantKey }] : [];
+    });
+  }
+
   private merchant(iMid: string) {
-    return this.settings.merchants.find((m) => m.iMid === iMid);
+    return this.merchants().find((m) => m.iMid === iMid);
   }
 
   protected ownsPath(path: string): boolean {

@@ -4,6 +4,7 @@ import {
   referenceOrDefault,
   resolveStatus,
   routingKeyOf,
+  signingAccount,
   type SimulatedRequest,
   type StatusVocabulary,
   uniqueDigits,
@@ -32,8 +33,8 @@ function transactionId(iMid: string, stamp: string): string {
 }
 
 /**
- * A NICEPAY VA notification (the shape of NICEPAY_VA_DEPOSIT_SAMPLE) for the first configured
- * iMid, with a fresh tXid and a merchantToken from the gateway's own nicepayMerchantToken.
+ * A NICEPAY VA notification (the shape of NICEPAY_VA_DEPOSIT_SAMPLE) for the first account's
+ * iMid and current key, with a fresh tXid and a merchantToken from the gateway's own nicepayMerchantToken.
  */
 export function simulateNicepayCallback(
   settings: NicepaySettings,
@@ -41,8 +42,7 @@ export function simulateNicepayCallback(
   reference?: string,
 ): SimulatedRequest {
   const resolved = resolveStatus(NICEPAY_STATUSES, status);
-  const merchant = settings.merchants[0];
-  if (!merchant) throw new Error('NICEPAY has no configured iMid');
+  const { account: merchant, key } = signingAccount(settings, 'NICEPAY');
   const referenceNo = referenceOrDefault(reference);
   const now = jakartaParts();
   const tXid = transactionId(merchant.iMid, `${now.date}${now.time}`);
@@ -61,12 +61,7 @@ export function simulateNicepayCallback(
     goodsNm: `Order ${referenceNo}`,
     status: resolved.providerStatus,
   };
-  fields.merchantToken = nicepayMerchantToken(
-    merchant.iMid,
-    tXid,
-    fields.amt,
-    merchant.merchantKey,
-  );
+  fields.merchantToken = nicepayMerchantToken(merchant.iMid, tXid, fields.amt, key!.merchantKey);
   return {
     provider: 'nicepay',
     method: 'POST',

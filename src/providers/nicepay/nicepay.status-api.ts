@@ -105,7 +105,7 @@ export function parseNicepayInquiry(answer: unknown): InquiryAnswer {
   };
 }
 
-/** NICEPAY v2 Status Inquiry for the callbacks of one configured iMid. */
+/** NICEPAY v2 Status Inquiry, signed with the iMid and current key of the callback's account. */
 @Injectable()
 export class NicepayStatusApi implements ProviderStatusApi {
   readonly provider = 'nicepay';
@@ -117,12 +117,14 @@ export class NicepayStatusApi implements ProviderStatusApi {
   }
 
   async inquire(query: StatusQuery): Promise<InquiryAnswer> {
-    const settings = this.config.providers.nicepay;
-    const inquiry = settings?.inquiry;
-    if (!settings || !inquiry) return { kind: 'refused', reason: 'NICEPAY inquiry is off' };
-    const merchant = settings.merchants.find((m) => m.iMid === query.account);
-    if (!merchant) {
-      return { kind: 'refused', reason: `iMid ${query.account} is not configured (NICEPAY_IMID)` };
+    if (!this.config.providers.nicepay?.inquiry)
+      return { kind: 'refused', reason: 'NICEPAY inquiry is off' };
+    const merchant = this.config.accounts.statusApiCredentials('nicepay', query.account);
+    if (merchant?.provider !== 'nicepay') {
+      return {
+        kind: 'refused',
+        reason: `NICEPAY account ${query.account} is not configured or has no key valid now`,
+      };
     }
     const tXid = query.providerTransactionId;
     // amt exactly as NICEPAY sent it: the token hashes its digits.
@@ -133,7 +135,7 @@ export class NicepayStatusApi implements ProviderStatusApi {
       referenceNo: query.merchantReference,
       amt,
     });
-    const answer = await requestProvider(`${inquiry.apiUrl}${NICEPAY_INQUIRY_PATH}`, {
+    const answer = await requestProvider(`${merchant.apiUrl}${NICEPAY_INQUIRY_PATH}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify(body),

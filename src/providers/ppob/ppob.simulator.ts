@@ -3,6 +3,7 @@ import {
   referenceOrDefault,
   resolveStatus,
   routingKeyOf,
+  signingAccount,
   type SimulatedRequest,
   type StatusVocabulary,
   uniqueDigits,
@@ -46,7 +47,7 @@ export function simulatePpobCallback(
   return {
     provider: 'ppob',
     method: 'GET',
-    ...urlTokenPaths('ppob', settings.token, query),
+    ...urlTokenPaths('ppob', signingAccount(settings, 'PPOB', false).key?.token ?? null, query),
     headers: {},
     providerStatus: resolved.providerStatus,
     status: resolved.status,

@@ -6,7 +6,6 @@ export interface S88payCredentials {
   secretKey: string;
 }
 
-/** Why a `key` was refused; the message never contains the key or a credential. */
 /**
  * Why a `key` was refused. `readsCiphertext` marks failures found only by decrypting (padding,
  * plaintext shape): the provider answers all of those with one message, because telling them
@@ -37,11 +36,22 @@ export function s88payIv(secretKey: string): Buffer {
   );
 }
 
+/** The AES-256 key and IV of a credential pair, derived once per configured key. */
+export interface S88payCipherKey {
+  aesKey: Buffer;
+  iv: Buffer;
+}
+
+export function s88payCipherKey(credentials: S88payCredentials): S88payCipherKey {
+  return { aesKey: s88payAesKey(credentials.apiKey), iv: s88payIv(credentials.secretKey) };
+}
+
 /**
- * The wire `key` → plaintext: percent-decode (%XX only; `+` is a base64 digit, never a space),
- * strict base64-decode (Buffer.from would silently skip junk), AES-256-CBC/PKCS#7 decrypt, UTF-8.
+ * The wire `key` → ciphertext: percent-decode (%XX only; `+` is a base64 digit, never a space),
+ * strict base64-decode (Buffer.from would silently skip junk), whole AES blocks. Failures here do
+ * not depend on the credentials (`readsCiphertext` false).
  */
-export function decryptS88payKey(wireKey: string, credentials: S88payCredentials): string {
+export function s88payCiphertext(wireKey: string): Buffer {
   let base64: string;
   try {
     base64 = decodeURIComponent(wireKey);
@@ -57,13 +67,14 @@ export function decryptS88payKey(wireKey: string, credentials: S88payCredentials
   if (ciphertext.length === 0 || ciphertext.length % 16 !== 0) {
     throw new S88payDecryptionError('key is not a whole number of AES blocks', false);
   }
+  return ciphertext;
+}
+
+/** AES-256-CBC/PKCS#7 decrypt, then strict UTF-8. */
+export function decryptS88payCiphertext(ciphertext: Buffer, key: S88payCipherKey): string {
   let plain: Buffer;
   try {
-    const decipher = createDecipheriv(
-      'aes-256-cbc',
-      s88payAesKey(credentials.apiKey),
-      s88payIv(credentials.secretKey),
-    );
+    const decipher = createDecipheriv('aes-256-cbc', key.aesKey, key.iv);
     plain = Buffer.concat([decipher.update(ciphertext), decipher.final()]);
   } catch {
     // A wrong api_key or secret_key almost always shows up here, as bad PKCS#7 padding.
@@ -78,6 +89,11 @@ export function decryptS88payKey(wireKey: string, credentials: S88payCredentials
       'key does not decrypt with the configured credentials: the plaintext is not text',
     );
   }
+}
+
+/** The wire `key` → plaintext with one credential pair. */
+export function decryptS88payKey(wireKey: string, credentials: S88payCredentials): string {
+  return decryptS88payCiphertext(s88payCiphertext(wireKey), s88payCipherKey(credentials));
 }
 
 /** plaintext → the wire `key`; the inverse of decryptS88payKey (for samples and tooling). */

@@ -10,7 +10,16 @@ import type {
   VerifiedCallback,
 } from '../../ingest/callback-provider.js';
 import { requireContentType, requireFields, unauthorized } from '../../ingest/callback-errors.js';
-import { decryptS88payKey, parseS88payPlaintext, S88payDecryptionError } from './s88pay.crypto.js';
+import { accountsAllowing, matchCredential, requireMatch } from '../../ingest/credential-match.js';
+import type { S88payAccount, S88payKey } from '../../config/accounts.js';
+import {
+  decryptS88payCiphertext,
+  parseS88payPlaintext,
+  s88payCiphertext,
+  type S88payCipherKey,
+  s88payCipherKey,
+  S88payDecryptionError,
+} from './s88pay.crypto.js';
 import { S88payCallbackDto, s88payAmount, s88payStatus } from './s88pay.dto.js';
 import {
   S88PAY_ACK,
@@ -35,6 +44,11 @@ function codeOf(value: unknown): string | null {
 const S88PAY_REFUSED =
   'S88Pay key is not a callback for the configured credentials and the transaction codes sent beside it';
 
+interface Opened {
+  decrypted: Record<string, unknown>;
+  notes: string[];
+}
+
 @Injectable()
 export class S88payProvider implements CallbackProvider<S88payCallbackDto> {
   readonly name = 's88pay';
@@ -56,35 +70,94 @@ export class S88payProvider implements CallbackProvider<S88payCallbackDto> {
     return {
       authentication: 'AES-256-CBC key decrypts',
       verification: verificationMode(this.settings?.inquiry, 'S88PAY_VERIFY'),
-      enableWith: 'S88PAY_API_KEY and S88PAY_SECRET_KEY',
+      enableWith: 'S88PAY_API_KEY and S88PAY_SECRET_KEY, or ACCOUNTS_FILE',
       warnings: [],
     };
   }
 
+  /** AES key and IV per configured key, derived once (keys are replaced whole on a reload). */
+  private readonly cipherKeys = new WeakMap<S88payKey, S88payCipherKey>();
+
+  private cipherKey(key: S88payKey): S88payCipherKey {
+    let derived = this.cipherKeys.get(key);
+    if (!derived) {
+      derived = s88payCipherKey(key);
+      this.cipherKeys.set(key, derived);
+    }
+    return derived;
+  }
+
   /**
-   * No signature: `key` must decrypt with the configured api_key / secret_key into an object whose
-   * transaction_code (required) and transaction_no (when both sides carry one) equal the plaintext
-   * ones sent beside it, so an authentic `key` cannot be replayed under another transaction.
+   * No signature: `key` must decrypt with one account's api_key / secret_key (each account's keys
+   * in turn, stopping at the first that opens it) into an object whose transaction_code (required)
+   * and transaction_no (when both sides carry one) equal the plaintext ones sent beside it, so an
+   * authentic `key` cannot be replayed under another transaction.
    */
   authenticate(inbound: InboundCallback): VerifiedCallback {
-    const settings = this.settings!;
+    const candidates = accountsAllowing(this.settings!.accounts, inbound, this.displayName);
     requireContentType(inbound, 'application/json', this.displayName);
     const body = requireFields(inbound.body, this.displayName);
     if (typeof body.key !== 'string' || body.key.length === 0)
       throw unauthorized('S88Pay key is missing');
 
-    let decrypted: Record<string, unknown>;
+    let ciphertext: Buffer;
     try {
-      decrypted = parseS88payPlaintext(decryptS88payKey(body.key, settings));
+      ciphertext = s88payCiphertext(body.key);
     } catch (error) {
-      if (error instanceof S88payDecryptionError) {
-        throw unauthorized(error.readsCiphertext ? S88PAY_REFUSED : `S88Pay ${error.message}`);
-      }
+      if (error instanceof S88payDecryptionError) throw unauthorized(`S88Pay ${error.message}`);
       throw error;
     }
+    let opened: Opened | null = null;
+    const { account, key } = requireMatch(
+      matchCredential(
+        candidates,
+        inbound.receivedAt,
+        (candidate, k) => (opened = this.open(ciphertext, body, candidate, k)) !== null,
+        false,
+      ),
+      inbound.receivedAt,
+      this.displayName,
+      S88PAY_REFUSED,
+    );
+    const { decrypted, notes } = opened as unknown as Opened;
 
-    const code = codeOf(decrypted.transaction_code);
-    if (code === null) throw unauthorized(S88PAY_REFUSED);
+    // The merchant's api_key travels inside the payload: it must never reach an event (only the
+    // still-encrypted body is stored, as received).
+    const fields = Object.fromEntries(
+      Object.entries(decrypted).filter(([name]) => !S88PAY_SECRET_FIELDS.test(name)),
+    );
+    const merchant = decrypted.merchant_code;
+    const accountName = !account.namedByMerchantCode
+      ? account.id
+      : typeof merchant === 'string' && merchant.trim().length > 0
+        ? merchant
+        : S88PAY_DEFAULT_ACCOUNT;
+    return {
+      account: accountName,
+      key: key.label,
+      fields,
+      verification: ['key decrypted with the configured api_key/secret_key', ...notes].join('; '),
+    };
+  }
+
+  /**
+   * The payload when `key` decrypts with this account's key into a callback for the codes sent
+   * beside it (and for the account's merchant code, when it has one); else null.
+   */
+  private open(
+    ciphertext: Buffer,
+    body: Record<string, unknown>,
+    account: S88payAccount,
+    key: S88payKey,
+  ): Opened | null {
+    let decrypted: Record<string, unknown>;
+    try {
+      decrypted = parseS88payPlaintext(decryptS88payCiphertext(ciphertext, this.cipherKey(key)));
+    } catch (error) {
+      if (error instanceof S88payDecryptionError) return null;
+      throw error;
+    }
+    if (codeOf(decrypted.transaction_code) === null) return null;
     const notes: string[] = [];
     for (const name of ['transaction_code', 'transaction_no'] as const) {
       const inside = codeOf(decrypted[name]);
@@ -94,27 +167,16 @@ export class S88payProvider implements CallbackProvider<S88payCallbackDto> {
         notes.push(`${name} beside key is not in the encrypted payload, so not trusted`);
         continue;
       }
-      if (!constantTimeEqual(codeOf(beside) ?? '', inside)) {
-        throw unauthorized(S88PAY_REFUSED);
-      }
+      if (!constantTimeEqual(codeOf(beside) ?? '', inside)) return null;
       notes.push(`${name} matches`);
     }
-
-    // The merchant's api_key travels inside the payload: it must never reach an event (only the
-    // still-encrypted body is stored, as received).
-    const fields = Object.fromEntries(
-      Object.entries(decrypted).filter(([name]) => !S88PAY_SECRET_FIELDS.test(name)),
-    );
-    const merchant = decrypted.merchant_code;
-    const account =
-      typeof merchant === 'string' && merchant.trim().length > 0
-        ? merchant
-        : S88PAY_DEFAULT_ACCOUNT;
-    return {
-      account,
-      fields,
-      verification: ['key decrypted with the configured api_key/secret_key', ...notes].join('; '),
-    };
+    const merchant = codeOf(decrypted.merchant_code);
+    // The environment account's merchant code only addresses the status API, as before accounts.
+    if (!account.namedByMerchantCode && account.merchantCode !== null && merchant !== null) {
+      if (!constantTimeEqual(merchant, account.merchantCode)) return null;
+      notes.push('merchant_code matches the account');
+    }
+    return { decrypted, notes };
   }
 
   normalize(dto: S88payCallbackDto, verified: VerifiedCallback): NormalizedTransaction {

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constantTimeEqual } from '../../common/constant-time.js';
-import type { S88payInquirySettings } from '../../config/gateway-config.js';
+import type { StatusApiCredentials } from '../../config/accounts.js';
 import { resolveStatus, UnknownStatusError } from '../../dev/simulation.js';
 import { headerOf, jsonObjectOf, pathOf, sendJson } from '../../sandbox/sandbox-http.js';
 import {
@@ -49,7 +49,10 @@ export class S88paySandbox extends SandboxLedger<S88paySandboxTransaction> {
 
   constructor(
     context: SandboxContext,
-    private readonly settings: S88paySettings & { inquiry: S88payInquirySettings },
+    /** The one account the sandbox plays (callbacks are simulated for it). */
+    private readonly settings: S88paySettings,
+    /** That account's keys and merchant code, which the status route checks. */
+    private readonly credentials: Extract<StatusApiCredentials, { provider: 's88pay' }>,
   ) {
     super(context);
   }
@@ -66,8 +69,8 @@ export class S88paySandbox extends SandboxLedger<S88paySandboxTransaction> {
   protected build(status: string, reference?: string) {
     const request = simulateS88payCallback(this.settings, this.statusValue(status), reference);
     const { key } = JSON.parse(request.body!) as { key: string };
-    const transaction = parseS88payPlaintext(decryptS88payKey(key, this.settings));
-    transaction.merchant_code = this.settings.inquiry.merchantCode;
+    const transaction = parseS88payPlaintext(decryptS88payKey(key, this.credentials));
+    transaction.merchant_code = this.credentials.merchantCode;
     return { key: String(transaction.transaction_code), transaction };
   }
 
@@ -90,7 +93,7 @@ export class S88paySandbox extends SandboxLedger<S88paySandboxTransaction> {
       path: '/callbacks/s88pay',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({
-        key: encryptS88payKey(JSON.stringify(transaction), this.settings),
+        key: encryptS88payKey(JSON.stringify(transaction), this.credentials),
         transaction_code: transaction.transaction_code,
         transaction_no: transaction.transaction_no,
       }),
@@ -104,7 +107,7 @@ export class S88paySandbox extends SandboxLedger<S88paySandboxTransaction> {
     }
     let transaction: Record<string, unknown>;
     try {
-      transaction = parseS88payPlaintext(decryptS88payKey(body.key, this.settings));
+      transaction = parseS88payPlaintext(decryptS88payKey(body.key, this.credentials));
     } catch (e) {
       if (e instanceof S88payDecryptionError) {
         throw new SandboxInputError('key does not decrypt with the configured credentials');
@@ -129,7 +132,7 @@ export class S88paySandbox extends SandboxLedger<S88paySandboxTransaction> {
       refuse(405, 'Method not allowed');
       return true;
     }
-    if (pathOf(req) !== s88payStatusPath(this.settings.inquiry.merchantCode)) {
+    if (pathOf(req) !== s88payStatusPath(this.credentials.merchantCode)) {
       refuse(401, `Unknown merchant ${merchantCode}`);
       return true;
     }
@@ -144,7 +147,7 @@ export class S88paySandbox extends SandboxLedger<S88paySandboxTransaction> {
     }
     let fields: Record<string, unknown>;
     try {
-      fields = parseS88payPlaintext(decryptS88payKey(key, this.settings));
+      fields = parseS88payPlaintext(decryptS88payKey(key, this.credentials));
     } catch (e) {
       if (!(e instanceof S88payDecryptionError)) throw e;
       refuse(401, 'Invalid key');
@@ -152,7 +155,7 @@ export class S88paySandbox extends SandboxLedger<S88paySandboxTransaction> {
     }
     if (
       typeof fields.merchant_api_key !== 'string' ||
-      !constantTimeEqual(fields.merchant_api_key, this.settings.apiKey)
+      !constantTimeEqual(fields.merchant_api_key, this.credentials.apiKey)
     ) {
       refuse(401, 'Invalid merchant_api_key');
       return true;

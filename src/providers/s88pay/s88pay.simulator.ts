@@ -4,6 +4,7 @@ import {
   referenceOrDefault,
   resolveStatus,
   routingKeyOf,
+  signingAccount,
   type SimulatedRequest,
   type StatusVocabulary,
   uniqueDigits,
@@ -33,6 +34,8 @@ export function simulateS88payCallback(
   reference?: string,
 ): SimulatedRequest {
   const resolved = resolveStatus(S88PAY_STATUSES, status);
+  const { account, key } = signingAccount(settings, 'S88Pay');
+  const credentials = key!;
   const transactionCode = referenceOrDefault(reference);
   const transactionNo = `DP-${jakartaParts().date}-${uniqueDigits(8)}`;
   const payload: Record<string, unknown> = {
@@ -43,11 +46,12 @@ export function simulateS88payCallback(
       ? Number(resolved.providerStatus)
       : resolved.providerStatus,
     // S88Pay puts the merchant's api_key inside the encrypted payload; the gateway drops it.
-    merchant_api_key: settings.apiKey,
+    merchant_api_key: credentials.apiKey,
+    ...(account.merchantCode === null ? {} : { merchant_code: account.merchantCode }),
     transaction_timestamp: Math.floor(Date.now() / 1000),
   };
   const body = {
-    key: encryptS88payKey(JSON.stringify(payload), settings),
+    key: encryptS88payKey(JSON.stringify(payload), credentials),
     transaction_code: transactionCode,
     transaction_no: transactionNo,
   };

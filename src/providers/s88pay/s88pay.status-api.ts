@@ -96,12 +96,18 @@ export class S88payStatusApi implements ProviderStatusApi {
   }
 
   async inquire(query: StatusQuery): Promise<InquiryAnswer> {
-    const settings = this.config.providers.s88pay;
-    const inquiry = settings?.inquiry;
-    if (!settings || !inquiry) return { kind: 'refused', reason: 'S88Pay inquiry is off' };
+    if (!this.config.providers.s88pay?.inquiry)
+      return { kind: 'refused', reason: 'S88Pay inquiry is off' };
+    const settings = this.config.accounts.statusApiCredentials('s88pay', query.account);
+    if (settings?.provider !== 's88pay') {
+      return {
+        kind: 'refused',
+        reason: `S88Pay account ${query.account} is not configured or has no key valid now`,
+      };
+    }
     const code = query.merchantReference;
     const answer = await requestProvider(
-      `${inquiry.apiUrl}${s88payStatusPath(inquiry.merchantCode)}`,
+      `${settings.apiUrl}${s88payStatusPath(settings.merchantCode)}`,
       {
         method: 'POST',
         headers: {

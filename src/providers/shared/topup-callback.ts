@@ -2,7 +2,9 @@ import { applyDecorators, BadRequestException } from '@nestjs/common';
 import { ApiParam, ApiQuery } from '@nestjs/swagger';
 import { ValidateBy } from 'class-validator';
 import { constantTimeEqual } from '../../common/constant-time.js';
-import type { GatewayConfig, TokenAndAllowlist } from '../../config/gateway-config.js';
+import type { ProviderAccounts, UrlTokenAccount } from '../../config/accounts.js';
+import type { GatewayConfig } from '../../config/gateway-config.js';
+import { DEFAULT_ACCOUNT } from '../../config/provider-accounts.js';
 import type { EventStatus, NormalizedTransaction } from '../../events/normalized-transaction.js';
 import type {
   CallbackAck,
@@ -11,7 +13,8 @@ import type {
   ProviderSummary,
   VerifiedCallback,
 } from '../../ingest/callback-provider.js';
-import { requireAllowedAddress, unauthorized } from '../../ingest/callback-errors.js';
+import { unauthorized } from '../../ingest/callback-errors.js';
+import { accountsAllowing, matchCredential, requireMatch } from '../../ingest/credential-match.js';
 
 /**
  * What Sidopulsa and the PPOB server have in common: unsigned GET reports whose only protection
@@ -19,45 +22,56 @@ import { requireAllowedAddress, unauthorized } from '../../ingest/callback-error
  * (`/callbacks/<provider>/:token`), and fields that become a `topup` transaction.
  */
 
-/** Neither provider names a merchant account in its reports: one configuration, one account. */
-export const SINGLE_ACCOUNT = 'default';
+/** The account of the environment variables (top-up orders are placed for it). */
+export const SINGLE_ACCOUNT = DEFAULT_ACCOUNT;
 
 /**
- * Allowlist first (403), then the URL token (401), then the query as flat string fields (400).
- * Each check runs only when configured; configuration guarantees at least one of them is.
- * Messages and the verification line never contain the token.
+ * Allowlist first (403 when no account admits the source), then the URL token (401), then the
+ * query as flat string fields (400). The token names the account: each account has its own
+ * callback URL (several during a rotation); an account without tokens is reached by the route
+ * without one. Messages and the verification line never contain the token.
  */
 export function authenticateUrlToken(
-  settings: TokenAndAllowlist,
+  settings: ProviderAccounts<UrlTokenAccount>,
   inbound: InboundCallback,
   provider: string,
 ): VerifiedCallback {
-  const checks: string[] = [];
-  if (settings.allowlist) {
-    requireAllowedAddress(settings.allowlist, inbound, provider);
-    checks.push(`source ${inbound.clientIp} allowed`);
-  }
+  const candidates = accountsAllowing(settings.accounts, inbound, provider);
   const presented = inbound.params.token;
-  if (settings.token !== null) {
-    if (presented === undefined || presented.length === 0) {
+  const source = (account: UrlTokenAccount) =>
+    account.allowlist ? [`source ${inbound.clientIp} allowed`] : [];
+  if (presented === undefined || presented.length === 0) {
+    const open = candidates.find((account) => account.keys.length === 0);
+    if (!open) {
       throw unauthorized(
         `${provider} callback token required: use the callback URL that ends in /<token>`,
       );
     }
-    if (!constantTimeEqual(presented, settings.token)) {
-      throw unauthorized(`${provider} callback token does not match`);
-    }
-    checks.push('URL token matched');
-  } else if (presented !== undefined) {
+    return {
+      account: open.id,
+      fields: flatQuery(inbound.query, provider),
+      verification: source(open).join('; '),
+    };
+  }
+  if (!settings.accounts.some((account) => account.keys.length > 0)) {
     // A token we cannot check must not look checked: register the URL without it.
     throw unauthorized(
       `${provider} callback token sent, but no token is configured on this gateway`,
     );
   }
+  const { account, key } = requireMatch(
+    matchCredential(candidates, inbound.receivedAt, (_account, k) =>
+      constantTimeEqual(presented, k.token),
+    ),
+    inbound.receivedAt,
+    provider,
+    `${provider} callback token does not match`,
+  );
   return {
-    account: SINGLE_ACCOUNT,
+    account: account.id,
+    key: key.label,
     fields: flatQuery(inbound.query, provider),
-    verification: checks.join('; '),
+    verification: [...source(account), 'URL token matched'].join('; '),
   };
 }
 
@@ -92,7 +106,7 @@ export abstract class UrlTokenProvider<Dto extends object> implements CallbackPr
   protected abstract readonly config: GatewayConfig;
   protected abstract readonly ackResponse: CallbackAck;
 
-  private get settings(): TokenAndAllowlist | null {
+  private get settings(): ProviderAccounts<UrlTokenAccount> | null {
     return this.config.providers[this.name];
   }
 
@@ -102,22 +116,25 @@ export abstract class UrlTokenProvider<Dto extends object> implements CallbackPr
 
   summary(): ProviderSummary {
     const prefix = this.name.toUpperCase();
-    const settings = this.settings;
+    const accounts = this.settings?.accounts ?? [];
+    const tokens = accounts.some((account) => account.keys.length > 0);
+    const tokenless = accounts.some((account) => account.keys.length === 0);
+    const everyone = accounts.some((account) => account.allowlist?.allowsEveryone);
     const checks = [
-      settings?.token ? 'URL token' : null,
-      settings?.allowlist
-        ? `source address${settings.allowlist.allowsEveryone ? ' (any: *)' : ''}`
+      tokens ? 'URL token' : null,
+      accounts.some((account) => account.allowlist)
+        ? `source address${everyone ? ' (any: *)' : ''}`
         : null,
     ].filter((check): check is string => check !== null);
     return {
       authentication: checks.join(' + ') || 'none',
       verification: 'none (no status API confirms a report)',
-      enableWith: `${prefix}_CALLBACK_TOKEN and/or ${prefix}_ALLOWED_IPS`,
+      enableWith: `${prefix}_CALLBACK_TOKEN and/or ${prefix}_ALLOWED_IPS, or ACCOUNTS_FILE`,
       warnings: [
-        ...(settings?.allowlist?.allowsEveryone
+        ...(everyone
           ? [`${prefix}_ALLOWED_IPS=*: ${this.displayName} callbacks are accepted from any address`]
           : []),
-        ...(settings && !settings.token
+        ...(tokenless
           ? [`${prefix}_CALLBACK_TOKEN unset: only the source address protects ${this.displayName}`]
           : []),
       ],

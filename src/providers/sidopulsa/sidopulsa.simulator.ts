@@ -3,6 +3,7 @@ import {
   referenceOrDefault,
   resolveStatus,
   routingKeyOf,
+  signingAccount,
   type SimulatedRequest,
   type StatusVocabulary,
   uniqueDigits,
@@ -51,7 +52,11 @@ export function simulateSidopulsaCallback(
   return {
     provider: 'sidopulsa',
     method: 'GET',
-    ...urlTokenPaths('sidopulsa', settings.token, query),
+    ...urlTokenPaths(
+      'sidopulsa',
+      signingAccount(settings, 'Sidopulsa', false).key?.token ?? null,
+      query,
+    ),
     headers: {},
     providerStatus: resolved.providerStatus,
     status: resolved.status,
