@@ -285,8 +285,9 @@ export function readAccountsFile(path: string): ReadAccountsFile {
   }
   const parsed = parseText(path, text);
   if (parsed.problems.length > 0) return { file: null, problems: parsed.problems };
-  const raw = parsed.data;
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+  // An empty file (or one of comments only) describes no accounts.
+  const raw = parsed.data ?? {};
+  if (typeof raw !== 'object' || Array.isArray(raw)) {
     return {
       file: null,
       problems: [

@@ -81,7 +81,7 @@ export class McpaymentProvider implements CallbackProvider<McpaymentCallbackDto>
     return {
       authentication: 'mcp-signature (SHA-256 over the ids)',
       verification: verificationMode(this.settings?.inquiry, 'MCPAYMENT_VERIFY'),
-      enableWith: 'MCPAYMENT_HASH_KEY or ACCOUNTS_FILE',
+      enableWith: 'MCPAYMENT_HASH_KEY',
       warnings: [],
     };
   }

@@ -69,7 +69,7 @@ export class NicepayProvider implements CallbackProvider<NicepayNotificationDto>
     return {
       authentication: `merchantToken + source address${everyone ? ' (any: *)' : ''}`,
       verification: verificationMode(this.settings?.inquiry, 'NICEPAY_VERIFY'),
-      enableWith: 'NICEPAY_IMID and NICEPAY_MERCHANT_KEY, or ACCOUNTS_FILE',
+      enableWith: 'NICEPAY_IMID and NICEPAY_MERCHANT_KEY',
       warnings: everyone
         ? ['NICEPAY_ALLOWED_IPS=*: NICEPAY callbacks are accepted from any address']
         : [],

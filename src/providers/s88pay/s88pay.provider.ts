@@ -70,7 +70,7 @@ export class S88payProvider implements CallbackProvider<S88payCallbackDto> {
     return {
       authentication: 'AES-256-CBC key decrypts',
       verification: verificationMode(this.settings?.inquiry, 'S88PAY_VERIFY'),
-      enableWith: 'S88PAY_API_KEY and S88PAY_SECRET_KEY, or ACCOUNTS_FILE',
+      enableWith: 'S88PAY_API_KEY and S88PAY_SECRET_KEY',
       warnings: [],
     };
   }

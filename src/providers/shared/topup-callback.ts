@@ -129,7 +129,7 @@ export abstract class UrlTokenProvider<Dto extends object> implements CallbackPr
     return {
       authentication: checks.join(' + ') || 'none',
       verification: 'none (no status API confirms a report)',
-      enableWith: `${prefix}_CALLBACK_TOKEN and/or ${prefix}_ALLOWED_IPS, or ACCOUNTS_FILE`,
+      enableWith: `${prefix}_CALLBACK_TOKEN and/or ${prefix}_ALLOWED_IPS`,
       warnings: [
         ...(everyone
           ? [`${prefix}_ALLOWED_IPS=*: ${this.displayName} callbacks are accepted from any address`]
