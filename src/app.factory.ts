@@ -5,7 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import { type GatewayConfig, topupsEnabled } from './config/gateway-config.js';
 import { topupCommandTransport } from './topups/topup-commands.js';
-import { bodyParserErrors, bodyParsers, effectiveLimit } from './http/body-parsing.js';
+import { bodyParsing, effectiveLimit } from './http/body-parsing.js';
 import { CallbackProviderRegistry } from './ingest/provider-registry.js';
 import { ErrorFilter } from './http/error.filter.js';
 import { mountSwaggerUi } from './http/openapi.js';
@@ -68,15 +68,12 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
   );
   // Per route: each provider's callbacks up to its own limit (capped by BODY_LIMIT), other
   // callback paths up to BODY_LIMIT; nothing else the gateway serves takes a large body.
-  for (const name of providers.names()) {
-    const limit = effectiveLimit(providers.get(name)?.bodyLimit, config.http.bodyLimit);
-    for (const parser of bodyParsers(limit)) app.use(`/callbacks/${name}`, parser);
-    app.use(`/callbacks/${name}`, bodyParserErrors(limit));
-  }
-  for (const parser of bodyParsers(config.http.bodyLimit)) app.use('/callbacks', parser);
-  app.use('/callbacks', bodyParserErrors(config.http.bodyLimit));
-  for (const parser of bodyParsers(OTHER_ROUTES_BODY_LIMIT)) app.use(parser);
-  app.use(bodyParserErrors(OTHER_ROUTES_BODY_LIMIT));
+  const limits = new Map(
+    providers
+      .names()
+      .map((name) => [name, effectiveLimit(providers.get(name)?.bodyLimit, config.http.bodyLimit)]),
+  );
+  app.use(bodyParsing(limits, config.http.bodyLimit, OTHER_ROUTES_BODY_LIMIT));
   app.use(requestScope);
   app.useGlobalFilters(new ErrorFilter());
   if (config.http.docsEnabled) {

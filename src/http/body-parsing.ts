@@ -1,6 +1,7 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import express from 'express';
 import type { IncomingMessage } from 'node:http';
+import qs from 'qs';
 import { errorBody } from './error.filter.js';
 import {
   BadRequestException,
@@ -39,6 +40,139 @@ export function bodyParsers(limit: string) {
     }),
     express.urlencoded({ limit, verify: keepRawBody, extended: false, parameterLimit: 1000 }),
   ];
+}
+
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+const FORM_PARAMETER_LIMIT = 1000;
+
+type FormCharset = 'utf-8' | 'iso-8859-1';
+
+/** Form decoding as body-parser's flat (`extended: false`) parser does it: `+` is a space. */
+function decodeFormComponent(text: string, charset: FormCharset): string {
+  const spaced = text.replace(/\+/g, ' ');
+  if (charset === 'iso-8859-1')
+    return spaced.replace(/%[0-9a-f]{2}/gi, (hex) =>
+      String.fromCharCode(parseInt(hex.slice(1), 16)),
+    );
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return spaced;
+  }
+}
+
+/**
+ * A flat `application/x-www-form-urlencoded` body → fields, exactly as body-parser's
+ * `extended: false` parser (qs, depth 0) gives them: a repeated key becomes an array, an empty key
+ * and `__proto__` are dropped, an undecodable component is kept as sent. Provider forms have plain
+ * keys: those are split here without a qs parse per request; a body with brackets (`a[]`, `[0]`,
+ * which qs treats specially even flat) goes to qs itself.
+ */
+export function parseFlatForm(
+  text: string,
+  charset: FormCharset = 'utf-8',
+): Record<string, unknown> {
+  const clean = text.replace(/%5B/gi, '[').replace(/%5D/gi, ']');
+  if (clean.includes('[') || clean.includes(']')) {
+    return qs.parse(text, {
+      allowPrototypes: true,
+      arrayLimit: text.split('&').length,
+      depth: 0,
+      charset,
+      parameterLimit: FORM_PARAMETER_LIMIT,
+      strictDepth: true,
+    });
+  }
+  const fields = new Map<string, string | string[]>();
+  for (const part of clean.split('&')) {
+    if (part.length === 0) continue;
+    const equals = part.indexOf('=');
+    const key = decodeFormComponent(equals === -1 ? part : part.slice(0, equals), charset);
+    if (key.length === 0 || key === '__proto__') continue;
+    const value = equals === -1 ? '' : decodeFormComponent(part.slice(equals + 1), charset);
+    const existing = fields.get(key);
+    if (existing === undefined) fields.set(key, value);
+    else if (Array.isArray(existing)) existing.push(value);
+    else fields.set(key, [existing, value]);
+  }
+  // fromEntries defines own data properties, like qs.
+  return Object.fromEntries(fields);
+}
+
+function bodyError(message: string, type: string, status: number): Error {
+  return Object.assign(new Error(message), { type, status });
+}
+
+/**
+ * Flat form bodies: read (limit, content encodings, read errors) by body-parser's raw reader, kept
+ * in `req.rawBody`, decoded by parseFlatForm. UTF-8 (the default) and ISO-8859-1 forms, as
+ * body-parser accepts them.
+ */
+export function flatFormParser(limit: string): RequestHandler {
+  const read = express.raw({ limit, type: FORM_TYPE, verify: keepRawBody });
+  return (req, res, next) => {
+    read(req, res, (error?: unknown) => {
+      if (error) return next(error);
+      if (!Buffer.isBuffer(req.body)) return next();
+      const charset = (
+        /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.headers['content-type'] ?? '')?.[1] ?? 'utf-8'
+      ).toLowerCase();
+      if (charset !== 'utf-8' && charset !== 'iso-8859-1') {
+        return next(
+          bodyError(`unsupported charset "${charset.toUpperCase()}"`, 'charset.unsupported', 415),
+        );
+      }
+      const text = req.body.toString(charset === 'utf-8' ? 'utf8' : 'latin1');
+      let parameters = 1;
+      for (let i = text.indexOf('&'); i !== -1; i = text.indexOf('&', i + 1)) parameters += 1;
+      if (parameters > FORM_PARAMETER_LIMIT) {
+        return next(bodyError('too many parameters', 'parameters.too.many', 413));
+      }
+      req.body = parseFlatForm(text, charset);
+      next();
+    });
+  };
+}
+
+/**
+ * All body parsing as ONE middleware, instead of a parser stack per path prefix that every
+ * request walks layer by layer: `/callbacks/<provider>` is read up to that provider's limit, any
+ * other `/callbacks` path up to `callbackLimit`, everything else up to `otherLimit`; JSON and
+ * flat forms everywhere (a provider refuses the wrong one itself, 415). Failures answer in the
+ * gateway's error shape.
+ */
+export function bodyParsing(
+  limits: ReadonlyMap<string, string>,
+  callbackLimit: string,
+  otherLimit: string,
+): RequestHandler {
+  const parsersUpTo = (limit: string): RequestHandler => {
+    const [json] = bodyParsers(limit);
+    const parsers = [json, flatFormParser(limit)];
+    const errors = bodyParserErrors(limit);
+    return (req, res, next) => {
+      let index = 0;
+      const step = (error?: unknown): void => {
+        if (error) return errors(error as BodyParserError, req, res, next);
+        const parser = parsers[index];
+        index += 1;
+        if (parser) parser(req, res, step);
+        else next();
+      };
+      step();
+    };
+  };
+  const byName = new Map([...limits].map(([name, limit]) => [name, parsersUpTo(limit)]));
+  const callbacks = parsersUpTo(callbackLimit);
+  const other = parsersUpTo(otherLimit);
+  return (req, res, next) => {
+    const path = req.url.split('?', 1)[0];
+    // Matched like the Express mount paths it replaces: case-insensitive, whole segments.
+    const match = /^\/callbacks(?:\/([^/]*))?(?:\/|$)/i.exec(path);
+    if (!match) return other(req, res, next);
+    const route = match[1] === undefined ? undefined : byName.get(match[1].toLowerCase());
+    return (route ?? callbacks)(req, res, next);
+  };
 }
 
 interface BodyParserError extends Error {

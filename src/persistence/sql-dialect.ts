@@ -35,6 +35,8 @@ export function step(sql: string, params: unknown[] = []): SqlStep {
   return { sql, params };
 }
 
+const MAX_CACHED_TEXTS = 1000;
+
 /**
  * The little SQL the hot path needs, written once with `?` placeholders, run on PostgreSQL (as
  * $1, $2, …) through the pool, or on SQLite synchronously through the better-sqlite3 handle —
@@ -43,6 +45,7 @@ export function step(sql: string, params: unknown[] = []): SqlStep {
 export class SqlDialect {
   readonly isPostgres: boolean;
   private readonly statements = new Map<string, SqliteStatement>();
+  private readonly numberedText = new Map<string, string>();
 
   constructor(private readonly dataSource: DataSource) {
     this.isPostgres = dataSource.options.type === 'postgres';
@@ -62,9 +65,17 @@ export class SqlDialect {
     return statement;
   }
 
+  /** `?` → `$1, $2, …`, rewritten once per statement text (a batch shape repeats thousands of times). */
   private numbered(sql: string): string {
-    let n = 0;
-    return sql.replace(/\?/g, () => `$${++n}`);
+    let text = this.numberedText.get(sql);
+    if (text === undefined) {
+      let n = 0;
+      text = sql.replace(/\?/g, () => `$${++n}`);
+      // Statement texts are few (one per batch size and query); the bound only guards mistakes.
+      if (this.numberedText.size >= MAX_CACHED_TEXTS) this.numberedText.clear();
+      this.numberedText.set(sql, text);
+    }
+    return text;
   }
 
   /** Runs a statement and returns its rows (RETURNING or SELECT); `[]` for none. */
