@@ -3,7 +3,7 @@
 // has none), so `npm start`, `npm run simulate` and `npm run events` start at once when the build
 // is current instead of recompiling every time.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -25,11 +25,19 @@ function mtime(path) {
   }
 }
 
-/** The first source under `dir`/src whose compiled file is missing or older, else null. */
+/** Written after each build this script runs: the build is at least as new as this. */
+const STAMP = join('dist', '.build-stamp');
+
+/**
+ * The first source under `dir`/src changed since its compiled file was written and since the last
+ * build this script ran (tsc builds incrementally: a touched but unchanged file is not re-emitted,
+ * so its .js can stay older than it), else null. A source never compiled is always stale.
+ */
 export function staleSource(dir = root) {
+  const built = mtime(join(dir, STAMP));
   for (const source of sources(join(dir, 'src'))) {
-    const compiled = join(dir, 'dist', relative(dir, source)).replace(/\.ts$/, '.js');
-    if (mtime(compiled) < mtime(source)) return relative(dir, source);
+    const compiled = mtime(join(dir, 'dist', relative(dir, source)).replace(/\.ts$/, '.js'));
+    if (compiled < 0 || Math.max(compiled, built) < mtime(source)) return relative(dir, source);
   }
   return null;
 }
@@ -43,6 +51,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
       stdio: 'inherit',
       shell: process.platform === 'win32',
     });
+    if (result.status === 0) {
+      mkdirSync(join(root, 'dist'), { recursive: true });
+      writeFileSync(join(root, STAMP), `${new Date().toISOString()}\n`);
+    }
     process.exit(result.status ?? 1);
   }
 }

@@ -70,8 +70,8 @@ function eventJson(message: ConsumeMessage): string {
 
 async function main(argv: string[]): Promise<number> {
   const json = argv.includes('--json');
-  const positionals = argv.filter((arg) => arg !== '--json');
-  const unknown = positionals.filter((arg) => arg.startsWith('-') && arg !== '-h');
+  const positionals = argv.filter((arg) => !['--json', '--help', '-h'].includes(arg));
+  const unknown = positionals.filter((arg) => arg.startsWith('-'));
   if (
     argv.includes('--help') ||
     argv.includes('-h') ||

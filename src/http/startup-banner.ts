@@ -32,6 +32,11 @@ function riskWarnings(config: GatewayConfig, providers: CallbackProvider[]): str
   if (config.admin && config.admin.apiKey === demoEnvironment()?.ADMIN_API_KEY) {
     warnings.push('ADMIN_API_KEY is the published demo key of .env.example');
   }
+  if (config.sandbox.embedded) {
+    warnings.push(
+      `SANDBOX_EMBEDDED=true: status inquiries are answered by the local sandbox on port ${config.sandbox.port}, not by the providers`,
+    );
+  }
   if (config.http.docsEnabled && config.environment === 'production') {
     warnings.push('DOCS_ENABLED=true in production: the API description is public');
   }

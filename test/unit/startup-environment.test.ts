@@ -123,6 +123,9 @@ describe('scripts/build-if-stale.mjs', () => {
       assert.equal(staleSource(dir), null, 'compiled after the last change');
       utimesSync(join(dir, 'dist', 'src', 'bin', 'a.js'), new Date(0), new Date(0));
       assert.equal(staleSource(dir), join('src', 'bin', 'a.ts'), 'changed since');
+      // A later build that did not re-emit a touched but unchanged file (tsc is incremental).
+      writeFileSync(join(dir, 'dist', '.build-stamp'), '');
+      assert.equal(staleSource(dir), null, 'built since, by this script');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

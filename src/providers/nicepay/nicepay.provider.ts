@@ -1,5 +1,5 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
-import { constantTimeEqual, sha256Hex } from '../../common/constant-time.js';
+import { constantTimeEqual } from '../../common/constant-time.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import type { NormalizedTransaction } from '../../events/normalized-transaction.js';
 import type {
@@ -17,6 +17,7 @@ import {
 } from '../../ingest/callback-errors.js';
 import { accountsAllowing, matchCredential, requireMatch } from '../../ingest/credential-match.js';
 import { NicepayNotificationDto } from './nicepay.dto.js';
+import { nicepayMerchantToken } from './nicepay.signature.js';
 import {
   NICEPAY_ACK,
   NICEPAY_BODY_LIMIT,
@@ -29,15 +30,8 @@ import { verificationMode } from '../shared/verification-mode.js';
 
 const NICEPAY_TXID = new RegExp(`^[A-Za-z0-9]{${NICEPAY_TXID_LENGTH}}$`);
 
-/** merchantToken = lowercase hex SHA-256(iMid + tXid + amt + merchantKey). */
-export function nicepayMerchantToken(
-  iMid: string,
-  tXid: string,
-  amt: string,
-  merchantKey: string,
-): string {
-  return sha256Hex(iMid + tXid + amt + merchantKey);
-}
+// Kept in its own file so the simulator signs without loading the DTOs (and Swagger).
+export { nicepayMerchantToken };
 
 function jakartaTime(date: string | undefined, time: string | undefined): Date | null {
   if (!date || !time) return null;

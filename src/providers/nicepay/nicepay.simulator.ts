@@ -10,7 +10,7 @@ import {
   uniqueDigits,
 } from '../../dev/simulation.js';
 import { NICEPAY_STATUS, NICEPAY_TXID_LENGTH } from './nicepay.facts.js';
-import { nicepayMerchantToken } from './nicepay.provider.js';
+import { nicepayMerchantToken } from './nicepay.signature.js';
 import { NICEPAY_VA_DEPOSIT_SAMPLE } from './nicepay.samples.js';
 
 export type NicepaySettings = NonNullable<ProvidersConfig['nicepay']>;
