@@ -1,6 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AdminModule } from './admin/admin.module.js';
+import { AccountsModule } from './config/accounts-reloader.js';
 import { GATEWAY_CONFIG, type GatewayConfig, topupsEnabled } from './config/gateway-config.js';
 import { DevModule } from './dev/dev.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -41,6 +42,8 @@ export class AppModule {
         IngestModule,
         HealthModule,
         ...PROVIDER_MODULES,
+        // ACCOUNTS_FILE re-read on change and SIGHUP: only when the file is configured.
+        ...(config.accounts.file ? [AccountsModule] : []),
         // Retention job and rejected-attempt recording: always on.
         RetentionModule,
         // Admin API (/admin/*): only when ADMIN_API_KEY is set, else those paths are 404.

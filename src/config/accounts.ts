@@ -290,8 +290,16 @@ export function describeChanges(before: ProvidersConfig, after: ProvidersConfig)
       const added = labels.filter((l) => !oldLabels.includes(l));
       const removed = oldLabels.filter((l) => !labels.includes(l));
       const parts = [...added.map((l) => `+key ${l}`), ...removed.map((l) => `-key ${l}`)];
+      for (const key of account.keys) {
+        const was = previous.keys.find((k) => k.label === key.label);
+        if (!was) continue;
+        const window = (k: CredentialKey) =>
+          `${k.notBefore?.toISOString() ?? '-'}..${k.notAfter?.toISOString() ?? '-'}`;
+        if (window(was) !== window(key)) parts.push(`key ${key.label} valid ${window(key)}`);
+        else if (fingerprint(was) !== fingerprint(key)) parts.push(`key ${key.label} replaced`);
+      }
       if (parts.length > 0) changes.push(`${name} account ${id}: ${parts.join(', ')}`);
-      else if (fingerprint(previous) !== fingerprint(account))
+      else if (fingerprint({ ...previous, keys: [] }) !== fingerprint({ ...account, keys: [] }))
         changes.push(`${name} account ${id}: settings changed`);
     }
     for (const id of old.keys()) if (!now.has(id)) changes.push(`${name} account ${id} removed`);
@@ -300,8 +308,8 @@ export function describeChanges(before: ProvidersConfig, after: ProvidersConfig)
 }
 
 /** Everything about an account, secrets included, as one comparable text (never logged). */
-function fingerprint(account: Account): string {
-  return JSON.stringify({ ...account, source: undefined }, (key, value: unknown) =>
+function fingerprint(item: Account | CredentialKey): string {
+  return JSON.stringify({ ...item, source: undefined }, (key, value: unknown) =>
     key === 'allowlist' ? ((value as AddressAllowlist | null)?.entries ?? null) : value,
   );
 }

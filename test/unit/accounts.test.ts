@@ -385,7 +385,7 @@ describe('reload diff', () => {
     const after = loadConfig({ ACCOUNTS_FILE: file(changed) }).providers;
     const changes = describeChanges(before, after);
     assert.deepEqual(changes.sort(), [
-      'mcpayment account brand-a: settings changed',
+      'mcpayment account brand-a: key 1 replaced',
       'ppob account reseller-2: +key 2027, -key 2026',
       's88pay account brand-c removed',
       's88pay account brand-d added (keys 1)',
