@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { accountsFile, NO_PROVIDER_ENV, type AccountsFileHandle } from '../support/accounts.js';
 import { deleteTopology, EventTap, sleep, uniqueExchange } from '../support/broker.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { createTestBed, type TestBed } from '../support/gateway.js';
 import { type GatewayProcess, spawnGateway } from '../support/gateway-process.js';
 import { metricValue, scrape } from '../support/metrics.js';
 import { callbackUrl, uniqueRef } from '../support/ppob-sidopulsa.js';
@@ -22,7 +23,7 @@ const TWO_ACCOUNTS = `${ONE_ACCOUNT}    - id: reseller-2
       keys: [{ label: first, token: ${TOKEN_2} }]
 `;
 
-async function report(gateway: GatewayProcess, token: string, ref = uniqueRef('RL')) {
+async function report(gateway: { url: string }, token: string, ref = uniqueRef('RL')) {
   const res = await fetch(
     callbackUrl(gateway.url, 'ppob', { ref_id: ref, status: 'Success', sn: '77' }, { token }),
   );
@@ -160,10 +161,8 @@ ppob:
 });
 
 describe('key rotation', () => {
-  let db: TestDatabase;
+  let bed: TestBed;
   let file: AccountsFileHandle;
-  let gateway: GatewayProcess;
-  const exchange = uniqueExchange();
   const OLD = 'rotation-old-token-0123456789';
   const NEW = 'rotation-new-token-0123456789';
   const rotation = (notAfter: string | null) => `
@@ -178,36 +177,30 @@ ppob:
   let retiresAt: Date;
 
   before(async () => {
-    db = await createTestDatabase('postgres');
     file = accountsFile(rotation(null));
-    gateway = await spawnGateway({
-      ...db.env,
-      ...NO_PROVIDER_ENV,
-      EVENTS_EXCHANGE: exchange,
-      ACCOUNTS_FILE: file.path,
-    });
+    bed = await createTestBed('postgres', { ...NO_PROVIDER_ENV, ACCOUNTS_FILE: file.path });
     // The operator schedules the old token's retirement a few seconds ahead (start-up time under
     // load is unknown, so the schedule is set once the gateway runs).
     retiresAt = new Date(Date.now() + 6_000);
     file.replace(rotation(retiresAt.toISOString()));
     await until(
-      async () => /ppob account shop: key 2025 valid -\.\.20/.test(gateway.output()),
+      async () =>
+        metricValue(await scrape(bed.gateway.url), 'gateway_accounts_reloads_total', {
+          result: 'applied',
+        }) === 1,
       'the schedule',
     );
   });
   after(async () => {
-    gateway.child.kill('SIGTERM');
-    await gateway.exited;
-    await deleteTopology(exchange).catch(() => undefined);
-    await db.drop();
+    await bed.teardown();
     file.remove();
   });
 
   it('both keys verify during the overlap and the metric shows which; after notAfter the old one gets 401', async () => {
-    assert.equal((await report(gateway, OLD)).status, 200);
-    assert.equal((await report(gateway, NEW)).status, 200);
-    assert.equal((await report(gateway, NEW)).status, 200);
-    const during = await scrape(gateway.url);
+    assert.equal((await report(bed.gateway, OLD)).status, 200);
+    assert.equal((await report(bed.gateway, NEW)).status, 200);
+    assert.equal((await report(bed.gateway, NEW)).status, 200);
+    const during = await scrape(bed.gateway.url);
     const matches = (key: string, text: string) =>
       metricValue(text, 'gateway_credential_matches_total', {
         provider: 'ppob',
@@ -216,7 +209,7 @@ ppob:
       });
     assert.equal(matches('2025', during), 1);
     assert.equal(matches('2026', during), 2);
-    const keys = await db.query<{ credential_key: string }>(
+    const keys = await bed.db.query<{ credential_key: string }>(
       `SELECT credential_key FROM callbacks WHERE outcome = 'accepted' ORDER BY received_at`,
     );
     assert.deepEqual(
@@ -227,7 +220,7 @@ ppob:
     await sleep(Math.max(0, retiresAt.getTime() - Date.now() + 200));
     const res = await fetch(
       callbackUrl(
-        gateway.url,
+        bed.gateway.url,
         'ppob',
         { ref_id: uniqueRef('RT'), status: 'Success' },
         { token: OLD },
@@ -240,7 +233,7 @@ ppob:
       /matches key "2025" of account "shop", which is not valid at .* \(notAfter /,
     );
     assert.ok(!message.includes(OLD));
-    assert.equal((await report(gateway, NEW)).status, 200, 'the new key still verifies');
-    assert.equal(matches('2025', await scrape(gateway.url)), 1, 'the old key matched no more');
+    assert.equal((await report(bed.gateway, NEW)).status, 200, 'the new key still verifies');
+    assert.equal(matches('2025', await scrape(bed.gateway.url)), 1, 'the old key matched no more');
   });
 });
