@@ -10,6 +10,7 @@ const FRAMEWORK_CONTEXTS = new Set([
   'RoutesResolver',
   'RouterExplorer',
   'NestApplication',
+  'NestMicroservice',
 ]);
 
 function contextOf(params: unknown[]): unknown {
