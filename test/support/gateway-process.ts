@@ -48,7 +48,8 @@ export async function spawnGateway(
   child.stderr!.on('data', (chunk: Buffer) => chunks.push(chunk.toString('utf8')));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${listenPort}`;
-  const deadline = Date.now() + 20_000;
+  // Generous: on a loaded 2-core machine a start with migrations can take well over 20 s.
+  const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`Gateway exited at start:\n${chunks.join('')}`);
     try {
