@@ -112,6 +112,8 @@ describe('Deployment', () => {
     const config = loadConfig({
       ...(configData as Record<string, string>),
       ...(secretData as Record<string, string>),
+      // What the pod finds at ACCOUNTS_FILE: the Secret made from the example.
+      ACCOUNTS_FILE: repoPath('docker', 'k8s', 'accounts.example.yaml'),
     });
     assert.equal(containerPortNumber('http'), config.port);
     assert.equal(config.port, 3000);
@@ -243,6 +245,8 @@ describe('ConfigMap and Secret example', () => {
     const config = loadConfig({
       ...(configData as Record<string, string>),
       ...(secretData as Record<string, string>),
+      // What the pod finds at ACCOUNTS_FILE: the Secret made from the example.
+      ACCOUNTS_FILE: repoPath('docker', 'k8s', 'accounts.example.yaml'),
     });
     assert.equal(config.environment, 'production');
     assert.equal(config.database.type, 'postgres');

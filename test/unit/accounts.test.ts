@@ -6,6 +6,7 @@ import { after, describe, it } from 'node:test';
 import { currentKey, describeChanges, keyValidAt } from '../../src/config/accounts.js';
 import { ConfigurationError } from '../../src/config/environment.js';
 import { loadConfig } from '../../src/config/gateway-config.js';
+import { readYaml, repoPath } from '../deploy/deploy-files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'accounts-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -118,6 +119,26 @@ describe('accounts file', () => {
       ],
     );
     assert.equal(config.providers.sidopulsa, null, 'not in the file, not in the environment');
+  });
+
+  it('accepts the commented example of docker/k8s, which the kustomize base mounts', () => {
+    const config = loadConfig({
+      ACCOUNTS_FILE: repoPath('docker', 'k8s', 'accounts.example.yaml'),
+    });
+    for (const provider of ['nicepay', 'mcpayment', 's88pay', 'sidopulsa', 'ppob'] as const)
+      assert.ok(config.providers[provider]!.accounts.length > 0, provider);
+    const deployment = readYaml('docker', 'k8s', 'deployment.yaml');
+    const configMap = readYaml('docker', 'k8s', 'configmap.yaml');
+    const pod = deployment.spec.template.spec;
+    const mount = pod.containers[0].volumeMounts.find(
+      (m: { name: string }) => m.name === 'accounts',
+    );
+    assert.equal(configMap.data.ACCOUNTS_FILE, `${mount.mountPath}/accounts.yaml`);
+    assert.equal(mount.subPath, undefined, 'a subPath mount is never updated');
+    assert.equal(
+      pod.volumes.find((v: { name: string }) => v.name === 'accounts').secret.secretName,
+      'payment-gateway-accounts',
+    );
   });
 
   it('reads JSON too', () => {
