@@ -7,10 +7,14 @@ export async function callbacksMetric(
   outcome: string,
 ): Promise<number> {
   const text = await (await fetch(`${bed.gateway.url}/metrics`)).text();
-  const line = text
+  // Summed over the other labels (account): only provider and outcome matter here.
+  return text
     .split('\n')
-    .find((l) =>
-      l.startsWith(`gateway_callbacks_total{provider="${provider}",outcome="${outcome}"}`),
-    );
-  return line ? Number(line.split(' ').at(-1)) : 0;
+    .filter(
+      (l) =>
+        l.startsWith('gateway_callbacks_total{') &&
+        l.includes(`provider="${provider}"`) &&
+        l.includes(`outcome="${outcome}"`),
+    )
+    .reduce((sum, l) => sum + Number(l.split(' ').at(-1)), 0);
 }
