@@ -16,7 +16,10 @@
  * Options (environment): BENCH_DURATION_S (each max-throughput phase, default 20),
  * BENCH_CONNECTIONS (default 32), BENCH_RATE (fixed-rate phase, default 500/s),
  * BENCH_RATE_DURATION_S (default 15), BENCH_SQLITE=0 skips the SQLite gateway,
- * BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_LOG_LEVEL.
+ * BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_LOG_LEVEL,
+ * BENCH_BASELINE_MAIN_JS: the dist/src/main.js of another build (e.g. a checkout of an earlier
+ * commit, built): its durable NICEPAY phase and no-op route run first, in the same run, and a
+ * before/after table compares the two builds.
  */
 import amqplib from 'amqplib';
 import { cpus, totalmem } from 'node:os';
@@ -38,6 +41,7 @@ import {
   readPeakRss,
   SHIPPED_NODE_OPTIONS,
   startGateway,
+  table,
   workload,
 } from './load.js';
 
@@ -158,8 +162,45 @@ async function measured<T>(
 
 const nicepay = ['nicepay'] as const;
 
+interface BuildFigures {
+  durable: Phase;
+  noop: Phase;
+  gatewayMs: number;
+  noopMs: number;
+  databaseMs: number;
+}
+
+/** One build's durable NICEPAY phase on a fresh PostgreSQL database, and its no-op route. */
+async function measureBuild(mainJs: string): Promise<BuildFigures> {
+  const db = await createTestDatabase('postgres');
+  const database = new URL(db.env.DATABASE_URL).pathname.slice(1);
+  const exchange = uniqueExchange();
+  const gateway = await startGateway({ ...db.env, EVENTS_EXCHANGE: exchange }, mainJs);
+  const ledger = new Ledger();
+  await drive(gateway.url, 'warm-up', workload(3000), ledger, { duration: 3 });
+  const durable = await measured(gateway, db, database, () =>
+    drive(gateway.url, 'NICEPAY max', workload(DURATION * 5000, nicepay), ledger, {
+      duration: DURATION,
+    }),
+  );
+  const ceiling = await measured(gateway, null, null, () => noop(gateway.url, 10));
+  await gateway.stop();
+  await deleteTopology(exchange).catch(() => undefined);
+  await db.drop();
+  const per = (cpu: number, phase: Phase) => (1000 * cpu) / Math.max(1, phase.ok);
+  return {
+    durable: durable.value,
+    noop: ceiling.value,
+    gatewayMs: per(durable.gatewayCpu, durable.value),
+    noopMs: per(ceiling.gatewayCpu, ceiling.value),
+    databaseMs: per(durable.databaseCpu, durable.value),
+  };
+}
+
 async function main(): Promise<void> {
   process.stdout.write(`Preparing databases, exchanges and signed callbacks…\n`);
+  const baselineJs = process.env.BENCH_BASELINE_MAIN_JS;
+  const baseline = baselineJs ? await measureBuild(baselineJs) : undefined;
   const db = await createTestDatabase('postgres');
   const database = new URL(db.env.DATABASE_URL).pathname.slice(1);
   const exchange = uniqueExchange();
@@ -267,6 +308,36 @@ async function main(): Promise<void> {
   out(
     `  storage per stored callback (PostgreSQL, tables + TOAST + indexes, ${pgStorage.callbacks} callbacks): ${fmt(pgStorage.perCallback, 0)} bytes\n`,
   );
+  if (baseline) {
+    const now: BuildFigures = {
+      durable: durable.value,
+      noop: ceiling.value,
+      gatewayMs: cpuPerCallback,
+      noopMs: cpuPerNoop,
+      databaseMs: dbPerCallback,
+    };
+    out(`\nbefore (${baselineJs}) / after (this build), same run:\n`);
+    const row = (label: string, value: (b: BuildFigures) => number, digits: number) => [
+      label,
+      fmt(value(baseline), digits),
+      fmt(value(now), digits),
+      fmt(value(now) / value(baseline), 2),
+    ];
+    out(
+      table(
+        ['figure', 'before', 'after', 'after / before'],
+        [
+          row('durable NICEPAY callbacks/s (PostgreSQL)', (b) => b.durable.perSecond, 0),
+          row('no-op route requests/s', (b) => b.noop.perSecond, 0),
+          row('durable NICEPAY / no-op route', (b) => b.durable.perSecond / b.noop.perSecond, 2),
+          row('gateway CPU ms per durable callback', (b) => b.gatewayMs, 2),
+          row('gateway CPU ms per no-op request', (b) => b.noopMs, 2),
+          row('PostgreSQL backend CPU ms per callback', (b) => b.databaseMs, 2),
+          row('ack p99 ms (max rate)', (b) => b.durable.ackP99, 0),
+        ],
+      ),
+    );
+  }
   const describe = (name: string, c: Check) =>
     `  ${name}: acknowledged ${c.acknowledged}; stored events ${c.stored}; lost ${c.lost}; stored but unacknowledged (cut off at phase end) ${c.unexpected}; repeated deliveries ${c.repeats}\n`;
   out(describe('PostgreSQL', pgCheck));

@@ -14,13 +14,9 @@ import pg from 'pg';
 import { cpus } from 'node:os';
 import { deleteTopology, uniqueExchange } from '../test/support/broker.js';
 import { createTestDatabase } from '../test/support/databases.js';
-import { callbackSearchStatement } from '../src/admin/admin.service.js';
+import * as currentAdmin from '../src/admin/admin.service.js';
 import type { CallbackSearchQuery } from '../src/admin/admin.dto.js';
-import {
-  ACCEPTED_PURGE,
-  REJECTED_PURGE,
-  RETENTION_BATCH,
-} from '../src/retention/retention.service.js';
+import * as currentRetention from '../src/retention/retention.service.js';
 import { argument, dropDatabase, freshDatabase, HISTORY_DATABASE } from './fill-history.js';
 import { fillHistory, storage } from './history.js';
 import {
@@ -43,6 +39,17 @@ const PLANS = process.argv.includes('--plans');
 const DAY_MS = 86_400_000;
 /** Keeps the gateway's own retention job out of the measurements (the bench runs the batches). */
 const NO_RETENTION = { CALLBACK_RETENTION_DAYS: '3650', REJECTED_RETENTION_DAYS: '3650' };
+
+// The statements of the build being measured (BENCH_MAIN_JS: another build's dist/src/main.js).
+const buildModule = async <T>(relative: string, current: T): Promise<T> =>
+  process.env.BENCH_MAIN_JS
+    ? ((await import(process.env.BENCH_MAIN_JS.replace(/main\.js$/, relative))) as T)
+    : current;
+const { callbackSearchStatement } = await buildModule('admin/admin.service.js', currentAdmin);
+const { ACCEPTED_PURGE, REJECTED_PURGE, RETENTION_BATCH } = await buildModule(
+  'retention/retention.service.js',
+  currentRetention,
+);
 
 const numbered = (sql: string) => {
   let n = 0;

@@ -76,13 +76,17 @@ export interface BenchGateway {
 }
 
 /**
- * The real gateway (`node dist/src/main.js`) with the image's NODE_OPTIONS and logs at info to
- * /dev/null. BENCH_GATEWAY_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles it.
+ * The real gateway (`node dist/src/main.js`, or another build's: BENCH_MAIN_JS) with the image's
+ * NODE_OPTIONS and logs at info to /dev/null. BENCH_GATEWAY_NODE_ARGS, e.g.
+ * "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles it.
  */
-export async function startGateway(env: Record<string, string>): Promise<BenchGateway> {
+export async function startGateway(
+  env: Record<string, string>,
+  mainJs: string = process.env.BENCH_MAIN_JS ?? MAIN_JS,
+): Promise<BenchGateway> {
   const port = await freePort();
   const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, MAIN_JS], {
+  const child = spawn(process.execPath, [...nodeArgs, mainJs], {
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',

@@ -11,6 +11,16 @@ import { SqlDialect } from '../persistence/sql-dialect.js';
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Rows deleted per statement: keeps each transaction (and its locks) short. */
 export const RETENTION_BATCH = 500;
+/** The first batch of a run: small, the next ones sized by the time budget below. */
+const FIRST_BATCH = 100;
+/** Smallest batch the time budget may shrink a batch to. */
+const MIN_BATCH = 10;
+/**
+ * What one batch may take: deleting a row costs its index entries and cascaded outbox rows, which
+ * on a large, cold history can be milliseconds each. Each next batch is sized from the last one's
+ * time per row, so a batch (and the locks it holds) stays near this bound whatever the table size.
+ */
+export const RETENTION_BATCH_BUDGET_MS = 50;
 /** The first run comes this soon after start, so frequent restarts cannot starve the job. */
 const FIRST_RUN_DELAY_MS = 60_000;
 
@@ -52,7 +62,8 @@ export interface RetentionResult {
  * attempts older than REJECTED_RETENTION_DAYS. A callback with an unpublished event is never
  * deleted, however old, nor is a quarantined one (an authentic callback waiting for a mapper fix).
  * Runs every RETENTION_INTERVAL_MINUTES (first one a minute after start), in batches of
- * RETENTION_BATCH rows; one run at a time per instance, and replicas may run concurrently
+ * at most RETENTION_BATCH rows, fewer when a batch would take longer than
+ * RETENTION_BATCH_BUDGET_MS; one run at a time per instance, and replicas may run concurrently
  * (a DELETE of rows another instance already deleted deletes nothing).
  */
 @Injectable()
@@ -115,10 +126,20 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
 
   private async inBatches(statement: string, before: string): Promise<number> {
     let total = 0;
+    let batch = FIRST_BATCH;
     while (!this.stopping) {
-      const rows = await this.sql.query<{ id: string }>(statement, [before, RETENTION_BATCH]);
+      const started = performance.now();
+      const rows = await this.sql.query<{ id: string }>(statement, [before, batch]);
+      const elapsed = performance.now() - started;
       total += rows.length;
-      if (rows.length < RETENTION_BATCH) break;
+      if (rows.length < batch) break;
+      batch = Math.max(
+        MIN_BATCH,
+        Math.min(
+          RETENTION_BATCH,
+          Math.floor((batch * RETENTION_BATCH_BUDGET_MS) / Math.max(elapsed, 1)),
+        ),
+      );
       // Let the hot path in between batches (SQLite runs these synchronously).
       await new Promise((resolve) => setImmediate(resolve));
     }
