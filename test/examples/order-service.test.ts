@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import amqplib from 'amqplib';
 import type { INestMicroservice } from '@nestjs/common';
 import assert from 'node:assert/strict';
@@ -128,7 +129,13 @@ describe('example order-service: gateway → RabbitMQ → @nestjs/microservices 
     await waitUntil(() => controller().stats.handled === 2, 'both succeeded events handled');
     await sleep(300);
 
-    assert.deepEqual(controller().stats, { handled: 2, duplicates: 0, failed: 0, rejected: 0 });
+    assert.deepEqual(controller().stats, {
+      handled: 2,
+      duplicates: 0,
+      failed: 0,
+      rejected: 0,
+      stale: 0,
+    });
     for (const callback of [nicepay, mcpaymentPaid]) {
       const { body } = tapped(callback);
       assert.deepEqual(orders().get(callback.reference), {
@@ -164,9 +171,40 @@ describe('example order-service: gateway → RabbitMQ → @nestjs/microservices 
 
     await waitUntil(() => controller().stats.duplicates === 1, 'the duplicate to be seen');
     await sleep(300);
-    assert.deepEqual(controller().stats, { handled: 2, duplicates: 1, failed: 0, rejected: 0 });
+    assert.deepEqual(controller().stats, {
+      handled: 2,
+      duplicates: 1,
+      failed: 0,
+      rejected: 0,
+      stale: 0,
+    });
     assert.equal(orders().get(nicepay.reference)?.eventId, nicepay.eventId);
     assert.equal(orders().list().length, 2);
+  });
+
+  it('ignores an event whose transactionVersion is not higher than the one it applied', async () => {
+    const { message } = tapped(nicepay);
+    const body = JSON.parse(message.content.toString('utf8'));
+    assert.equal(body.data.transactionVersion, 1);
+    // Another event of the same transaction (a new id), no newer than what was applied: e.g. one
+    // that overtook a later transition, or a stale revision.
+    const stale = { ...body, id: randomUUID() };
+    const connection = await amqplib.connect(AMQP_URL);
+    try {
+      const channel = await connection.createConfirmChannel();
+      channel.publish(bed.exchange, message.fields.routingKey, Buffer.from(JSON.stringify(stale)), {
+        ...message.properties,
+        messageId: stale.id,
+        persistent: true,
+      });
+      await channel.waitForConfirms();
+    } finally {
+      await connection.close();
+    }
+    await waitUntil(() => controller().stats.stale === 1, 'the stale event to be seen');
+    await sleep(300);
+    assert.equal(controller().stats.handled, 2);
+    assert.equal(orders().get(nicepay.reference)?.eventId, nicepay.eventId);
   });
 
   it('a handler failure is nacked and redelivered, then applied exactly once', async () => {
@@ -184,7 +222,13 @@ describe('example order-service: gateway → RabbitMQ → @nestjs/microservices 
 
       await waitUntil(() => controller().stats.handled === 3, 'the s88pay event to be handled');
       await sleep(300);
-      assert.deepEqual(controller().stats, { handled: 3, duplicates: 1, failed: 1, rejected: 0 });
+      assert.deepEqual(controller().stats, {
+        handled: 3,
+        duplicates: 1,
+        failed: 1,
+        rejected: 0,
+        stale: 1,
+      });
       assert.equal(calls, 2);
       assert.equal(orders().get(s88pay.reference)?.eventId, s88pay.eventId);
       assert.equal(orders().get(s88pay.reference)?.provider, 's88pay');

@@ -28,6 +28,10 @@ export interface Transaction {
   occurredAt: string;
   receivedAt: string;
   callbackId: string;
+  /** The transaction's status before this event; null for its first. */
+  previousStatus?: string | null;
+  /** 1, 2, 3… per transaction: apply an event only if it is higher than the version held. */
+  transactionVersion?: number;
 }
 
 /** Pattern given to a message that is not a CloudEvent: no handler matches it, so it is rejected. */

@@ -14,6 +14,12 @@ export interface HandlingStats {
   failed: number;
   /** Messages that can never be handled (no subject/id): rejected without requeue. */
   rejected: number;
+  /**
+   * Events older than the transaction state already applied (their `transactionVersion` is not
+   * higher than the one held: a late redelivery, or events overtaking each other): acknowledged,
+   * not applied.
+   */
+  stale: number;
 }
 
 /**
@@ -23,7 +29,7 @@ export interface HandlingStats {
 @Controller()
 export class OrdersController {
   private readonly logger = new Logger(OrdersController.name);
-  readonly stats: HandlingStats = { handled: 0, duplicates: 0, failed: 0, rejected: 0 };
+  readonly stats: HandlingStats = { handled: 0, duplicates: 0, failed: 0, rejected: 0, stale: 0 };
 
   constructor(
     private readonly orders: OrdersService,
@@ -50,6 +56,18 @@ export class OrdersController {
       channel.ack(message);
       return;
     }
+    // Events of one transaction can arrive out of order (the gateway publishes in parallel,
+    // redeliveries happen): apply one only if its version is higher than the one held.
+    const transaction = `${event.source}/${event.data.providerTransactionId ?? event.subject}`;
+    const version = event.data.transactionVersion;
+    if (typeof version === 'number' && !this.orders.isNewer(transaction, version)) {
+      this.stats.stale += 1;
+      this.logger.log(
+        `Ignoring event ${event.id}: version ${version} of ${transaction} is not newer than the one applied`,
+      );
+      channel.ack(message);
+      return;
+    }
     try {
       // A real service does this and the processed-events insert in one database transaction.
       this.orders.markPaid({
@@ -63,6 +81,7 @@ export class OrdersController {
       });
       // Remember only after the work succeeded, so a failed attempt is retried, not "deduplicated".
       this.processed.remember(event.id);
+      if (typeof version === 'number') this.orders.holdVersion(transaction, version);
       this.stats.handled += 1;
       channel.ack(message);
     } catch (error) {

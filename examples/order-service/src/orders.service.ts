@@ -18,6 +18,17 @@ export interface PaidOrder {
 export class OrdersService {
   private readonly logger = new Logger(OrdersService.name);
   private readonly paid = new Map<string, PaidOrder>();
+  /** The highest `data.transactionVersion` applied per transaction (source + provider id). */
+  private readonly versions = new Map<string, number>();
+
+  /** True when `version` is higher than the one held for the transaction (none held: true). */
+  isNewer(transaction: string, version: number): boolean {
+    return version > (this.versions.get(transaction) ?? 0);
+  }
+
+  holdVersion(transaction: string, version: number): void {
+    if (this.isNewer(transaction, version)) this.versions.set(transaction, version);
+  }
 
   /**
    * Marks an order paid. Returns `already-paid` when another event (a different id: e.g. a second
