@@ -54,6 +54,7 @@ const ALL_COMMANDS = SHELL_BLOCKS.flatMap((block) =>
  */
 const EXERCISED_ELSEWHERE: Array<{ command: RegExp; where: string; evidence: string }> = [
   { command: /^npm ci( && npm start)?$/, where: '.ci/run', evidence: 'npm ci' },
+  { command: /^npm start$/, where: 'test/startup.test.ts', evidence: 'DEMO CONFIGURATION' },
   { command: /^npm test$/, where: '.ci/run', evidence: 'npm test' },
   { command: /^\.ci\/run$/, where: '.ci/run', evidence: 'npm test' },
   { command: /^npm run events( -- .*)?$/, where: 'test/startup.test.ts', evidence: "'--json'" },
