@@ -16,6 +16,7 @@
  * Options (environment): BENCH_DURATION_S (each max-throughput phase, default 20),
  * BENCH_CONNECTIONS (default 32), BENCH_RATE (fixed-rate phase, default 500/s),
  * BENCH_RATE_DURATION_S (default 15), BENCH_SQLITE=0 skips the SQLite gateway,
+ * BENCH_VERIFICATION=0 skips the phase with status inquiry on (provider sandbox in this process),
  * BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_LOG_LEVEL,
  * BENCH_BASELINE_MAIN_JS: the dist/src/main.js of another build (e.g. a checkout of an earlier
  * commit, built): its durable NICEPAY phase and no-op route run first, in the same run, and a
@@ -27,6 +28,7 @@ import { AMQP_URL, deleteTopology, sleep, uniqueExchange } from '../test/support
 import type { SignedCallback } from '../test/support/callbacks.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/databases.js';
 import { storage } from './history.js';
+import { verificationPhase, type VerificationRun } from './verification.js';
 import {
   type BenchGateway,
   CONNECTIONS,
@@ -49,6 +51,7 @@ const DURATION = Number(process.env.BENCH_DURATION_S ?? 20);
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const RATE_DURATION = Number(process.env.BENCH_RATE_DURATION_S ?? 15);
 const WITH_SQLITE = process.env.BENCH_SQLITE !== '0';
+const WITH_VERIFICATION = process.env.BENCH_VERIFICATION !== '0';
 
 /** A queue bound to every event of `exchange`, recording the first arrival time per event id. */
 class Consumer {
@@ -273,6 +276,13 @@ async function main(): Promise<void> {
     await file.drop();
   }
 
+  // The durable NICEPAY phase again, with every callback confirmed by the provider sandbox.
+  let verification: VerificationRun | undefined;
+  if (WITH_VERIFICATION) {
+    verification = await verificationPhase(DURATION);
+    phases.push(verification.phase);
+  }
+
   const out = (text: string) => process.stdout.write(text);
   const noopRate = ceiling.value.perSecond;
   const pgRate = durable.value.perSecond;
@@ -294,6 +304,12 @@ async function main(): Promise<void> {
   if (sqlitePhase) {
     out(
       `  durable NICEPAY on SQLite: ${fmt(sqlitePhase.perSecond, 0)}/s = ${fmt(sqlitePhase.perSecond / pgRate, 2)} of PostgreSQL (target ≥ 0.75: ${target(sqlitePhase.perSecond / pgRate >= 0.75)})\n`,
+    );
+  }
+  if (verification) {
+    const on = verification.phase;
+    out(
+      `  durable NICEPAY with verification on (status inquiry to the sandbox on this machine): ${fmt(on.perSecond, 0)}/s acknowledged = ${fmt(on.perSecond / pgRate, 2)} of verification off; ack p50/p99 ${fmt(on.ackP50)}/${fmt(on.ackP99)} ms vs ${fmt(durable.value.ackP50)}/${fmt(durable.value.ackP99)} ms off; verified events ${fmt(verification.verifiedPerSecond, 0)}/s (${verification.verified} of ${verification.acknowledged} acknowledged)\n`,
     );
   }
   out(

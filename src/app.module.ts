@@ -14,6 +14,7 @@ import { PROVIDER_MODULES } from './providers/index.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { SandboxModule } from './sandbox/sandbox.module.js';
 import { TopupsModule } from './topups/topups.module.js';
+import { VerificationModule } from './verification/verification.module.js';
 
 @Global()
 @Module({})
@@ -40,6 +41,8 @@ export class AppModule {
         MessagingModule,
         ObservabilityModule,
         IngestModule,
+        // Status inquiry after the ack, reconciliation; its admin routes only with ADMIN_API_KEY.
+        VerificationModule.forRoot({ admin: config.admin !== null }),
         HealthModule,
         ...PROVIDER_MODULES,
         // ACCOUNTS_FILE re-read on change and SIGHUP: only when the file is configured.

@@ -195,6 +195,7 @@ describe('a newcomer starting the gateway', () => {
           EVENTS_EXCHANGE: exchange,
           SQLITE_PATH: join(dir, 'gw.sqlite'),
           MCPAYMENT_HASH_KEY: 'production-hash-key',
+          MCPAYMENT_VERIFY: 'off',
         },
         dir,
       );
@@ -230,7 +231,12 @@ describe('a newcomer starting the gateway', () => {
       const url = new URL(POSTGRES_ADMIN_URL);
       url.pathname = '/gw_missing_database_h14';
       const gateway = launch(
-        { NODE_ENV: 'test', DATABASE_URL: url.toString(), MCPAYMENT_HASH_KEY: 'k' },
+        {
+          NODE_ENV: 'test',
+          DATABASE_URL: url.toString(),
+          MCPAYMENT_HASH_KEY: 'k',
+          MCPAYMENT_VERIFY: 'off',
+        },
         dir,
       );
       assert.equal(await gateway.exited, 1);
@@ -276,6 +282,7 @@ describe('a newcomer starting the gateway', () => {
         AMQP_URL: 'amqp://guest:guest@127.0.0.1:1',
         SQLITE_PATH: join(dir, 'gw.sqlite'),
         MCPAYMENT_HASH_KEY: 'k',
+        MCPAYMENT_VERIFY: 'off',
       },
       dir,
     );

@@ -2,7 +2,7 @@
  * The local provider sandbox: plays NICEPAY, MCPayment and S88Pay (their status APIs, with the
  * providers' own authentication checks and errors) and sends their callbacks to the gateway.
  *
- *   npm run sandbox -- [--port <port>] [--gateway <url>]
+ *   npm run sandbox -- [--port <port>] [--host <address>] [--gateway <url>]
  *
  * Credentials come from the gateway's configuration (.env in the working directory, then the
  * environment), so the sandbox accepts exactly what the gateway signs and vice versa.
@@ -18,14 +18,16 @@ async function main(): Promise<number> {
     args: process.argv.slice(2),
     options: {
       port: { type: 'string', short: 'p' },
+      host: { type: 'string' },
       gateway: { type: 'string', short: 'g' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) {
     process.stdout.write(
-      'Usage: npm run sandbox -- [--port <port>] [--gateway <url>]\n\n' +
+      'Usage: npm run sandbox -- [--port <port>] [--host <address>] [--gateway <url>]\n\n' +
         '  --port, -p     port to listen on (default: SANDBOX_PORT, 4010)\n' +
+        '  --host         address to listen on (default: 127.0.0.1; 0.0.0.0 in a container)\n' +
         '  --gateway, -g  gateway base URL callbacks are sent to (default: http://localhost:$PORT)\n',
     );
     return 0;
@@ -57,6 +59,7 @@ async function main(): Promise<number> {
   const sandbox = await startSandbox({
     providers,
     port,
+    host: values.host,
     gatewayUrl: values.gateway ?? `http://localhost:${config.port}`,
     log: (line) => process.stdout.write(`${new Date().toISOString()} ${line}\n`),
   });

@@ -13,6 +13,7 @@ import { type GatewayConfig, loadConfig } from '../config/gateway-config.js';
 import { localUrl, startupEnvironment } from '../config/startup-environment.js';
 import { type SimulatedRequest, UnknownStatusError } from '../dev/simulation.js';
 import { runTopupLoop, TOPUP_USAGE } from '../dev/topup-loop.js';
+import { registerWithSandbox } from '../sandbox/register-callback.js';
 import {
   SIMULATED_PROVIDERS,
   SIMULATORS,
@@ -157,6 +158,8 @@ async function run(argv: string[], env: Record<string, string | undefined>): Pro
 
   const baseUrl = (values.url ?? localUrl(config)).replace(/\/+$/, '');
   printRequest(baseUrl, request);
+  const registered = await registerWithSandbox(config.providers, request);
+  if (registered) process.stdout.write(`${registered}\n`);
 
   let response: Response;
   try {

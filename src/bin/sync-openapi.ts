@@ -34,6 +34,8 @@ const DOCUMENT_ENVIRONMENT: Record<string, string> = {
   S88PAY_API_KEY: 'myapikey',
   S88PAY_SECRET_KEY: 'mysecretkey',
   MCPAYMENT_HASH_KEY: 'HASHKEY123',
+  MCPAYMENT_MERCHANT_ID: 'demo-merchant-id',
+  MCPAYMENT_SECRET_UNBOUND_ID: 'demo-secret-unbound-id',
   NICEPAY_IMID: NICEPAY_SANDBOX.iMid,
   NICEPAY_MERCHANT_KEY: NICEPAY_SANDBOX.merchantKey,
   NICEPAY_ALLOWED_IPS: '*',

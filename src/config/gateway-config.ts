@@ -205,8 +205,8 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     },
     verification: {
       retryMaxSeconds: vars.VERIFY_RETRY_MAX_SECONDS ?? 30,
-      concurrency: vars.VERIFY_CONCURRENCY ?? 8,
-      ratePerSecond: vars.VERIFY_RATE_PER_SECOND ?? 20,
+      concurrency: vars.VERIFY_CONCURRENCY ?? 16,
+      ratePerSecond: vars.VERIFY_RATE_PER_SECOND ?? 50,
       reconcile: {
         afterSeconds: vars.RECONCILE_AFTER_SECONDS ?? 900,
         maxAgeHours: vars.RECONCILE_MAX_AGE_HOURS ?? 72,

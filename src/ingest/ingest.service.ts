@@ -20,6 +20,7 @@ import {
 import type { CallbackAck, CallbackProvider, InboundCallback } from './callback-provider.js';
 import type { GatewayRequest } from './gateway-request.js';
 import { validateFields } from './validate-fields.js';
+import { VerificationService } from '../verification/verification.service.js';
 
 const ALWAYS_RECORDED_HEADERS = [
   'content-type',
@@ -62,6 +63,7 @@ export class IngestService {
   constructor(
     private readonly store: CallbackStore,
     private readonly relay: OutboxRelay,
+    private readonly verification: VerificationService,
   ) {}
 
   async ingest<Dto extends object>(
@@ -100,22 +102,34 @@ export class IngestService {
       receivedAt: inbound.receivedAt,
       transaction,
     });
+    const accepted = {
+      ...request,
+      transactionKey: transactionKeyOf(transaction),
+      status: transaction.status,
+      transitionKey: transitionKeyOf(transaction),
+      merchantReference: transaction.merchantReference,
+      eventId: event.id,
+    };
+    // Where the scheme cannot prove the status, the event waits for the provider's status API
+    // (after the ack: the inquiry is never on the ack path).
+    if (this.verification.verifierFor(provider.name)) {
+      let held: 'verifying' | 'duplicate';
+      try {
+        held = await this.verification.storeVerifying(accepted, event);
+      } catch (error) {
+        throw this.unavailable(provider, error);
+      }
+      return {
+        ack: provider.ack(),
+        outcome: held === 'duplicate' ? 'duplicate' : 'accepted',
+        eventId: event.id,
+      };
+    }
     const lease = this.relay.leaseForNewRow();
 
     let result: StoreOutcome;
     try {
-      result = await this.store.storeAccepted(
-        {
-          ...request,
-          transactionKey: transactionKeyOf(transaction),
-          status: transaction.status,
-          transitionKey: transitionKeyOf(transaction),
-          merchantReference: transaction.merchantReference,
-          eventId: event.id,
-        },
-        event,
-        lease,
-      );
+      result = await this.store.storeAccepted(accepted, event, lease);
     } catch (error) {
       throw this.unavailable(provider, error);
     }

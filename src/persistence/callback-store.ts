@@ -408,7 +408,7 @@ export class CallbackStore {
 }
 
 /** source_ip … received_at: the request as it arrived. */
-function requestParams(
+export function requestParams(
   callback: Pick<
     AcceptedCallbackRecord,
     'sourceIp' | 'method' | 'path' | 'headers' | 'rawBody' | 'verification' | 'receivedAt'

@@ -48,6 +48,10 @@ export interface ProviderStatusApi {
   readonly provider: string;
   /** False when <PROVIDER>_VERIFY=off or the provider is not configured. */
   isEnabled(): boolean;
+  /** Whether the provider's callbacks are configured at all (for the start-up warning). */
+  isConfigured(): boolean;
+  /** What the callback scheme alone leaves unproven, named in the warning when verification is off. */
+  readonly unprovenWithout: string;
   inquire(query: StatusQuery): Promise<InquiryAnswer>;
   /**
    * Provider-specific facts the report must agree on beyond status, amount, currency, reference

@@ -251,8 +251,20 @@ describe('docker/compose.yaml', () => {
   };
   const gatewayEnv = environment(gateway);
 
-  it('defines the gateway, PostgreSQL 16 and RabbitMQ with its management UI', () => {
-    assert.deepEqual(Object.keys(services).sort(), ['gateway', 'postgres', 'rabbitmq']);
+  it('defines the gateway, PostgreSQL 16, RabbitMQ with its management UI and the provider sandbox', () => {
+    assert.deepEqual(Object.keys(services).sort(), ['gateway', 'postgres', 'rabbitmq', 'sandbox']);
+    // The gateway's status APIs are the sandbox, which runs the same image with the same credentials.
+    const sandboxEnv = environment(services.sandbox);
+    assert.equal(services.sandbox.image, gateway.image);
+    for (const name of ['NICEPAY_API_URL', 'MCPAYMENT_API_URL', 'S88PAY_API_URL'])
+      assert.equal(new URL(gatewayEnv[name]).hostname, 'sandbox', name);
+    for (const name of [
+      'NICEPAY_MERCHANT_KEY',
+      'MCPAYMENT_HASH_KEY',
+      'MCPAYMENT_SECRET_UNBOUND_ID',
+      'S88PAY_API_KEY',
+    ])
+      assert.equal(sandboxEnv[name], gatewayEnv[name], name);
     assert.match(services.postgres.image, /^postgres:16(\b|[.-])/);
     assert.match(services.rabbitmq.image, /^rabbitmq:\d+(\.\d+)*-management/);
     const rabbitPorts = (services.rabbitmq.ports ?? []).map((p: unknown) =>

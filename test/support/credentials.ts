@@ -17,7 +17,13 @@ export const PPOB = { token: 'ppob-test-token-0123456789abcdef' };
 /** Loopback is the test client's address. */
 export const LOOPBACK = '127.0.0.1,::1';
 
+/**
+ * Verification is off here (NICEPAY_VERIFY / MCPAYMENT_VERIFY=off; S88Pay has no merchant code):
+ * these tests are about the callbacks themselves. Tests of verification add inquiryEnv (sandbox.ts).
+ */
 export const PROVIDER_ENV: Record<string, string> = {
+  NICEPAY_VERIFY: 'off',
+  MCPAYMENT_VERIFY: 'off',
   NICEPAY_IMID: NICEPAY.merchants.map((m) => m.iMid).join(','),
   NICEPAY_MERCHANT_KEY: NICEPAY.merchants.map((m) => m.merchantKey).join(','),
   NICEPAY_ALLOWED_IPS: LOOPBACK,

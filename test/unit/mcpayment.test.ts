@@ -73,9 +73,15 @@ async function rejection(run: () => unknown): Promise<HttpException> {
 }
 
 describe('MCPayment', () => {
-  const provider = new McpaymentProvider(loadConfig({ MCPAYMENT_HASH_KEY: VECTOR.hashKey }));
+  const provider = new McpaymentProvider(
+    loadConfig({ MCPAYMENT_HASH_KEY: VECTOR.hashKey, MCPAYMENT_VERIFY: 'off' }),
+  );
   const subProvider = new McpaymentProvider(
-    loadConfig({ MCPAYMENT_HASH_KEY: VECTOR.hashKey, MCPAYMENT_SUB_MERCHANT_ID: 'SUBM-001' }),
+    loadConfig({
+      MCPAYMENT_HASH_KEY: VECTOR.hashKey,
+      MCPAYMENT_SUB_MERCHANT_ID: 'SUBM-001',
+      MCPAYMENT_VERIFY: 'off',
+    }),
   );
 
   describe('signature', () => {

@@ -72,7 +72,10 @@ describe('startupEnvironment: where a process gets its settings', () => {
   it('no demo in test or production, nor once a provider is configured', () => {
     assert.equal(startupEnvironment({ NODE_ENV: 'test' }, empty).source, 'environment');
     assert.equal(startupEnvironment({ NODE_ENV: 'production' }, empty).source, 'environment');
-    const configured = startupEnvironment({ MCPAYMENT_HASH_KEY: 'k' }, empty);
+    const configured = startupEnvironment(
+      { MCPAYMENT_HASH_KEY: 'k', MCPAYMENT_VERIFY: 'off' },
+      empty,
+    );
     assert.equal(configured.source, 'environment');
     assert.equal(loadConfig(configured.env).providers.nicepay, null);
   });

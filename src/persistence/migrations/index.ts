@@ -1,6 +1,7 @@
 import { InitialSchema1763700000000 } from './1763700000000-initial-schema.js';
 import { AdminAuditAndReference1764000000000 } from './1764000000000-admin-audit-and-reference.js';
 import { TransactionStates1765000000000 } from './1765000000000-transaction-states.js';
+import { Verifications1765200000000 } from './1765200000000-verifications.js';
 import { CredentialKey1765300000000 } from './1765300000000-credential-key.js';
 import { TopupOrders1765400000000 } from './1765400000000-topup-orders.js';
 import { IndexesForScale1765500000000 } from './1765500000000-indexes-for-scale.js';
@@ -10,6 +11,7 @@ export const MIGRATIONS = [
   InitialSchema1763700000000,
   AdminAuditAndReference1764000000000,
   TransactionStates1765000000000,
+  Verifications1765200000000,
   CredentialKey1765300000000,
   TopupOrders1765400000000,
   IndexesForScale1765500000000,

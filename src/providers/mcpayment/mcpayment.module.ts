@@ -2,9 +2,10 @@ import { Module } from '@nestjs/common';
 import { McpaymentController } from './mcpayment.controller.js';
 import { McpaymentGuard } from './mcpayment.guard.js';
 import { McpaymentProvider } from './mcpayment.provider.js';
+import { McpaymentStatusApi } from './mcpayment.status-api.js';
 
 @Module({
   controllers: [McpaymentController],
-  providers: [McpaymentProvider, McpaymentGuard],
+  providers: [McpaymentProvider, McpaymentGuard, McpaymentStatusApi],
 })
 export class McpaymentModule {}

@@ -167,6 +167,13 @@ export class McpaymentStatusApi implements ProviderStatusApi {
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
+  readonly unprovenWithout =
+    'status and amounts (the mcp-signature covers only the ids, and external_id + order_id are hashed without a separator)';
+
+  isConfigured(): boolean {
+    return this.config.providers.mcpayment !== null;
+  }
+
   isEnabled(): boolean {
     return Boolean(this.config.providers.mcpayment?.inquiry);
   }

@@ -2,9 +2,10 @@ import { Module } from '@nestjs/common';
 import { NicepayController } from './nicepay.controller.js';
 import { NicepayGuard } from './nicepay.guard.js';
 import { NicepayProvider } from './nicepay.provider.js';
+import { NicepayStatusApi } from './nicepay.status-api.js';
 
 @Module({
   controllers: [NicepayController],
-  providers: [NicepayProvider, NicepayGuard],
+  providers: [NicepayProvider, NicepayGuard, NicepayStatusApi],
 })
 export class NicepayModule {}

@@ -112,6 +112,13 @@ export class NicepayStatusApi implements ProviderStatusApi {
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
+  readonly unprovenWithout =
+    'status, referenceNo, currency and payMethod (the merchantToken covers only iMid, tXid and amt: a captured deposit can be replayed as a reversal of any order)';
+
+  isConfigured(): boolean {
+    return this.config.providers.nicepay !== null;
+  }
+
   isEnabled(): boolean {
     return Boolean(this.config.providers.nicepay?.inquiry);
   }

@@ -91,6 +91,12 @@ export class S88payStatusApi implements ProviderStatusApi {
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
+  readonly unprovenWithout = "the payload's integrity (AES-256-CBC without a MAC is malleable)";
+
+  isConfigured(): boolean {
+    return this.config.providers.s88pay !== null;
+  }
+
   isEnabled(): boolean {
     return Boolean(this.config.providers.s88pay?.inquiry);
   }

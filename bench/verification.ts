@@ -1,0 +1,85 @@
+/**
+ * The benchmark's verification phase: durable NICEPAY callbacks on PostgreSQL with status
+ * inquiry ON, each one confirmed by the provider sandbox (in this process, over loopback HTTP),
+ * to compare with the same phase with verification off: acks per second and ack latency (the
+ * inquiry is never on the ack path), and verified events per second.
+ */
+import amqplib from 'amqplib';
+import type { NicepaySandbox } from '../src/providers/nicepay/nicepay.sandbox.js';
+import { AMQP_URL, deleteTopology, sleep, uniqueExchange } from '../test/support/broker.js';
+import { createTestDatabase } from '../test/support/databases.js';
+import { startTestSandbox } from '../test/support/sandbox.js';
+import { drive, Ledger, type Phase, startGateway, workload } from './load.js';
+
+export interface VerificationRun {
+  phase: Phase;
+  /** Unique acknowledged callbacks whose verified event arrived. */
+  verified: number;
+  acknowledged: number;
+  /** Verified events per second, from the phase start to the last event. */
+  verifiedPerSecond: number;
+}
+
+export async function verificationPhase(duration: number): Promise<VerificationRun> {
+  const db = await createTestDatabase('postgres');
+  const exchange = uniqueExchange();
+  const sandbox = await startTestSandbox();
+  const connection = await amqplib.connect(AMQP_URL);
+  const arrived = new Map<string, number>();
+  const channel = await connection.createChannel();
+  await channel.assertExchange(exchange, 'topic', {
+    durable: true,
+    alternateExchange: `${exchange}.unrouted`,
+  });
+  const { queue } = await channel.assertQueue('', { exclusive: true });
+  await channel.bindQueue(queue, exchange, '#');
+  await channel.consume(
+    queue,
+    (msg) => {
+      const id = msg ? String(msg.properties.messageId) : '';
+      if (msg && !arrived.has(id)) arrived.set(id, performance.now());
+    },
+    { noAck: true },
+  );
+  const gateway = await startGateway({ ...db.env, ...sandbox.env, EVENTS_EXCHANGE: exchange });
+  sandbox.sandbox.setGatewayUrl(gateway.url);
+  try {
+    const nicepay = sandbox.sandbox.provider<NicepaySandbox>('nicepay');
+    const hold = (list: ReturnType<typeof workload>) => {
+      for (const callback of list) nicepay.register(callback);
+      return list;
+    };
+    await drive(gateway.url, 'warm-up', hold(workload(2000, ['nicepay'])), new Ledger(), {
+      duration: 3,
+    });
+    const ledger = new Ledger();
+    const list = hold(workload(duration * 5000, ['nicepay']));
+    const start = performance.now();
+    const phase = await drive(
+      gateway.url,
+      'NICEPAY max, verification on (PostgreSQL)',
+      list,
+      ledger,
+      {
+        duration,
+      },
+    );
+    const deadline = Date.now() + 120_000;
+    while ([...ledger.acknowledged].some((id) => !arrived.has(id)) && Date.now() < deadline)
+      await sleep(200);
+    const verified = [...ledger.acknowledged].filter((id) => arrived.has(id));
+    const last = Math.max(...verified.map((id) => arrived.get(id)!));
+    return {
+      phase,
+      verified: verified.length,
+      acknowledged: ledger.acknowledged.size,
+      verifiedPerSecond: (1000 * verified.length) / Math.max(1, last - start),
+    };
+  } finally {
+    await gateway.stop();
+    await connection.close().catch(() => undefined);
+    await sandbox.sandbox.close();
+    await deleteTopology(exchange).catch(() => undefined);
+    await db.drop();
+  }
+}

@@ -1,0 +1,34 @@
+import { type DynamicModule, Global, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
+import { AdminAuditInterceptor } from '../admin/admin-audit.js';
+import { AdminKeyGuard } from '../admin/admin-key.guard.js';
+import { ReconciliationService } from './reconciliation.service.js';
+import { StatusApiRegistry } from './status-api.registry.js';
+import { VerificationController } from './verification.controller.js';
+import { VerificationService } from './verification.service.js';
+import { VerificationStore } from './verification.store.js';
+
+/**
+ * Status inquiry after the ack and reconciliation (docs/verification.md). Each provider module
+ * provides its status API (src/providers/<name>/<name>.status-api.ts); the registry finds them.
+ * Global: the ingest pipeline asks it which providers' callbacks wait for verification.
+ */
+@Global()
+@Module({})
+export class VerificationModule {
+  static forRoot(options: { admin: boolean }): DynamicModule {
+    return {
+      module: VerificationModule,
+      imports: [DiscoveryModule],
+      controllers: options.admin ? [VerificationController] : [],
+      providers: [
+        StatusApiRegistry,
+        VerificationStore,
+        VerificationService,
+        ReconciliationService,
+        ...(options.admin ? [AdminKeyGuard, AdminAuditInterceptor] : []),
+      ],
+      exports: [VerificationService],
+    };
+  }
+}

@@ -1,0 +1,3 @@
+import { verificationSuite } from './verification.suite.js';
+
+verificationSuite('sqlite');
