@@ -103,7 +103,7 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
     for (const api of this.apis.all()) {
       if (api.isConfigured() && !api.isEnabled()) {
         this.logger.warn(
-          `${api.provider} verification is off (${api.provider.toUpperCase()}_VERIFY=off): its events are published on the callback's own scheme, which leaves ${api.unprovenWithout} unproven`,
+          `${api.provider} verification is off (${api.provider.toUpperCase()}_VERIFY or its status API settings): its events are published on the callback's own scheme, which leaves ${api.unprovenWithout} unproven`,
         );
       }
     }
