@@ -299,6 +299,14 @@ export function buildProviders(
     !s88pay.some((account) => account.merchantCode)
       ? null
       : { apiUrl: withoutTrailingSlash(vars.S88PAY_API_URL) };
+  // Secure default: a configured MCPayment is verified; without the inquiry credentials the
+  // gateway refuses to start rather than publish on a signature that leaves status and amounts open.
+  if (mcpayment.length > 0 && vars.MCPAYMENT_VERIFY !== 'off' && !mcpaymentInquiry) {
+    problems.push(
+      'MCPAYMENT_MERCHANT_ID and MCPAYMENT_SECRET_UNBOUND_ID must be set: MCPayment callbacks are confirmed with its inquiry API before they are published ' +
+        '(the mcp-signature leaves status and amounts unsigned); set MCPAYMENT_VERIFY=off to publish on the signature alone',
+    );
+  }
   if (mcpaymentInquiry) {
     for (const account of mcpayment.filter((a) => !a.merchantId || !a.secretUnboundId))
       problems.push(

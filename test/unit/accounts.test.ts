@@ -148,7 +148,7 @@ describe('accounts file', () => {
       }),
       'json',
     );
-    const config = loadConfig({ ACCOUNTS_FILE: path });
+    const config = loadConfig({ ACCOUNTS_FILE: path, MCPAYMENT_VERIFY: 'off' });
     assert.equal(config.providers.mcpayment!.accounts[0].id, 'json-account');
   });
 
