@@ -87,7 +87,7 @@ describe('operating the gateway', () => {
       assert.ok(Number(limited.headers.get('retry-after')) > 0);
       assert.match(
         ((await limited.json()) as { message: string }).message,
-        /Too many failed authentication attempts from 198\.51\.100\.66/,
+        /Too many refused requests from 198\.51\.100\.66/,
       );
     });
 

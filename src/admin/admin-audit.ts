@@ -11,6 +11,7 @@ import { Reflector } from '@nestjs/core';
 import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { from, type Observable, switchMap, tap } from 'rxjs';
+import { storableText } from '../common/printable.js';
 import { SqlDialect } from '../persistence/sql-dialect.js';
 import type { AdminRequest } from './admin-key.guard.js';
 
@@ -94,7 +95,7 @@ export class AdminAuditInterceptor implements NestInterceptor {
           id,
           new Date().toISOString(),
           action,
-          target?.slice(0, 255) ?? null,
+          target === null ? null : storableText(target).slice(0, 255),
           req.adminKeyFingerprint ?? 'none',
           req.id !== undefined ? String(req.id).slice(0, 128) : null,
           JSON.stringify(details),

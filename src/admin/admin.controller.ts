@@ -1,8 +1,10 @@
 import {
+  BadRequestException,
   Controller,
   Get,
   HttpCode,
   Param,
+  ParseUUIDPipe,
   Post,
   Query,
   Res,
@@ -37,6 +39,10 @@ import {
   TransactionParams,
 } from './admin.dto.js';
 import { AdminService } from './admin.service.js';
+
+/** Callback and event ids are UUIDs: anything else is refused before it reaches a query. */
+const uuid = (name: string) =>
+  new ParseUUIDPipe({ exceptionFactory: () => new BadRequestException(`${name} must be a UUID`) });
 
 /**
  * The admin API: only mounted when ADMIN_API_KEY is set. Every request needs the key and is
@@ -77,7 +83,8 @@ export class AdminController {
   })
   @ApiOkResponse({ type: CallbackDetail })
   @ApiNotFoundResponse({ description: 'No such callback' })
-  show(@Param('id') id: string): Promise<CallbackDetail> {
+  @ApiBadRequestResponse({ description: 'The id is not a UUID' })
+  show(@Param('id', uuid('id')) id: string): Promise<CallbackDetail> {
     return this.admin.show(id);
   }
 
@@ -111,7 +118,8 @@ export class AdminController {
   })
   @ApiAcceptedResponse({ type: RepublishResult })
   @ApiNotFoundResponse({ description: 'No such event' })
-  republish(@Param('eventId') eventId: string): Promise<RepublishResult> {
+  @ApiBadRequestResponse({ description: 'The id is not a UUID' })
+  republish(@Param('eventId', uuid('eventId')) eventId: string): Promise<RepublishResult> {
     return this.admin.republish(eventId);
   }
 
@@ -137,6 +145,7 @@ export class AdminController {
     description: 'Changed: a new event is stored and being published',
   })
   @ApiNotFoundResponse({ description: 'No such callback' })
+  @ApiBadRequestResponse({ description: 'The id is not a UUID' })
   @ApiConflictResponse({
     description:
       'A rejected attempt (no event), or this exact result is already stored as an earlier revision',
@@ -145,7 +154,7 @@ export class AdminController {
     description: 'The stored fields fail the current validation or mapper',
   })
   async renormalize(
-    @Param('id') id: string,
+    @Param('id', uuid('id')) id: string,
     @Res({ passthrough: true }) res: Response,
   ): Promise<RenormalizeResult> {
     const { status, body } = await this.admin.renormalize(id);

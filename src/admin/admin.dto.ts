@@ -10,7 +10,9 @@ import {
   Max,
   MaxLength,
   Min,
+  ValidateBy,
 } from 'class-validator';
+import { IsPrintable } from '../common/printable.js';
 
 export const CALLBACK_OUTCOMES = [
   'accepted',
@@ -24,12 +26,33 @@ export const CALLBACK_OUTCOMES = [
 export const MAX_PAGE_SIZE = 200;
 export const DEFAULT_PAGE_SIZE = 50;
 
+/** Earliest and latest instants both databases store and compare alike (years 1970–9999). */
+export const EARLIEST_TIME = Date.UTC(1970, 0, 1);
+export const LATEST_TIME = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+export function isStorableTime(value: string): boolean {
+  const time = Date.parse(value);
+  return Number.isFinite(time) && time >= EARLIEST_TIME && time <= LATEST_TIME;
+}
+
+/** class-validator: an RFC 3339 instant both databases can compare (1970–9999). */
+function IsStorableTime(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isStorableTime',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && isStorableTime(value),
+      defaultMessage: (args) =>
+        `${args?.property} must be an instant between 1970-01-01 and 9999-12-31`,
+    },
+  });
+}
+
 /** GET /admin/callbacks filters; all optional, combined with AND. */
 export class CallbackSearchQuery {
   @ApiPropertyOptional({ description: 'Provider name, e.g. `nicepay`', maxLength: 32 })
   @IsOptional()
   @IsString()
-  @MaxLength(32)
+  @Matches(/^[a-z0-9]{1,32}$/, { message: 'provider must be a provider name such as nicepay' })
   provider?: string;
 
   @ApiPropertyOptional({
@@ -38,6 +61,7 @@ export class CallbackSearchQuery {
   })
   @IsOptional()
   @IsString()
+  @IsPrintable()
   @MaxLength(128)
   account?: string;
 
@@ -47,7 +71,7 @@ export class CallbackSearchQuery {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(16)
+  @Matches(/^[a-z_]{1,16}$/, { message: 'status must be a normalized status such as succeeded' })
   status?: string;
 
   @ApiPropertyOptional({
@@ -56,6 +80,7 @@ export class CallbackSearchQuery {
   })
   @IsOptional()
   @IsString()
+  @IsPrintable()
   @MaxLength(255)
   reference?: string;
 
@@ -65,6 +90,7 @@ export class CallbackSearchQuery {
   })
   @IsOptional()
   @IsString()
+  @IsPrintable()
   @MaxLength(191)
   providerTransactionId?: string;
 
@@ -79,6 +105,7 @@ export class CallbackSearchQuery {
   })
   @IsOptional()
   @IsISO8601({ strict: true })
+  @IsStorableTime()
   from?: string;
 
   @ApiPropertyOptional({
@@ -86,6 +113,7 @@ export class CallbackSearchQuery {
   })
   @IsOptional()
   @IsISO8601({ strict: true })
+  @IsStorableTime()
   to?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE })
@@ -99,7 +127,7 @@ export class CallbackSearchQuery {
   @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page', maxLength: 200 })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @Matches(/^[A-Za-z0-9_-]{1,200}$/, { message: 'cursor is not one this API returned' })
   cursor?: string;
 }
 
@@ -162,7 +190,8 @@ export class RawRequestView {
   >;
   @ApiProperty({ enum: ['utf8', 'base64'] }) bodyEncoding!: 'utf8' | 'base64';
   @ApiProperty({
-    description: 'The body as text (utf8) or base64; rejected attempts are cut to 16 KiB',
+    description:
+      'The body as text (utf8) or base64; rejected attempts keep only their first REJECTED_BODY_BYTES (default 1 KiB)',
   })
   body!: string;
   @ApiProperty() sourceIp!: string;

@@ -26,6 +26,7 @@ import {
 import { SqlDialect, step } from '../persistence/sql-dialect.js';
 import { applyObservation, type TransactionStateRow } from '../transactions/transaction-states.js';
 import {
+  isStorableTime,
   type CallbackDetail,
   type CallbackListItem,
   type CallbackPage,
@@ -95,6 +96,8 @@ interface OutboxRow {
 const iso = (value: Timestamp): string => new Date(value).toISOString();
 const isoOrNull = (value: Timestamp | null): string | null => (value === null ? null : iso(value));
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** Opaque keyset cursor: the (received_at, id) of the last row of the page. */
 function encodeCursor(receivedAt: string, id: string): string {
   return Buffer.from(JSON.stringify([receivedAt, id]), 'utf8').toString('base64url');
@@ -108,7 +111,8 @@ function decodeCursor(cursor: string): { receivedAt: string; id: string } {
     if (
       typeof receivedAt !== 'string' ||
       typeof id !== 'string' ||
-      Number.isNaN(Date.parse(receivedAt))
+      !isStorableTime(receivedAt) ||
+      !UUID.test(id)
     ) {
       throw new Error('bad cursor');
     }

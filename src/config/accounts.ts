@@ -144,17 +144,22 @@ export function currentKey<K extends CredentialKey>(
   return best;
 }
 
-/** Every allowlist in the configuration (the limiter never limits an allowlisted provider). */
-export function allAllowlists(providers: ProvidersConfig): AddressAllowlist[] {
-  const found = new Set<AddressAllowlist>();
+/**
+ * Every explicit allowlist of each provider (its own and its accounts'): the refusal limiter never
+ * limits an address on the endpoint of the provider that allowlists it.
+ */
+export function allowlistsByProvider(providers: ProvidersConfig): Map<string, AddressAllowlist[]> {
+  const found = new Map<string, AddressAllowlist[]>();
   for (const name of PROVIDER_NAMES) {
     const settings = providers[name];
     if (!settings) continue;
-    if (settings.allowlist) found.add(settings.allowlist);
+    const lists = new Set<AddressAllowlist>();
+    if (settings.allowlist) lists.add(settings.allowlist);
     for (const account of settings.accounts as Account[])
-      if (account.allowlist) found.add(account.allowlist);
+      if (account.allowlist) lists.add(account.allowlist);
+    if (lists.size > 0) found.set(name, [...lists]);
   }
-  return [...found];
+  return found;
 }
 
 /** Everything a provider's status API needs for one account (the key valid now). */

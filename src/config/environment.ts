@@ -229,6 +229,27 @@ export class EnvironmentVariables {
   @IsOptional()
   @Transform(toInt)
   @IsInt()
+  @Min(0)
+  @Max(16_384)
+  REJECTED_BODY_BYTES?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(100_000)
+  REJECTED_PER_SOURCE_PER_MINUTE?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(1_000_000)
+  REJECTED_PER_MINUTE?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
   @Min(1)
   @Max(1440)
   RETENTION_INTERVAL_MINUTES?: number;
@@ -551,6 +572,9 @@ export const ENVIRONMENT_VARIABLE_NAMES = [
   'DEV_TOOLS_ENABLED',
   'CALLBACK_RETENTION_DAYS',
   'REJECTED_RETENTION_DAYS',
+  'REJECTED_BODY_BYTES',
+  'REJECTED_PER_SOURCE_PER_MINUTE',
+  'REJECTED_PER_MINUTE',
   'RETENTION_INTERVAL_MINUTES',
   'ACCOUNTS_FILE',
   'S88PAY_API_KEY',

@@ -91,6 +91,11 @@ export interface GatewayConfig {
   accounts: AccountRegistry;
   /** The accounts in force now (`accounts.current`). */
   readonly providers: ProvidersConfig;
+  /**
+   * Rejected-attempt records: how much of a refused body is kept, and how many records one
+   * source address and all of them together may write per minute (the rest are counted only).
+   */
+  rejectedAttempts: { bodyBytes: number; perSourcePerMinute: number; perMinute: number };
   topups: TopupsConfig;
 }
 
@@ -214,6 +219,11 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       },
     },
     sandbox: { port: vars.SANDBOX_PORT ?? 4010, embedded: vars.SANDBOX_EMBEDDED ?? false },
+    rejectedAttempts: {
+      bodyBytes: vars.REJECTED_BODY_BYTES ?? 1024,
+      perSourcePerMinute: vars.REJECTED_PER_SOURCE_PER_MINUTE ?? 20,
+      perMinute: vars.REJECTED_PER_MINUTE ?? 600,
+    },
     accounts,
     get providers() {
       return accounts.current;

@@ -1,53 +1,59 @@
 import type { AddressAllowlist } from '../common/address-allowlist.js';
-import { allAllowlists } from '../config/accounts.js';
+import { allowlistsByProvider } from '../config/accounts.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 
 const MAX_TRACKED_ADDRESSES = 50_000;
 
 /**
- * Counts failed authentications (401/403) per client address in a fixed window and refuses an
- * address that went over the limit until its window ends. Addresses on any provider's explicit
- * allowlist are never limited, so genuine provider traffic always gets through. Per instance, in
- * memory: enough to make guessing tokens slow, and nothing to share between replicas.
+ * Counts refused callback requests (400, 401, 403, 404, 413, 415: whatever the refusal) per
+ * client address in a fixed window, and refuses an address that went over the limit (429, before
+ * its body is read) until its window ends. An address on a provider's explicit allowlist is never
+ * limited — nor counted — on THAT provider's endpoint only: being NICEPAY's address earns nothing
+ * on the S88Pay endpoint. Per instance, in memory: enough to make guessing and flooding slow, and
+ * nothing to share between replicas.
  */
 export class AuthFailureLimiter {
   private readonly failures = new Map<string, { count: number; resetAt: number }>();
-  private readonly exempt: AddressAllowlist[];
+  private readonly exempt: Map<string, AddressAllowlist[]>;
 
   constructor(
     private readonly limit: number,
     private readonly windowMs: number,
-    exempt: AddressAllowlist[],
+    /** Provider name → its allowlists (`*` lists exempt nobody). */
+    exempt: Map<string, AddressAllowlist[]>,
   ) {
-    this.exempt = exempt.filter((allowlist) => !allowlist.allowsEveryone);
+    this.exempt = new Map(
+      [...exempt].map(([provider, lists]) => [provider, lists.filter((l) => !l.allowsEveryone)]),
+    );
   }
 
   static fromConfig(config: GatewayConfig): AuthFailureLimiter {
     return new AuthFailureLimiter(
       config.http.authFailureLimit,
       config.http.authFailureWindowMs,
-      allAllowlists(config.providers),
+      allowlistsByProvider(config.providers),
     );
   }
 
-  private isExempt(address: string): boolean {
-    return this.exempt.some((allowlist) => allowlist.allows(address));
+  private isExempt(address: string, provider: string | undefined): boolean {
+    if (provider === undefined) return false;
+    return (this.exempt.get(provider) ?? []).some((allowlist) => allowlist.allows(address));
   }
 
-  /** Seconds until the address may try again, or 0 when it is not limited. */
-  retryAfter(address: string, now = Date.now()): number {
+  /** Seconds until the address may try this provider again, or 0 when it is not limited. */
+  retryAfter(address: string, provider: string | undefined, now = Date.now()): number {
     const entry = this.failures.get(address);
     if (!entry) return 0;
     if (now >= entry.resetAt) {
       this.failures.delete(address);
       return 0;
     }
-    if (entry.count < this.limit || this.isExempt(address)) return 0;
+    if (entry.count < this.limit || this.isExempt(address, provider)) return 0;
     return Math.ceil((entry.resetAt - now) / 1000);
   }
 
-  recordFailure(address: string, now = Date.now()): void {
-    if (this.isExempt(address)) return;
+  recordFailure(address: string, provider: string | undefined, now = Date.now()): void {
+    if (this.isExempt(address, provider)) return;
     const entry = this.failures.get(address);
     if (entry && now < entry.resetAt) {
       entry.count += 1;

@@ -14,6 +14,47 @@ function keepRawBody(req: IncomingMessage, _res: unknown, buffer: Buffer): void 
   (req as IncomingMessage & { rawBody?: Buffer }).rawBody = buffer;
 }
 
+/**
+ * Deepest nesting a JSON body may have. Provider callbacks nest three levels at most; a deep one
+ * would only cost stack in the parser, the validator and every consumer of the event.
+ */
+export const MAX_JSON_DEPTH = 32;
+
+/**
+ * The nesting depth of JSON text, counted on the bytes (a multi-byte UTF-8 character never
+ * contains an ASCII byte), brackets inside strings ignored. Stops counting once over `limit`.
+ */
+export function jsonDepthExceeds(text: Buffer | string, limit = MAX_JSON_DEPTH): boolean {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i += 1) {
+    const byte = bytes[i];
+    if (inString) {
+      if (byte === 0x5c)
+        i += 1; // backslash: skip the escaped byte
+      else if (byte === 0x22) inString = false;
+    } else if (byte === 0x22) inString = true;
+    else if (byte === 0x7b || byte === 0x5b) {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (byte === 0x7d || byte === 0x5d) depth -= 1;
+  }
+  return false;
+}
+
+class TooDeepError extends Error {
+  readonly type = 'entity.too.deep';
+}
+
+/** JSON bodies: kept raw, and refused (400) before parsing when nested deeper than MAX_JSON_DEPTH. */
+function keepRawJsonBody(req: IncomingMessage, res: unknown, buffer: Buffer): void {
+  keepRawBody(req, res, buffer);
+  if (jsonDepthExceeds(buffer)) {
+    throw new TooDeepError(`JSON nesting deeper than ${MAX_JSON_DEPTH} levels`);
+  }
+}
+
 const UNITS: Record<string, number> = { b: 1, kb: 1024, mb: 1024 * 1024 };
 
 /** `65536`, `64kb`, `1mb` → bytes (the forms BODY_LIMIT accepts). */
@@ -34,7 +75,7 @@ export function bodyParsers(limit: string) {
   return [
     express.json({
       limit,
-      verify: keepRawBody,
+      verify: keepRawJsonBody,
       type: ['application/json', 'application/*+json'],
       strict: false,
     }),
@@ -196,6 +237,11 @@ export function bodyParserErrors(limit: string) {
       case 'encoding.unsupported':
       case 'charset.unsupported':
         exception = new UnsupportedMediaTypeException(err.message);
+        break;
+      case 'entity.too.deep':
+        exception = new BadRequestException(
+          `Request body is refused: JSON nested deeper than ${MAX_JSON_DEPTH} levels`,
+        );
         break;
       case 'parameters.too.many':
         exception = new PayloadTooLargeException('Too many form parameters');

@@ -17,8 +17,11 @@ export function plainAddress(address: string | undefined): string {
 export function inboundFrom(req: GatewayRequest): InboundCallback {
   const queryStart = req.originalUrl.indexOf('?');
   const queryString = queryStart >= 0 ? req.originalUrl.slice(queryStart + 1) : '';
-  const rawBody =
-    req.rawBody ?? (req.method === 'GET' ? Buffer.from(queryString) : Buffer.alloc(0));
+  // GET callbacks carry their fields in the query: the query string is what is verified and what
+  // is stored as the raw request; a body sent along is ignored (never parsed into fields, never
+  // stored), so what is kept is always what the event was built from.
+  const get = req.method === 'GET';
+  const rawBody = get ? Buffer.from(queryString) : (req.rawBody ?? Buffer.alloc(0));
   const routePath = (req.route as { path?: string } | undefined)?.path;
   return {
     method: req.method,
@@ -27,7 +30,7 @@ export function inboundFrom(req: GatewayRequest): InboundCallback {
     headers: req.headers,
     query: (req.query ?? {}) as Record<string, unknown>,
     params: (req.params ?? {}) as Record<string, string>,
-    body: req.body,
+    body: get ? undefined : req.body,
     rawBody,
     contentType: req.headers['content-type'],
     clientIp: plainAddress(req.ip ?? req.socket.remoteAddress),

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { storableText } from '../common/printable.js';
 import type { EventStatus } from '../events/normalized-transaction.js';
 import { payloadHead, transitionJson, type TransactionEvent } from '../events/transaction-event.js';
 import { applyObservation } from '../transactions/transaction-states.js';
@@ -157,8 +158,10 @@ export class CallbackStore {
     const params = [
       callback.id,
       callback.provider,
-      callback.account,
-      callback.transactionKey,
+      // Validation refuses control characters in ids; escaping here is the last line, so no value
+      // a client sent can make the insert (and with it the callback) fail on PostgreSQL.
+      storableText(callback.account),
+      storableText(callback.transactionKey),
       callback.status,
       callback.transitionKey,
       callback.eventId,
@@ -416,13 +419,13 @@ export function requestParams(
 ): unknown[] {
   const body = encodeRawBody(callback.rawBody);
   return [
-    callback.sourceIp,
+    storableText(callback.sourceIp),
     callback.method,
     callback.path,
     JSON.stringify(callback.headers),
     body.text,
     body.encoding,
-    callback.verification,
+    storableText(callback.verification),
     callback.receivedAt.toISOString(),
   ];
 }

@@ -1,12 +1,14 @@
-import { type BeforeApplicationShutdown, Injectable, Logger } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { Counter } from 'prom-client';
+import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { CallbackProviderRegistry } from '../ingest/provider-registry.js';
 import type { InboundCallback } from '../ingest/callback-provider.js';
 import { GatewayMetrics } from '../observability/gateway-metrics.js';
 import { encodeRawBody } from '../persistence/callback-store.js';
 import type { CallbackOutcome } from '../persistence/stored-callback.entity.js';
 import { SqlDialect } from '../persistence/sql-dialect.js';
+import { storableText } from '../common/printable.js';
 
 /** What callback-traffic.ts needs of the recorder. */
 export interface RejectedAttemptSink {
@@ -42,13 +44,15 @@ const ALWAYS_RECORDED_HEADERS = [
   'x-forwarded-for',
   'x-request-id',
 ];
-/** Raw bodies are cut to this size before they are stored. */
-export const REJECTED_BODY_LIMIT = 16 * 1024;
 /** Most attempts waiting to be written; beyond that they are skipped (a flood cannot pile up). */
 export const MAX_QUEUED_ATTEMPTS = 256;
 /** Rows per INSERT statement (16 parameters each). */
 const ROWS_PER_STATEMENT = 50;
-const MAX_HEADER_VALUE = 1024;
+const MAX_HEADER_VALUE = 256;
+const MAX_MESSAGE = 1000;
+const MINUTE_MS = 60_000;
+/** Source addresses tracked per minute for REJECTED_PER_SOURCE_PER_MINUTE. */
+const MAX_TRACKED_SOURCES = 50_000;
 
 const COLUMNS = `id, provider, account, transaction_key, status, event_id, outcome, source_ip, method, path,
   headers, raw_body, raw_body_encoding, verification, received_at, merchant_reference`;
@@ -59,9 +63,12 @@ const ROW = `(${Array.from({ length: 16 }, () => '?').join(', ')})`;
  * `callbacks` rows with a rejected outcome and NULL de-duplication columns — best effort and off
  * the response path: called from the response's 'finish' hook, it only queues the row. Queued
  * rows are written in batches (one statement on PostgreSQL, one transaction on SQLite, so a flood
- * of forgeries costs one fsync per batch, not per request). At most MAX_QUEUED_ATTEMPTS wait;
- * beyond that attempts are skipped and counted, and write errors are swallowed and counted
- * (`gateway_rejected_attempts_total{result}`), never reaching a client.
+ * of forgeries costs one fsync per batch, not per request). A stranger cannot grow storage: only
+ * the first REJECTED_BODY_BYTES of a body are kept (nothing refused was authenticated), header
+ * values and messages are cut short, and at most REJECTED_PER_SOURCE_PER_MINUTE records per source
+ * address and REJECTED_PER_MINUTE in total are written per minute (`limited`). At most
+ * MAX_QUEUED_ATTEMPTS wait (`skipped` beyond); write errors are swallowed (`failed`): all counted
+ * in `gateway_rejected_attempts_total{result}`, none ever reaching a client.
  */
 @Injectable()
 export class RejectedAttemptRecorder implements RejectedAttemptSink, BeforeApplicationShutdown {
@@ -70,15 +77,20 @@ export class RejectedAttemptRecorder implements RejectedAttemptSink, BeforeAppli
   private flushing: Promise<void> | null = null;
   private scheduled = false;
   private readonly counter: Counter<'result'>;
+  private readonly limits: GatewayConfig['rejectedAttempts'];
+  /** Records written this minute: in total and per source address. */
+  private window = { endsAt: 0, total: 0, bySource: new Map<string, number>() };
 
   constructor(
     private readonly sql: SqlDialect,
     private readonly providers: CallbackProviderRegistry,
     metrics: GatewayMetrics,
+    @Inject(GATEWAY_CONFIG) config: GatewayConfig,
   ) {
+    this.limits = config.rejectedAttempts;
     this.counter = new Counter({
       name: 'gateway_rejected_attempts_total',
-      help: 'Refused callback requests by what became of their record: recorded, skipped (queue full) or failed (write error)',
+      help: 'Refused callback requests by what became of their record: recorded, limited (over the per-minute bounds), skipped (queue full) or failed (write error)',
       labelNames: ['result'] as const,
       registers: [metrics.registry],
     });
@@ -89,6 +101,10 @@ export class RejectedAttemptRecorder implements RejectedAttemptSink, BeforeAppli
     try {
       const outcome = rejectedOutcomeFor(attempt.status);
       if (!outcome) return;
+      if (!this.withinLimits(attempt.inbound.clientIp)) {
+        this.counter.inc({ result: 'limited' });
+        return;
+      }
       if (this.queue.length >= MAX_QUEUED_ATTEMPTS) {
         this.counter.inc({ result: 'skipped' });
         return;
@@ -99,6 +115,20 @@ export class RejectedAttemptRecorder implements RejectedAttemptSink, BeforeAppli
       this.counter.inc({ result: 'failed' });
       this.logger.warn(`Could not queue a rejected attempt: ${(error as Error).message}`);
     }
+  }
+
+  /** Counts the record against this minute's bounds; false when one of them is reached. */
+  private withinLimits(source: string, now = Date.now()): boolean {
+    if (now >= this.window.endsAt)
+      this.window = { endsAt: now + MINUTE_MS, total: 0, bySource: new Map() };
+    const { bySource } = this.window;
+    const fromSource = bySource.get(source) ?? 0;
+    if (this.window.total >= this.limits.perMinute || fromSource >= this.limits.perSourcePerMinute)
+      return false;
+    if (fromSource === 0 && bySource.size >= MAX_TRACKED_SOURCES) return false;
+    bySource.set(source, fromSource + 1);
+    this.window.total += 1;
+    return true;
   }
 
   /** Rows queued but not yet written (tests, shutdown). */
@@ -163,7 +193,7 @@ export class RejectedAttemptRecorder implements RejectedAttemptSink, BeforeAppli
 
   private row(attempt: RejectedAttempt, outcome: string): unknown[] {
     const { inbound, provider } = attempt;
-    const body = encodeRawBody(inbound.rawBody.subarray(0, REJECTED_BODY_LIMIT));
+    const body = encodeRawBody(inbound.rawBody.subarray(0, this.limits.bodyBytes));
     const extra = this.providers.get(provider)?.recordedHeaders ?? [];
     const headers: Record<string, string> = {};
     for (const name of [...ALWAYS_RECORDED_HEADERS, ...extra]) {
@@ -183,13 +213,14 @@ export class RejectedAttemptRecorder implements RejectedAttemptSink, BeforeAppli
       null,
       null, // no event
       outcome,
-      inbound.clientIp.slice(0, 64),
-      inbound.method.slice(0, 8),
-      inbound.path.slice(0, 255),
+      storableText(inbound.clientIp).slice(0, 64),
+      storableText(inbound.method).slice(0, 8),
+      storableText(inbound.path).slice(0, 255),
       JSON.stringify(headers),
       body.text,
       body.encoding,
-      `HTTP ${attempt.status}: ${attempt.message}`.slice(0, 2000),
+      // The message may quote what the client sent: escaped, or one NUL would fail the batch.
+      storableText(`HTTP ${attempt.status}: ${attempt.message}`).slice(0, MAX_MESSAGE),
       inbound.receivedAt.toISOString(),
       null,
     ];

@@ -1306,12 +1306,19 @@ async function deliver(baseUrl: string, r: BadRequest): Promise<Answer> {
       init.body = r.body as RequestInit['body'];
     }
   }
-  try {
-    const res = await fetch(`${baseUrl}${r.path}`, init);
-    return { status: res.status, text: await res.text() };
-  } catch (error) {
-    const e = error as Error & { cause?: { code?: string; message?: string } };
-    return { status: 0, text: '', error: e.cause?.code ?? e.cause?.message ?? e.message };
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const res = await fetch(`${baseUrl}${r.path}`, init);
+      return { status: res.status, text: await res.text() };
+    } catch (error) {
+      const e = error as Error & { cause?: { code?: string; message?: string } };
+      const code = e.cause?.code ?? e.cause?.message ?? e.message;
+      // A pooled keep-alive connection the server closed after an earlier answer (a refusal it
+      // did not read the body of) resets under the next request, which was never answered: send
+      // it again once, as any HTTP client would. A stream body cannot be sent twice.
+      if (code === 'ECONNRESET' && attempt === 1 && !r.chunked) continue;
+      return { status: 0, text: '', error: code };
+    }
   }
 }
 
@@ -1386,10 +1393,11 @@ describe(`bad input: ${REQUESTS} generated requests on all five endpoints (seed 
   const genuine: Genuine[] = [];
 
   before(async () => {
-    // 127.0.0.1 is on the NICEPAY, Sidopulsa and PPOB test allowlists (credentials.ts LOOPBACK),
-    // which exempts it from the AUTH_FAILURE_LIMIT rate limiter: thousands of 401s must still be
-    // answered 401, not 429 (asserted below).
-    bed = await createTestBed('postgres', { BODY_LIMIT });
+    // One client sends thousands of refused requests here: the per-address refusal limiter
+    // (AUTH_FAILURE_LIMIT, exempting an allowlisted address only on its own provider's endpoint)
+    // is lifted so every request reaches the code under test and is answered 4xx, not 429
+    // (asserted below). The limiter has its own tests (operations.test.ts, bench/flood.ts).
+    bed = await createTestBed('postgres', { BODY_LIMIT, AUTH_FAILURE_LIMIT: '100000' });
   });
   after(() => bed?.teardown());
 
@@ -1471,7 +1479,7 @@ describe(`bad input: ${REQUESTS} generated requests on all five endpoints (seed 
     assert.equal(
       totals['429'],
       0,
-      'the loopback client is allowlisted: no request may be rate limited',
+      'the limiter is lifted for this suite: no request may be rate limited',
     );
     assert.equal(
       unexpected.length,

@@ -326,7 +326,21 @@ describe('S88Pay callbacks on postgres', () => {
         /S88Pay key is missing/,
       ],
       ['broken JSON', () => '{"key": "abc", "transaction_code": ', 400, /not valid JSON/],
-      // Decrypted but invalid: authentic, so quarantined and acknowledged (test/transactions/quarantine.suite.ts).
+      // Decrypted, well-formed but invalid (an unknown status): authentic, so quarantined and
+      // acknowledged (test/transactions/quarantine.suite.ts). A field of the wrong SHAPE is what a
+      // tampered block looks like (AES-CBC without a MAC): refused as forged, with the one message.
+      [
+        'an amount that is not a decimal',
+        () => s88payCallback(payload({ transaction_amount: '3,000.00' })),
+        401,
+        OPAQUE,
+      ],
+      [
+        'no currency_code',
+        () => s88payCallback(payload({ currency_code: undefined })),
+        401,
+        OPAQUE,
+      ],
     ];
 
     for (const [what, body, status, message] of refusals) {

@@ -24,6 +24,20 @@ export interface GatewayProcess {
   exited: Promise<number | null>;
 }
 
+/** Waits until the gateway at `url` answers /health/ready with 200 (benchmarks' spawned gateways). */
+export async function waitForReady(url: string, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/health/ready`)).status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) throw new Error('gateway did not start');
+    await sleep(50);
+  }
+}
+
 /** Runs the real gateway (`node dist/src/main.js`) as a child process and waits until it is live. */
 export async function spawnGateway(
   env: Record<string, string>,

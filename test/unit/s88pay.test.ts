@@ -136,15 +136,22 @@ describe('S88Pay plaintext', () => {
   });
 
   const refused: Array<[string, RegExp]> = [
-    ['["TX-1"]', /JSON that is not an object/],
-    ['42', /JSON that is not an object/],
-    ['null', /JSON that is not an object/],
-    ['hello world', /into a JSON object or k=v form text/],
-    ['{"transaction_code":', /into a JSON object or k=v form text/],
-    ['a=1&a=2', /into a JSON object or k=v form text/],
-    ['=1', /into a JSON object or k=v form text/],
-    ['a=%E0%A4%A', /into a JSON object or k=v form text/],
-    ['', /into a JSON object or k=v form text/],
+    ['["TX-1"]', /into a well-formed payload/],
+    ['42', /into a well-formed payload/],
+    ['null', /into a well-formed payload/],
+    ['hello world', /into a well-formed payload/],
+    ['{"transaction_code":', /into a well-formed payload/],
+    ['a=1&a=2', /into a well-formed payload/],
+    ['=1', /into a well-formed payload/],
+    ['a=%E0%A4%A', /into a well-formed payload/],
+    ['', /into a well-formed payload/],
+    // Tampering shows as a repeated field, a control character or a nested value.
+    ['{"transaction_code":"A","transaction_code":"B"}', /into a well-formed payload/],
+    ['{"transaction_code":"A\\u0000"}', /into a well-formed payload/],
+    ['{"transaction_code":"A\u0001"}', /into a well-formed payload/],
+    ['transaction_code=A%00', /into a well-formed payload/],
+    ['{"transaction_code":{"a":1}}', /into a well-formed payload/],
+    ['{"transaction_code":["A"]}', /into a well-formed payload/],
   ];
   for (const [text, message] of refused) {
     it(`refuses ${JSON.stringify(text)}`, () =>

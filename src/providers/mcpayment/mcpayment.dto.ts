@@ -14,6 +14,7 @@ import {
 } from 'class-validator';
 import { toDecimalString } from '../../common/decimal.js';
 import { MCPAYMENT_STATUS, mcpaymentStatus } from './mcpayment.facts.js';
+import { IsPrintable } from '../../common/printable.js';
 
 /** A non-negative amount that converts to a decimal string exactly (MCPayment sends JSON numbers). */
 function IsAmount(): PropertyDecorator {
@@ -119,6 +120,7 @@ export class McpaymentCallbackDto {
   })
   @IsString()
   @Matches(/\S/, { message: 'transaction_id must not be empty' })
+  @IsPrintable()
   @MaxLength(100)
   transaction_id!: string;
 
@@ -128,12 +130,14 @@ export class McpaymentCallbackDto {
   })
   @IsString()
   @Matches(/\S/, { message: 'external_id must not be empty' })
+  @IsPrintable()
   @MaxLength(100)
   external_id!: string;
 
   @ApiProperty({ description: "The merchant's order id", example: 'Test-01' })
   @IsString()
   @Matches(/\S/, { message: 'order_id must not be empty' })
+  @IsPrintable()
   @MaxLength(100)
   order_id!: string;
 

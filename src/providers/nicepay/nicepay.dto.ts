@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { NICEPAY_STATUS } from './nicepay.facts.js';
+import { IsPrintable } from '../../common/printable.js';
 
 /**
  * A NICEPAY API v2 checkout notification (form fields). Only the fields the gateway relies on are
@@ -27,6 +28,7 @@ export class NicepayNotificationDto {
   @ApiProperty({ description: "The merchant's order number", example: 'ORD-20251121-0001' })
   @IsString()
   @Matches(/\S/, { message: 'referenceNo must not be empty' })
+  @IsPrintable()
   @MaxLength(40)
   referenceNo!: string;
 

@@ -1,6 +1,7 @@
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { IsKnownStatus } from '../shared/topup-callback.js';
 import { PPOB_STATUS } from './ppob.facts.js';
+import { IsPrintable } from '../../common/printable.js';
 
 /**
  * A PPOB server transaction report (query fields). The document lists `Sn` and `Code` with a
@@ -11,6 +12,7 @@ export class PpobReportDto {
   /** The merchant's own refid, sent when the top-up was requested. */
   @IsString()
   @Matches(/\S/, { message: 'ref_id must not be empty' })
+  @IsPrintable()
   @MaxLength(64)
   ref_id!: string;
 

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHash } from 'node:crypto';
+import { isPrintableText } from '../../common/printable.js';
 
 /** S88Pay's pair of credentials, exactly as issued (the api_key may contain `%3D`: never decode it). */
 export interface S88payCredentials {
@@ -140,23 +141,57 @@ function parseFormText(text: string): Record<string, string> | null {
   return entries.length > 0 ? Object.fromEntries(entries) : null;
 }
 
+/** How many member names JSON text holds (strings followed by `:`), at any depth. */
+function jsonMemberNames(text: string): number {
+  let names = 0;
+  for (let i = 0; i < text.length; i += 1) {
+    if (text[i] !== '"') continue;
+    // Skip to the closing quote.
+    for (i += 1; i < text.length && text[i] !== '"'; i += 1) if (text[i] === '\\') i += 1;
+    let j = i + 1;
+    while (j < text.length && /\s/.test(text[j])) j += 1;
+    if (text[j] === ':') names += 1;
+  }
+  return names;
+}
+
+const scalar = (value: unknown) =>
+  value === null || ['string', 'number', 'boolean'].includes(typeof value);
+
 /**
  * The decrypted plaintext as an object of fields: a JSON object (current docs) or `k=v&k=v`
  * text (seen in a public integration and in S88Pay's own test vector).
+ *
+ * AES-CBC without a MAC is malleable: a captured key can be altered or spliced block by block,
+ * and every such change turns at least one 16-byte block into noise. So only a strictly
+ * well-formed plaintext counts: printable text (no control character, in the text or in any
+ * decoded value), one flat object of scalar fields, no field named twice. Anything else is what
+ * tampering looks like and is refused like a wrong key.
  */
 export function parseS88payPlaintext(plaintext: string): Record<string, unknown> {
+  const refused = () =>
+    new S88payDecryptionError(
+      'key does not decrypt with the configured credentials into a well-formed payload',
+    );
+  if (!isPrintableText(plaintext.replace(/[\t\n\r]/g, ' '))) throw refused();
+  const fields = parseJsonObject(plaintext) ?? parseFormText(plaintext.trim());
+  // Also what a wrong key gives in the rare case its garbage happens to end in valid padding.
+  if (!fields) throw refused();
+  for (const value of Object.values(fields)) {
+    if (!scalar(value) || (typeof value === 'string' && !isPrintableText(value))) throw refused();
+  }
+  return fields;
+}
+
+/** A JSON object with every member named once; null when the text is not one. */
+function parseJsonObject(text: string): Record<string, unknown> | null {
   let json: unknown;
   try {
-    json = JSON.parse(plaintext);
+    json = JSON.parse(text);
   } catch {
-    const form = parseFormText(plaintext.trim());
-    if (form) return form;
-    // Also what a wrong key gives in the rare case its garbage happens to end in valid padding.
-    throw new S88payDecryptionError(
-      'key does not decrypt with the configured credentials into a JSON object or k=v form text',
-    );
+    return null;
   }
-  if (!isPlainObject(json))
-    throw new S88payDecryptionError('key decrypts to JSON that is not an object');
+  // JSON.parse keeps the last of a repeated name silently: count the names in the text.
+  if (!isPlainObject(json) || jsonMemberNames(text) !== Object.keys(json).length) return null;
   return json;
 }

@@ -5,11 +5,13 @@ import {
   Matches,
   MaxLength,
   ValidateBy,
-  type ValidationArguments,
+  validateSync,
 } from 'class-validator';
+import { plainToInstance } from 'class-transformer';
 import type { EventStatus } from '../../events/normalized-transaction.js';
 import { toDecimalString } from '../../common/decimal.js';
 import { S88PAY_STATUS } from './s88pay.facts.js';
+import { IsPrintable } from '../../common/printable.js';
 
 /** The normalized status of a `transaction_status` (integer or string), or null when unknown. */
 export function s88payStatus(value: unknown): EventStatus | null {
@@ -23,10 +25,6 @@ export function s88payAmount(value: unknown): string | null {
   return decimal !== null && !decimal.startsWith('-') ? decimal : null;
 }
 
-function shown(args: ValidationArguments | undefined): string {
-  return JSON.stringify(args?.value) ?? String(args?.value);
-}
-
 function IsS88payStatus(): PropertyDecorator {
   return ValidateBy({
     name: 'isS88payStatus',
@@ -35,7 +33,7 @@ function IsS88payStatus(): PropertyDecorator {
       defaultMessage: (args) =>
         args?.value === undefined
           ? 'transaction_status is required'
-          : `transaction_status ${shown(args)} is not an S88Pay status (1 pending, 2 completed/success, 3 failed, 4 manual process)`,
+          : 'transaction_status is not an S88Pay status (1 pending, 2 completed/success, 3 failed, 4 manual process)',
     },
   });
 }
@@ -45,8 +43,7 @@ function IsS88payAmount(): PropertyDecorator {
     name: 'isS88payAmount',
     validator: {
       validate: (value: unknown) => s88payAmount(value) !== null,
-      defaultMessage: (args) =>
-        `${args?.property} must be a non-negative decimal amount, got ${shown(args)}`,
+      defaultMessage: (args) => `${args?.property} must be a non-negative decimal amount`,
     },
   });
 }
@@ -58,10 +55,30 @@ function IsUnixSeconds(): PropertyDecorator {
       validate: (value: unknown) =>
         (typeof value === 'string' || typeof value === 'number') &&
         /^\d{1,11}$/.test(String(value)),
-      defaultMessage: (args) =>
-        `${args?.property} must be unix time in seconds, got ${shown(args)}`,
+      defaultMessage: (args) => `${args?.property} must be unix time in seconds`,
     },
   });
+}
+
+/** How a status looks, known or not: a small number or a word. */
+const STATUS_SHAPE = /^(?:\d{1,2}|[A-Za-z][A-Za-z _-]{0,31})$/;
+
+/**
+ * Whether decrypted fields have the shapes of an S88Pay payload: the DTO's rules, except that a
+ * well-shaped status S88Pay may add later is left to validation after authentication (so an
+ * authentic callback with a new status is not mistaken for a forgery). Messages are not used:
+ * until authenticity is established nothing decrypted is echoed.
+ */
+export function s88payWellFormed(fields: Record<string, unknown>): boolean {
+  const errors = validateSync(plainToInstance(S88payCallbackDto, fields), {
+    forbidUnknownValues: false,
+  });
+  return errors.every(
+    (error) =>
+      error.property === 'transaction_status' &&
+      (typeof error.value === 'number' || typeof error.value === 'string') &&
+      STATUS_SHAPE.test(String(error.value)),
+  );
 }
 
 /**
@@ -75,6 +92,7 @@ export class S88payCallbackDto {
   })
   @IsString()
   @Matches(/\S/, { message: 'transaction_code must not be empty' })
+  @IsPrintable()
   @MaxLength(191)
   transaction_code!: string;
 
@@ -85,6 +103,7 @@ export class S88payCallbackDto {
   @IsOptional()
   @IsString()
   @Matches(/\S/, { message: 'transaction_no must not be empty' })
+  @IsPrintable()
   @MaxLength(191)
   transaction_no?: string;
 
@@ -132,6 +151,7 @@ export class S88payCallbackDto {
   @IsOptional()
   @IsString()
   @Matches(/\S/, { message: 'merchant_code must not be empty' })
+  @IsPrintable()
   @MaxLength(128)
   merchant_code?: string;
 

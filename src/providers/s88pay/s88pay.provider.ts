@@ -20,7 +20,12 @@ import {
   s88payCipherKey,
   S88payDecryptionError,
 } from './s88pay.crypto.js';
-import { S88payCallbackDto, s88payAmount, s88payStatus } from './s88pay.dto.js';
+import {
+  S88payCallbackDto,
+  s88payAmount,
+  s88payStatus,
+  s88payWellFormed,
+} from './s88pay.dto.js';
 import {
   S88PAY_ACK,
   S88PAY_BODY_LIMIT,
@@ -157,6 +162,9 @@ export class S88payProvider implements CallbackProvider<S88payCallbackDto> {
       if (error instanceof S88payDecryptionError) return null;
       throw error;
     }
+    // Field shapes are part of authenticity here (see parseS88payPlaintext): a tampered block
+    // shows as a field of the wrong shape as often as as noise.
+    if (!s88payWellFormed(decrypted)) return null;
     if (codeOf(decrypted.transaction_code) === null) return null;
     const notes: string[] = [];
     for (const name of ['transaction_code', 'transaction_no'] as const) {
@@ -189,10 +197,7 @@ export class S88payProvider implements CallbackProvider<S88payCallbackDto> {
         ? null
         : s88payAmount(dto.transaction_fee);
     const status = s88payStatus(dto.transaction_status);
-    if (status === null)
-      throw new BadRequestException(
-        `S88Pay transaction_status ${String(dto.transaction_status)} is unknown`,
-      );
+    if (status === null) throw new BadRequestException('S88Pay transaction_status is unknown');
     const timestamp = dto.transaction_timestamp;
     return {
       domain: 'payment',

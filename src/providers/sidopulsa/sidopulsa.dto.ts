@@ -1,6 +1,7 @@
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { IsKnownStatus } from '../shared/topup-callback.js';
 import { SIDOPULSA_STATUS } from './sidopulsa.facts.js';
+import { IsPrintable } from '../../common/printable.js';
 
 /**
  * A Sidopulsa transaction report (query fields). Values are free text with spaces, commas, dots
@@ -10,12 +11,14 @@ export class SidopulsaReportDto {
   /** Sidopulsa's transaction id. */
   @IsString()
   @Matches(/\S/, { message: 'serverid must not be empty' })
+  @IsPrintable()
   @MaxLength(64)
   serverid!: string;
 
   /** The merchant's own refid. */
   @IsString()
   @Matches(/\S/, { message: 'clientid must not be empty' })
+  @IsPrintable()
   @MaxLength(64)
   clientid!: string;
 
