@@ -1490,6 +1490,10 @@ describe(`bad input: ${REQUESTS} generated requests on all five endpoints (seed 
     // Nothing beyond the genuine callbacks was published or stored.
     await sleep(SETTLE_MS);
     const expectedIds = genuine.map((g) => g.eventId).sort();
+    if (process.env.FUZZ_TRACE)
+      for (const m of bed.tap.messages)
+        if (!expectedIds.includes(m.properties.messageId as string))
+          console.log('UNEXPECTED EVENT', m.content.toString('utf8'));
     assert.deepEqual(
       bed.tap.messages.map((m) => m.properties.messageId as string).sort(),
       expectedIds,
