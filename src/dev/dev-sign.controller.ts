@@ -22,6 +22,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
+import { registerWithLocalSandbox } from '../sandbox/register-callback.js';
 import { type SimulatedRequest, UnknownStatusError } from './simulation.js';
 import {
   SIMULATED_PROVIDERS,
@@ -167,11 +168,11 @@ export class DevSignController {
   @ApiNotFoundResponse({
     description: 'Developer tools are off, or the provider is unknown or not configured',
   })
-  sign(
+  async sign(
     @Param('provider') provider: string,
     @Body() input: unknown,
     @Req() req: Request,
-  ): DevSignResponseDto {
+  ): Promise<DevSignResponseDto> {
     if (!this.config.devTools.enabled) throw new NotFoundException('Developer tools are disabled');
     let simulator;
     try {
@@ -202,6 +203,7 @@ export class DevSignController {
       if (error instanceof UnknownStatusError) throw new BadRequestException(error.message);
       throw error;
     }
+    await registerWithLocalSandbox(this.config.providers, request);
     const baseUrl = `${req.protocol}://${req.get('host') ?? `localhost:${this.config.port}`}`;
     return {
       method: request.method,

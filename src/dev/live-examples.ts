@@ -1,6 +1,7 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { SimulatedRequest } from './simulation.js';
+import { registerWithLocalSandbox } from '../sandbox/register-callback.js';
 import { SIMULATORS } from './simulators.js';
 
 type Json = Record<string, unknown>;
@@ -141,7 +142,10 @@ export function withLiveExamples(document: OpenAPIObject, config: GatewayConfig)
   const live = structuredClone(document);
   for (const simulator of Object.values(SIMULATORS)) {
     if (!simulator.configured(config.providers)) continue;
-    applyRequest(live, simulator.simulate(config.providers, 'succeeded'));
+    const request = simulator.simulate(config.providers, 'succeeded');
+    // A verified provider's inquiry must find the example's transaction: the local sandbox holds it.
+    void registerWithLocalSandbox(config.providers, request);
+    applyRequest(live, request);
   }
   return live;
 }

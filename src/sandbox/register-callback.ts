@@ -36,3 +36,27 @@ export async function registerWithSandbox(
     return `  warning: the provider sandbox is not running at ${apiUrl} (npm run sandbox): the event waits until the status API confirms it`;
   }
 }
+
+/**
+ * For the developer tools (Swagger UI's live examples, `POST /dev/sign`): the same, but only when
+ * the provider's status API is a sandbox on this machine, so a real provider is never sent a
+ * sandbox registration. Never throws: an unregistered callback just waits for its inquiry.
+ */
+export async function registerWithLocalSandbox(
+  providers: ProvidersConfig,
+  request: SimulatedRequest,
+): Promise<void> {
+  const settings = providers[request.provider as keyof ProvidersConfig] as {
+    inquiry?: { apiUrl: string } | null;
+  } | null;
+  const apiUrl = settings?.inquiry?.apiUrl;
+  if (!apiUrl) return;
+  let host: string;
+  try {
+    host = new URL(apiUrl).hostname;
+  } catch {
+    return;
+  }
+  if (!['localhost', '127.0.0.1', '[::1]'].includes(host)) return;
+  await registerWithSandbox(providers, request).catch(() => null);
+}

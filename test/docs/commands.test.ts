@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { demoEnvironment, projectRoot } from '../../src/config/startup-environment.js';
 import { deleteTopology, EventTap, uniqueExchange } from '../support/broker.js';
+import { freePort } from '../support/gateway-process.js';
 import { type RunningGateway, startGateway } from '../support/gateway.js';
 
 const ROOT = projectRoot();
@@ -185,17 +186,28 @@ describe('README and docs', () => {
     let gateway: RunningGateway;
     let tap: EventTap;
     let dir: string;
+    let sandboxPort: number;
     const exchange = uniqueExchange();
 
     before(async () => {
       dir = mkdtempSync(join(tmpdir(), 'gw-docs-'));
       tap = await EventTap.bind(exchange);
+      // The demo verifies NICEPAY, MCPayment and S88Pay with its embedded sandbox: run it on a
+      // free port (the documented :4010 is replaced in the scripts, like the gateway's :3000).
+      sandboxPort = await freePort();
+      const demo = Object.fromEntries(
+        Object.entries(demoEnvironment()!).map(([name, value]) => [
+          name,
+          value.replaceAll('localhost:4010', `localhost:${sandboxPort}`),
+        ]),
+      );
       gateway = await startGateway({
-        ...demoEnvironment()!,
+        ...demo,
         NODE_ENV: 'test',
         EVENTS_EXCHANGE: exchange,
         SQLITE_PATH: join(dir, 'gw.sqlite'),
-        SANDBOX_EMBEDDED: 'false',
+        SANDBOX_EMBEDDED: 'true',
+        SANDBOX_PORT: String(sandboxPort),
       });
       await gateway.brokerReady();
     });
@@ -234,7 +246,9 @@ describe('README and docs', () => {
       );
       const port = new URL(gateway.url).port;
       for (const block of blocks) {
-        const script = block.text.replaceAll('127.0.0.1:3000', `127.0.0.1:${port}`);
+        const script = block.text
+          .replaceAll('127.0.0.1:3000', `127.0.0.1:${port}`)
+          .replaceAll('localhost:4010', `localhost:${sandboxPort}`);
         const result = await bash(script);
         assert.equal(
           result.status,
@@ -246,6 +260,8 @@ describe('README and docs', () => {
         }
         const refused = /\{"statusCode":\s*[45]\d\d[^}]*\}/.exec(result.stdout);
         assert.equal(refused, null, `${block.file}: ${refused?.[0]}`);
+        // The admin examples look up the documented callback once its inquiry confirmed it.
+        if (block.text.includes('/callbacks/nicepay')) await tap.waitFor(1);
       }
       // The documented NICEPAY callback became its event.
       await tap.waitFor(1);
