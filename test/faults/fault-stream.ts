@@ -428,7 +428,8 @@ export async function acknowledgedButNotStored(
   url: string,
   stream: FaultStream,
 ): Promise<string[]> {
-  const ids = [...new Set(stream.acknowledged().map((a) => a.eventId))];
+  const acknowledged = stream.acknowledged();
+  const ids = [...new Set(acknowledged.map((a) => a.eventId))];
   if (ids.length === 0) return [];
   const rows = await queryOnce<{ event_id: string }>(
     url,
@@ -436,7 +437,9 @@ export async function acknowledgedButNotStored(
     [ids],
   );
   const stored = new Set(rows.map((r) => r.event_id));
-  return ids.filter((id) => !stored.has(id));
+  const providerOf = new Map(acknowledged.map((a) => [a.eventId, a.provider]));
+  // Each id with its provider, so a failure says whose callbacks went missing.
+  return ids.filter((id) => !stored.has(id)).map((id) => `${providerOf.get(id)} ${id}`);
 }
 
 /** Waits until the outbox has no unpublished row; returns how many are left at the deadline. */
