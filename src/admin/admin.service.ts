@@ -497,12 +497,9 @@ export class AdminService {
         [callback.id],
       );
       if (!claimed) return null;
-      const copies = yield step(
-        `SELECT id FROM callbacks
-         WHERE provider = ? AND account = ? AND transaction_key = ? AND status = ? AND transition_key = ?`,
-        [provider.name, account, identity.transactionKey, identity.status, identity.transitionKey],
-      );
-      const set = (outcome: string, key: unknown[]) =>
+      // The event id is derived from the de-duplication key: a copy holds the same id.
+      const copies = yield step(`SELECT id FROM callbacks WHERE event_id = ?`, [event.id]);
+      const set = (outcome: string, key: unknown[], eventId: string | null) =>
         step(
           `UPDATE callbacks SET outcome = ?, transaction_key = ?, status = ?, transition_key = ?,
                   merchant_reference = ?, event_id = ?
@@ -511,17 +508,17 @@ export class AdminService {
             outcome,
             ...key,
             searchableReference(transaction.merchantReference),
-            event.id,
+            eventId,
             callback.id,
           ],
         );
-      // A duplicate keeps no key: the unique index belongs to the callback stored first.
+      // A duplicate keeps no key and no event id: the unique index belongs to the copy stored first.
       if (copies.length > 0) {
-        yield set('duplicate', [null, null, '']);
+        yield set('duplicate', [null, null, ''], null);
         return { outcome: 'duplicate' as const, outbox: null };
       }
       const key = [identity.transactionKey, identity.status, identity.transitionKey];
-      yield set('accepted', key);
+      yield set('accepted', key, event.id);
       const applied = yield* applyObservation(context, {
         provider: provider.name,
         account,
@@ -535,7 +532,7 @@ export class AdminService {
       });
       if (applied.verdict === 'transition')
         return { outcome: 'accepted' as const, outbox: applied.outbox };
-      yield set('superseded', key);
+      yield set('superseded', key, event.id);
       return { outcome: 'superseded' as const, outbox: null };
     });
     if (!result) throw new ConflictException(`Callback ${callback.id} is no longer quarantined`);

@@ -132,8 +132,8 @@ function transactionOf(callback: AcceptedCallbackRecord): string {
 /**
  * Stores an accepted callback, moves its transaction's state (src/transactions/transitions.ts)
  * and writes the outbox row when that is a transition — all in one database transaction — or
- * nothing when the callback is a duplicate. The unique index on (provider, account,
- * transaction_key, status, transition_key) decides duplicates, the state row serializes
+ * nothing when the callback is a duplicate. The unique index on the event id — derived
+ * from (provider, account, transaction_key, status, transition_key) — decides duplicates, the state row serializes
  * transitions, so copies and rivals racing on separate connections or replicas still produce one
  * row each and one order of transitions.
  *
@@ -196,23 +196,12 @@ export class CallbackStore {
       });
     }
 
-    const key = [
-      callback.provider,
-      callback.account,
-      callback.transactionKey,
-      callback.status,
-      callback.transitionKey,
-    ];
     return this.sql.transact(function* (context): Generator<
       ReturnType<typeof step>,
       StoreOutcome,
       Record<string, unknown>[]
     > {
-      const copies = yield step(
-        `SELECT 1 FROM callbacks
-         WHERE provider = ? AND account = ? AND transaction_key = ? AND status = ? AND transition_key = ?`,
-        key,
-      );
+      const copies = yield step(`SELECT 1 FROM callbacks WHERE event_id = ?`, [callback.eventId]);
       if (copies.length > 0) return { outcome: 'duplicate', outbox: null };
       yield step(
         `INSERT INTO callbacks (${CALLBACK_COLUMNS})
@@ -366,10 +355,7 @@ export class CallbackStore {
          AS (VALUES ${rows}),
        fresh AS (
          SELECT i.* FROM input i
-         WHERE NOT EXISTS (
-           SELECT 1 FROM callbacks c
-           WHERE c.provider = i.provider AND c.account = i.account AND c.transaction_key = i.transaction_key
-             AND c.status = i.status AND c.transition_key = i.transition_key)),
+         WHERE NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.event_id = i.event_id)),
        moved AS (
          INSERT INTO transactions AS state (provider, account, transaction_key, status, previous_status,
                                               refunded_total, version, first_callback_id, last_callback_id,
@@ -390,7 +376,7 @@ export class CallbackStore {
        superseded AS (
          ${insertCallbacks('f', 'superseded')}
          FROM fresh f WHERE NOT EXISTS (SELECT 1 FROM moved m WHERE m.id = f.id)
-         ON CONFLICT (provider, account, transaction_key, status, transition_key) DO NOTHING
+         ON CONFLICT (event_id) DO NOTHING
          RETURNING id),
        events AS (
          INSERT INTO outbox ${OUTBOX_COLUMNS}

@@ -11,17 +11,12 @@ export type CallbackOutcome =
 
 /**
  * One callback as it arrived: the raw request plus what the gateway concluded about it. Accepted
- * (and superseded) callbacks carry the de-duplication key (provider, account, transaction_key,
- * status, transition_key), unique.
+ * (and superseded, verifying, …) callbacks carry the de-duplication key (provider, account,
+ * transaction_key, status, transition_key) and its deterministic event id (eventIdFor), which is
+ * unique: one index on the id decides duplicates.
  */
 @Entity({ name: 'callbacks' })
-@Index(
-  'callbacks_dedup_key',
-  ['provider', 'account', 'transactionKey', 'status', 'transitionKey'],
-  {
-    unique: true,
-  },
-)
+@Index('callbacks_event_id', ['eventId'], { unique: true })
 @Index('callbacks_received_at', ['receivedAt'])
 @Index('callbacks_rejected_received_at', ['receivedAt'], {
   where: "outcome NOT IN ('accepted', 'superseded', 'quarantined')",

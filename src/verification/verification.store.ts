@@ -52,7 +52,8 @@ interface StoredWork {
 
 const CALLBACK_COLUMNS = `id, provider, account, transaction_key, status, transition_key, event_id, outcome,
   source_ip, method, path, headers, raw_body, raw_body_encoding, verification, received_at, merchant_reference`;
-const DEDUP = `(provider, account, transaction_key, status, transition_key)`;
+/** The de-duplication key's unique index: the event id is derived from the key (eventIdFor). */
+const DEDUP = `(event_id)`;
 
 function placeholders(count: number): string {
   return Array.from({ length: count }, () => '?').join(', ');
@@ -380,11 +381,10 @@ export class VerificationStore {
       // A conflicted callback gives up its de-duplication slot: a forged copy that came first must
       // not make the genuine callback of that status a "duplicate" that is never verified.
       if (settlement.state === 'conflicted') {
-        yield step(`UPDATE callbacks SET outcome = ?, transition_key = ? WHERE id = ?`, [
-          outcome,
-          `conflicted:${work.callbackId}`,
-          work.callbackId,
-        ]);
+        yield step(
+          `UPDATE callbacks SET outcome = ?, transition_key = ?, event_id = NULL WHERE id = ?`,
+          [outcome, `conflicted:${work.callbackId}`, work.callbackId],
+        );
       } else {
         yield step(`UPDATE callbacks SET outcome = ? WHERE id = ?`, [outcome, work.callbackId]);
       }

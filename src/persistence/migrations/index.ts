@@ -5,6 +5,7 @@ import { Verifications1765200000000 } from './1765200000000-verifications.js';
 import { CredentialKey1765300000000 } from './1765300000000-credential-key.js';
 import { TopupOrders1765400000000 } from './1765400000000-topup-orders.js';
 import { IndexesForScale1765500000000 } from './1765500000000-indexes-for-scale.js';
+import { DedupByEventId1765600000000 } from './1765600000000-dedup-by-event-id.js';
 
 /** Every migration, in order. Listed explicitly so the same list works from src and dist. */
 export const MIGRATIONS = [
@@ -15,4 +16,5 @@ export const MIGRATIONS = [
   CredentialKey1765300000000,
   TopupOrders1765400000000,
   IndexesForScale1765500000000,
+  DedupByEventId1765600000000,
 ];
