@@ -5,7 +5,10 @@ import { DataSource } from 'typeorm';
 import type { GatewayConfig } from '../../src/config/gateway-config.js';
 import { dataSourceOptions } from '../../src/persistence/database.options.js';
 import { MIGRATIONS } from '../../src/persistence/migrations/index.js';
-import { TransactionStates1765000000000 } from '../../src/persistence/migrations/1765000000000-transaction-states.js';
+import {
+  foldExistingCallbacks,
+  TransactionStates1765000000000,
+} from '../../src/persistence/migrations/1765000000000-transaction-states.js';
 import { createTestDatabase, type DatabaseKind } from '../support/databases.js';
 
 const BEFORE = MIGRATIONS.slice(0, MIGRATIONS.indexOf(TransactionStates1765000000000));
@@ -113,6 +116,57 @@ for (const kind of ['postgres', 'sqlite'] as const) {
           await current.destroy();
         }
       } finally {
+        await db.drop();
+      }
+    });
+
+    it('folds page by page with the same result, also when a transaction spans pages and arrival times differ by microseconds', async () => {
+      const db = await createTestDatabase(kind);
+      const source = await migrated(kind, db.env, MIGRATIONS);
+      try {
+        const p = (n: number) => (kind === 'postgres' ? `$${n}` : '?');
+        const statuses = ['pending', 'succeeded', 'failed', 'expired', 'refunded', 'pending'];
+        let seed = 7;
+        const next = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+        for (let i = 0; i < 60; i += 1) {
+          // 9 transactions, several callbacks each, some in the same millisecond.
+          const micros = String(100000 + next(5) * 7).padStart(6, '0');
+          const at =
+            kind === 'postgres'
+              ? `2025-11-21T05:00:0${next(3)}.${micros}Z`
+              : `2025-11-21T05:00:0${next(3)}.${micros.slice(0, 3)}Z`;
+          await source.query(
+            `INSERT INTO callbacks (id, provider, account, transaction_key, status, event_id, outcome, source_ip,
+                                    method, path, headers, raw_body, raw_body_encoding, verification, received_at)
+             VALUES (${[1, 2, 3, 4, 5, 6].map(p).join(', ')}, 'accepted', '127.0.0.1', 'GET', '/callbacks/ppob/:token',
+                     '{}', '', 'utf8', 'URL token matched', ${p(7)})`,
+            [randomUUID(), 'ppob', 'default', `TX${next(9)}`, statuses[next(6)], randomUUID(), at],
+          );
+        }
+        const fold = async (pageSize: number) => {
+          await source.query(`DELETE FROM transactions`);
+          await source.query(
+            `UPDATE callbacks SET outcome = 'accepted' WHERE outcome = 'superseded'`,
+          );
+          const runner = source.createQueryRunner();
+          try {
+            await foldExistingCallbacks(runner, kind === 'postgres', pageSize);
+          } finally {
+            await runner.release();
+          }
+          const states = await source.query(
+            `SELECT transaction_key, status, previous_status, version, first_callback_id, last_callback_id
+             FROM transactions ORDER BY transaction_key`,
+          );
+          const outcomes = await source.query(`SELECT id, outcome FROM callbacks ORDER BY id`);
+          return JSON.stringify({ states, outcomes });
+        };
+        const whole = await fold(10_000);
+        assert.match(whole, /superseded/, 'the sample holds non-transitions');
+        for (const pageSize of [1, 2, 3, 7])
+          assert.equal(await fold(pageSize), whole, `page ${pageSize}`);
+      } finally {
+        await source.destroy();
         await db.drop();
       }
     });
