@@ -16,7 +16,8 @@
  * Options (environment): BENCH_DURATION_S (each max-throughput phase, default 20),
  * BENCH_CONNECTIONS (default 32), BENCH_RATE (fixed-rate phase, default 500/s),
  * BENCH_RATE_DURATION_S (default 15), BENCH_SQLITE=0 skips the SQLite gateway,
- * BENCH_VERIFICATION=0 skips the phase with status inquiry on (provider sandbox in this process),
+ * BENCH_VERIFICATION=0 skips the phases with status inquiry on (provider sandbox in this process;
+ * BENCH_VERIFY_RATE: its inquiries per second, default 2000),
  * BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_LOG_LEVEL,
  * BENCH_BASELINE_MAIN_JS: the dist/src/main.js of another build (e.g. a checkout of an earlier
  * commit, built): its durable NICEPAY phase and no-op route run first, in the same run, and a
@@ -234,6 +235,17 @@ async function main(): Promise<void> {
     connections: 16,
   });
   phases.push(ratePhase);
+  // NICEPAY alone at the fixed rate: the ack latency verification on is compared with.
+  const nicepayFixed = WITH_VERIFICATION
+    ? await drive(
+        gateway.url,
+        `NICEPAY fixed ${RATE}/s (PostgreSQL)`,
+        workload(RATE * RATE_DURATION + 1000, ['nicepay']),
+        ledger,
+        { duration: RATE_DURATION, overallRate: RATE, connections: 16 },
+      )
+    : null;
+  if (nicepayFixed) phases.push(nicepayFixed);
   const ceiling = await measured(gateway, null, null, () => noop(gateway.url, 10));
   phases.push(ceiling.value);
 
@@ -279,8 +291,8 @@ async function main(): Promise<void> {
   // The durable NICEPAY phase again, with every callback confirmed by the provider sandbox.
   let verification: VerificationRun | undefined;
   if (WITH_VERIFICATION) {
-    verification = await verificationPhase(DURATION);
-    phases.push(verification.phase);
+    verification = await verificationPhase(DURATION, RATE, RATE_DURATION);
+    phases.push(verification.phase, verification.fixed);
   }
 
   const out = (text: string) => process.stdout.write(text);
@@ -306,12 +318,17 @@ async function main(): Promise<void> {
       `  durable NICEPAY on SQLite: ${fmt(sqlitePhase.perSecond, 0)}/s = ${fmt(sqlitePhase.perSecond / pgRate, 2)} of PostgreSQL (target ≥ 0.75: ${target(sqlitePhase.perSecond / pgRate >= 0.75)})\n`,
     );
   }
-  if (verification) {
+  if (verification && nicepayFixed) {
     const on = verification.phase;
+    const fixedOn = verification.fixed;
     out(
-      `  durable NICEPAY with verification on (status inquiry to the sandbox on this machine): ${fmt(on.perSecond, 0)}/s acknowledged = ${fmt(on.perSecond / pgRate, 2)} of verification off; ack p50/p99 ${fmt(on.ackP50)}/${fmt(on.ackP99)} ms vs ${fmt(durable.value.ackP50)}/${fmt(durable.value.ackP99)} ms off; verified events ${fmt(verification.verifiedPerSecond, 0)}/s (${verification.verified} of ${verification.acknowledged} acknowledged)\n`,
+      `  durable NICEPAY with verification on (status inquiry to the sandbox on this machine, VERIFY_RATE_PER_SECOND=${verification.ratePerSecond}): ${fmt(on.perSecond, 0)}/s acknowledged = ${fmt(on.perSecond / pgRate, 2)} of verification off; verified events ${fmt(verification.verifiedPerSecond, 0)}/s (${verification.verified} of ${verification.acknowledged} acknowledged)\n`,
+    );
+    out(
+      `  ack latency at a fixed ${RATE}/s, NICEPAY: p50/p99 ${fmt(fixedOn.ackP50)}/${fmt(fixedOn.ackP99)} ms with verification on vs ${fmt(nicepayFixed.ackP50)}/${fmt(nicepayFixed.ackP99)} ms off (at max rate: ${fmt(on.ackP99)} vs ${fmt(durable.value.ackP99)} ms p99)\n`,
     );
   }
+
   out(
     `  ack p99 at ${RATE}/s: ${fmt(ratePhase.ackP99)} ms (target ≤ 50: ${target(ratePhase.ackP99 <= 50)}); end-to-end p99: ${fmt(ratePhase.e2eP99)} ms (target ≤ 100: ${target(ratePhase.e2eP99 <= 100)})\n`,
   );

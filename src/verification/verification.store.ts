@@ -200,16 +200,127 @@ export function* recordInquiry(
   return result;
 }
 
+/** Most callbacks one PostgreSQL statement stores (19 parameters each). */
+const MAX_BATCH = 100;
+
+interface PendingVerifying {
+  callback: AcceptedCallbackRecord;
+  event: TransactionEvent;
+  lease: { owner: string; until: Date };
+  resolve: (outcome: 'verifying' | 'duplicate') => void;
+  reject: (error: unknown) => void;
+}
+
 /** Verification rows: stored with the callback, claimed under a lease, settled once. */
 @Injectable()
 export class VerificationStore {
+  private pending: PendingVerifying[] = [];
+  private flushScheduled = false;
+
   constructor(private readonly sql: SqlDialect) {}
 
   /**
    * The callback (outcome `verifying`) and its verification row, in one transaction; nothing
    * when an earlier copy is stored (`duplicate`). The state does not move until it is verified.
+   *
+   * On PostgreSQL, callbacks that reach the store in the same event-loop turn are written by one
+   * statement (as CallbackStore does for callbacks published on their signature): the ack path
+   * costs the database one round trip per batch, not two statements and a transaction per
+   * callback. A failed batch is retried callback by callback, so one bad row fails only itself.
    */
   async storeVerifying(
+    callback: AcceptedCallbackRecord,
+    event: TransactionEvent,
+    lease: { owner: string; until: Date },
+  ): Promise<'verifying' | 'duplicate'> {
+    if (!this.sql.isPostgres) return this.storeVerifyingOne(callback, event, lease);
+    return new Promise((resolve, reject) => {
+      this.pending.push({ callback, event, lease, resolve, reject });
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    const queue = this.pending;
+    this.pending = [];
+    for (let i = 0; i < queue.length; i += MAX_BATCH)
+      void this.writeBatch(queue.slice(i, i + MAX_BATCH));
+  }
+
+  private async writeBatch(batch: PendingVerifying[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        const stored = await this.insertBatch(batch);
+        for (const item of batch)
+          item.resolve(stored.has(item.callback.id) ? 'verifying' : 'duplicate');
+        return;
+      } catch {
+        // One by one below: each callback gets its own verdict (or its own error).
+      }
+    }
+    await Promise.all(
+      batch.map((item) =>
+        this.storeVerifyingOne(item.callback, item.event, item.lease).then(
+          item.resolve,
+          item.reject,
+        ),
+      ),
+    );
+  }
+
+  /**
+   * One statement: the callbacks not yet stored (the event id's unique index drops copies, also
+   * two in the same batch) and, for exactly those, their verification rows. Returns the ids stored.
+   */
+  private async insertBatch(batch: PendingVerifying[]): Promise<Set<string>> {
+    const width = 19;
+    const rows = batch.map(() => `(${placeholders(width)})`).join(', ');
+    const params = batch.flatMap(({ callback, event, lease }) => [
+      callback.id,
+      callback.provider,
+      callback.account,
+      callback.transactionKey,
+      callback.status,
+      callback.transitionKey,
+      callback.eventId,
+      ...requestParams(callback),
+      searchableReference(callback.merchantReference),
+      JSON.stringify({ event, transitionKey: callback.transitionKey } satisfies StoredWork),
+      lease.owner,
+      lease.until.toISOString(),
+    ]);
+    const result = await this.sql.query<{ id: string }>(
+      `WITH input (id, provider, account, transaction_key, status, transition_key, event_id, source_ip, method,
+                   path, headers, raw_body, raw_body_encoding, verification, received_at, merchant_reference,
+                   event, lease_owner, lease_until)
+         AS (VALUES ${rows}),
+       stored AS (
+         INSERT INTO callbacks (${CALLBACK_COLUMNS})
+         SELECT id, provider, account, transaction_key, status, transition_key, event_id, 'verifying', source_ip,
+                method, path, headers, raw_body, raw_body_encoding, verification, received_at::timestamptz,
+                merchant_reference
+         FROM input
+         ON CONFLICT ${DEDUP} DO NOTHING
+         RETURNING id),
+       waiting AS (
+         INSERT INTO verifications (callback_id, provider, account, transaction_key, event, state, attempts,
+                                    next_at, lease_owner, lease_until, created_at)
+         SELECT i.id, i.provider, i.account, i.transaction_key, i.event, 'verifying', 0, i.received_at::timestamptz,
+                i.lease_owner, i.lease_until::timestamptz, i.received_at::timestamptz
+         FROM input i JOIN stored s ON s.id = i.id
+         RETURNING callback_id)
+       SELECT callback_id AS id FROM waiting`,
+      params,
+    );
+    return new Set(result.map((row) => row.id));
+  }
+
+  /** storeVerifying as its own transaction (SQLite, and the one-by-one retry of a batch). */
+  private storeVerifyingOne(
     callback: AcceptedCallbackRecord,
     event: TransactionEvent,
     lease: { owner: string; until: Date },

@@ -114,6 +114,51 @@ export function verificationSuite(kind: DatabaseKind): void {
       }
     });
 
+    it('callbacks arriving together, each sent three times at once: one stored callback, one inquiry and one event each', async () => {
+      const held: Array<{
+        name: string;
+        reference: string;
+        key: string;
+        callback: SandboxCallback;
+      }> = [];
+      for (const name of ['nicepay', 'mcpayment', 's88pay']) {
+        for (let i = 0; i < 10; i += 1) {
+          const reference = `ORD-BURST-${kind}-${name}-${i}`;
+          const created = await ledger(name).create({
+            status: 'succeeded',
+            reference,
+            send: false,
+          });
+          held.push({ name, reference, key: created.key, callback: created.callback! });
+        }
+      }
+      const answers = await Promise.all(
+        held.flatMap(({ callback }) =>
+          [1, 2, 3].map(() => sendCallback(bed.gateway.url, callback)),
+        ),
+      );
+      assert.deepEqual(
+        [...new Set(answers.map((res) => res.status))],
+        [200],
+        'every copy acknowledged like the original',
+      );
+      await eventually('every burst event', async () =>
+        held.every(({ reference }) => eventsFor(reference).length > 0),
+      );
+      await sleep(500);
+      for (const { name, reference, key } of held) {
+        assert.equal(eventsFor(reference).length, 1, `${reference}: one event`);
+        assert.equal(ledger(name).get(key)?.inquiries, 1, `${reference}: asked once`);
+        const rows = await callbackRows(reference);
+        assert.deepEqual(
+          rows.map((row) => row.outcome),
+          ['accepted'],
+          `${reference}: one stored callback`,
+        );
+        assert.equal((await verificationOf(rows[0].id)).state, 'confirmed');
+      }
+    });
+
     it('NICEPAY: a captured deposit replayed as a reversal of another referenceNo publishes nothing (conflicted)', async () => {
       const nicepay = sandbox.sandbox.provider<NicepaySandbox>('nicepay');
       const reference = `ORD-NICE-REPLAY-${kind}`;
