@@ -200,6 +200,9 @@ export function* recordInquiry(
   return result;
 }
 
+/** Settlement transactions in flight per instance (each holds one pooled connection). */
+const SETTLE_CONCURRENCY = 2;
+
 /** Most callbacks one PostgreSQL statement stores (19 parameters each). */
 const MAX_BATCH = 100;
 
@@ -216,6 +219,8 @@ interface PendingVerifying {
 export class VerificationStore {
   private pending: PendingVerifying[] = [];
   private flushScheduled = false;
+  private settling = 0;
+  private readonly settleWaiters: Array<() => void> = [];
 
   constructor(private readonly sql: SqlDialect) {}
 
@@ -451,6 +456,24 @@ export class VerificationStore {
       record?: InquiryRecord;
       lease: { owner: string; until: Date } | null;
     },
+  ): Promise<{ settled: boolean; outbox: OutboxRecord[] }> {
+    // Settlements are off the ack path: at most SETTLE_CONCURRENCY hold a pooled connection at
+    // once, so verification work never takes the connections incoming callbacks are stored with.
+    while (this.settling >= SETTLE_CONCURRENCY)
+      await new Promise<void>((resolve) => this.settleWaiters.push(resolve));
+    this.settling += 1;
+    try {
+      return await this.settleNow(work, owner, settlement);
+    } finally {
+      this.settling -= 1;
+      this.settleWaiters.shift()?.();
+    }
+  }
+
+  private settleNow(
+    work: VerificationWork,
+    owner: string | null,
+    settlement: Parameters<VerificationStore['settle']>[2],
   ): Promise<{ settled: boolean; outbox: OutboxRecord[] }> {
     const at = new Date().toISOString();
     return this.sql.transact(function* (context) {
