@@ -12,7 +12,7 @@ import amqplib, { type ConsumeMessage } from 'amqplib';
 import { ConfigurationError } from '../config/environment.js';
 import { type GatewayConfig, loadConfig } from '../config/gateway-config.js';
 import { startupEnvironment } from '../config/startup-environment.js';
-import { brokerTopology, redactUrl } from '../messaging/event-publisher.js';
+import { brokerTopology, redactUrl } from '../messaging/broker-topology.js';
 
 interface EventBody {
   id?: unknown;

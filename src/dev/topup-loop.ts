@@ -2,8 +2,8 @@ import amqplib from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { GatewayConfig } from '../config/gateway-config.js';
-import { TOPUP_PROVIDERS } from '../providers/topup-clients.js';
-import { TOPUP_REQUESTED } from '../topups/topup-commands.js';
+import { brokerTopology } from '../messaging/broker-topology.js';
+import { TOPUP_PROVIDERS, TOPUP_REQUESTED } from '../topups/topup-names.js';
 import { defaultReference } from './simulation.js';
 
 /**
@@ -62,7 +62,7 @@ export async function runTopupLoop(
     // Declared with the gateway's own arguments, so this works before or after the gateway.
     await channel.assertExchange(exchange, 'topic', {
       durable: true,
-      alternateExchange: `${exchange}.unrouted`,
+      alternateExchange: brokerTopology(exchange).alternateExchange,
     });
     const events = await channel.assertQueue('', { exclusive: true, autoDelete: true });
     await channel.bindQueue(events.queue, exchange, `topup.*.${provider}`);

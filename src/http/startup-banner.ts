@@ -5,7 +5,7 @@ import {
   type StartupEnvironment,
 } from '../config/startup-environment.js';
 import type { CallbackProvider } from '../ingest/callback-provider.js';
-import { redactUrl } from '../messaging/event-publisher.js';
+import { redactUrl } from '../messaging/broker-topology.js';
 
 /** PostgreSQL host, port and database of a URL; never the user or password. */
 export function describeStorage(database: GatewayConfig['database']): string {

@@ -11,23 +11,10 @@ import { EventEmitter } from 'node:events';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { EVENT_CONTENT_TYPE, EVENT_SCHEMA_VERSION } from '../events/transaction-event.js';
 import type { OutboxRecord } from '../persistence/callback-store.js';
-
-/** The names the gateway declares on the broker for an events exchange. */
-export function brokerTopology(exchange: string) {
-  return {
-    exchange,
-    alternateExchange: `${exchange}.unrouted`,
-    unroutedQueue: `${exchange}.unrouted`,
-  };
-}
+import { brokerTopology, redactUrl } from './broker-topology.js';
 
 const RECONNECT_MIN_S = 1;
 const RECONNECT_MAX_S = 30;
-
-/** Hides credentials in an AMQP URL for logs. */
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
-}
 
 /**
  * Publishes outbox events to the topic exchange on a confirm channel. The connection manager

@@ -4,10 +4,8 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { validationMessages } from '../ingest/validate-fields.js';
+import { TOPUP_REQUESTED } from './topup-names.js';
 import { TopupOrderDto } from './topup-order.dto.js';
-
-/** The CloudEvent type of a top-up command. */
-export const TOPUP_REQUESTED = 'topup.requested';
 
 /** The one pattern every message of the commands queue is routed to, well-formed or not. */
 export const TOPUP_COMMAND_PATTERN = 'topup.command';

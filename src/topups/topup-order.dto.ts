@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Matches, ValidateIf } from 'class-validator';
-import { TOPUP_PROVIDERS } from '../providers/topup-clients.js';
+import { TOPUP_PROVIDERS } from './topup-names.js';
 
 const prepaid = (order: TopupOrderDto) => order.inquiryId === undefined || order.inquiryId === null;
 

@@ -9,16 +9,11 @@ import { SIMULATORS } from '../../src/dev/simulators.js';
 import { AMQP_URL, sleep } from '../support/broker.js';
 import { PPOB, PROVIDER_ENV } from '../support/credentials.js';
 import { createTestBed, type TestBed } from '../support/gateway.js';
+import { type CommandResult, runCommand } from '../support/run-command.js';
 
 /** The compiled CLIs, next to the compiled tests (dist/ or any other outDir). */
 const SIMULATE_JS = fileURLToPath(new URL('../../src/bin/simulate.js', import.meta.url));
 const EVENTS_JS = fileURLToPath(new URL('../../src/bin/events.js', import.meta.url));
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Runs a CLI in an empty directory (no .env) with exactly `env` (plus PATH). */
 function run(
@@ -26,23 +21,11 @@ function run(
   args: string[],
   env: Record<string, string>,
   cwd?: string,
-): Promise<Result> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [script, ...args], {
-      cwd: cwd ?? emptyDir,
-      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
+): Promise<CommandResult> {
+  return runCommand(process.execPath, [script, ...args], {
+    cwd: cwd ?? emptyDir,
+    env: { NODE_ENV: 'test', ...env },
+    timeoutMs: 30_000,
   });
 }
 
