@@ -293,12 +293,22 @@ export function buildProviders(
     !mcpayment.some((account) => account.merchantId && account.secretUnboundId)
       ? null
       : { apiUrl: withoutTrailingSlash(vars.MCPAYMENT_API_URL ?? MCPAYMENT_PRODUCTION_API_URL) };
+  // S88Pay: verified by default once a merchant code (part of the status URL) is given; asked for
+  // explicitly (S88PAY_VERIFY=inquiry), it needs one. There is no documented production host.
+  const s88payVerified =
+    s88pay.length > 0 &&
+    (vars.S88PAY_VERIFY === 'inquiry' ||
+      (vars.S88PAY_VERIFY !== 'off' && s88pay.some((account) => account.merchantCode)));
   const s88payInquiry =
-    vars.S88PAY_VERIFY === 'off' ||
-    !vars.S88PAY_API_URL ||
-    !s88pay.some((account) => account.merchantCode)
-      ? null
-      : { apiUrl: withoutTrailingSlash(vars.S88PAY_API_URL) };
+    s88payVerified && vars.S88PAY_API_URL
+      ? { apiUrl: withoutTrailingSlash(vars.S88PAY_API_URL) }
+      : null;
+  if (s88payVerified && !vars.S88PAY_API_URL) {
+    problems.push(
+      'S88PAY_API_URL must be set: S88Pay callbacks are confirmed with its transaction status API before they are published ' +
+        '(the AES key proves who sent a callback, not that its status is current); set S88PAY_VERIFY=off to publish on the decryption alone',
+    );
+  }
   // Secure default: a configured MCPayment is verified; without the inquiry credentials the
   // gateway refuses to start rather than publish on a signature that leaves status and amounts open.
   if (mcpayment.length > 0 && vars.MCPAYMENT_VERIFY !== 'off' && !mcpaymentInquiry) {

@@ -4,7 +4,7 @@ import type { EventStatus } from '../events/normalized-transaction.js';
 import { payloadHead, transitionJson, type TransactionEvent } from '../events/transaction-event.js';
 import { applyObservation } from '../transactions/transaction-states.js';
 import { postgresTransitionPredicate } from '../transactions/transitions.js';
-import { SqlDialect, step } from './sql-dialect.js';
+import { SqlDialect, type SqlPlan, type SqlPlanContext, step } from './sql-dialect.js';
 
 export interface AcceptedCallbackRecord {
   id: string;
@@ -147,6 +147,12 @@ function transactionOf(callback: AcceptedCallbackRecord): string {
 export class CallbackStore {
   private pending: PendingStore[] = [];
   private flushScheduled = false;
+  private sqlitePending: Array<{
+    plan: (context: SqlPlanContext) => SqlPlan<StoreOutcome>;
+    resolve: (outcome: StoreOutcome) => void;
+    reject: (error: unknown) => void;
+  }> = [];
+  private sqliteFlushScheduled = false;
 
   constructor(private readonly sql: SqlDialect) {}
 
@@ -196,11 +202,7 @@ export class CallbackStore {
       });
     }
 
-    return this.sql.transact(function* (context): Generator<
-      ReturnType<typeof step>,
-      StoreOutcome,
-      Record<string, unknown>[]
-    > {
+    const plan = function* (context: SqlPlanContext): SqlPlan<StoreOutcome> {
       const copies = yield step(`SELECT 1 FROM callbacks WHERE event_id = ?`, [callback.eventId]);
       if (copies.length > 0) return { outcome: 'duplicate', outbox: null };
       yield step(
@@ -229,6 +231,26 @@ export class CallbackStore {
       }
       yield step(`UPDATE callbacks SET outcome = 'superseded' WHERE id = ?`, [callback.id]);
       return { outcome: 'superseded', outbox: null };
+    };
+    // SQLite: group commit — the callbacks of one event-loop turn share one transaction (one
+    // fsync), each in its own savepoint; all are answered after the commit.
+    return new Promise((resolve, reject) => {
+      this.sqlitePending.push({ plan, resolve, reject });
+      if (!this.sqliteFlushScheduled) {
+        this.sqliteFlushScheduled = true;
+        setImmediate(() => this.flushSqlite());
+      }
+    });
+  }
+
+  private flushSqlite(): void {
+    this.sqliteFlushScheduled = false;
+    const queue = this.sqlitePending;
+    this.sqlitePending = [];
+    const results = this.sql.sqliteGroup(queue.map((item) => item.plan));
+    results.forEach((result, i) => {
+      if (result.ok) queue[i].resolve(result.value);
+      else queue[i].reject(result.error);
     });
   }
 

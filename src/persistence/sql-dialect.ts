@@ -93,12 +93,7 @@ export class SqlDialect {
   /** Runs a plan (see SqlPlan) as one transaction: all its statements commit, or none does. */
   async transact<T>(plan: (context: SqlPlanContext) => SqlPlan<T>): Promise<T> {
     if (!this.isPostgres) {
-      return this.sqliteTransaction((run) => {
-        const steps = plan({ postgres: false });
-        let next = steps.next();
-        while (!next.done) next = steps.next(run(next.value.sql, next.value.params));
-        return next.value;
-      });
+      return this.sqliteTransaction((run) => runSqlitePlan(run, plan));
     }
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
@@ -125,6 +120,33 @@ export class SqlDialect {
     }
   }
 
+  /**
+   * SQLite only: group commit. Runs every plan in one transaction, each inside its own savepoint
+   * (better-sqlite3 nests transactions as savepoints): a plan that throws rolls back only its own
+   * statements and gets its error, the others commit together — one commit, so one fsync, for
+   * the group. If the commit itself fails, every plan gets that error (nothing was stored).
+   */
+  sqliteGroup<T>(
+    plans: Array<(context: SqlPlanContext) => SqlPlan<T>>,
+  ): Array<{ ok: true; value: T } | { ok: false; error: unknown }> {
+    try {
+      return this.sqliteTransaction(() =>
+        plans.map((plan) => {
+          try {
+            return {
+              ok: true as const,
+              value: this.sqliteTransaction((run) => runSqlitePlan(run, plan)),
+            };
+          } catch (error) {
+            return { ok: false as const, error };
+          }
+        }),
+      );
+    } catch (error) {
+      return plans.map(() => ({ ok: false as const, error }));
+    }
+  }
+
   /** SQLite only: runs `fn` as one synchronous transaction with prepared statements. */
   sqliteTransaction<T>(
     fn: (run: (sql: string, params: unknown[]) => Record<string, unknown>[]) => T,
@@ -135,6 +157,17 @@ export class SqlDialect {
     };
     return this.sqlite.transaction(() => fn(run))();
   }
+}
+
+/** Runs a plan's statements one after the other through `run` (synchronous: SQLite). */
+function runSqlitePlan<T>(
+  run: (sql: string, params: unknown[]) => SqlRows,
+  plan: (context: SqlPlanContext) => SqlPlan<T>,
+): T {
+  const steps = plan({ postgres: false });
+  let next = steps.next();
+  while (!next.done) next = steps.next(run(next.value.sql, next.value.params));
+  return next.value;
 }
 
 /** TypeORM answers UPDATE … RETURNING on PostgreSQL as [rows, count]; everything else as rows. */

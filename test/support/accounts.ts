@@ -2,8 +2,12 @@ import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-/** Environment that switches off every provider account PROVIDER_ENV describes. */
+/**
+ * Environment that switches off every provider account PROVIDER_ENV describes. S88Pay verification
+ * stays off as in PROVIDER_ENV (the S88Pay accounts of these files carry merchant codes).
+ */
 export const NO_PROVIDER_ENV: Record<string, string> = {
+  S88PAY_VERIFY: 'off',
   NICEPAY_IMID: '',
   NICEPAY_MERCHANT_KEY: '',
   NICEPAY_ALLOWED_IPS: '',

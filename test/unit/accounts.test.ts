@@ -8,6 +8,9 @@ import { ConfigurationError } from '../../src/config/environment.js';
 import { loadConfig } from '../../src/config/gateway-config.js';
 import { readYaml, repoPath } from '../deploy/deploy-files.js';
 
+/** The S88Pay accounts below carry merchant codes: verified by default, so the status API is named. */
+const S88PAY_STATUS_API = { S88PAY_API_URL: 'https://s88pay.example/' };
+
 const dir = mkdtempSync(join(tmpdir(), 'accounts-test-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -80,7 +83,7 @@ ppob:
 
 describe('accounts file', () => {
   it('reads every provider, its accounts and their keys from YAML', () => {
-    const config = loadConfig({ ACCOUNTS_FILE: file(FULL) });
+    const config = loadConfig({ ...S88PAY_STATUS_API, ACCOUNTS_FILE: file(FULL) });
     const nicepay = config.providers.nicepay!;
     assert.deepEqual(
       nicepay.accounts.map((a) => [a.id, a.iMid, a.keys.map((k) => k.label)]),
@@ -123,6 +126,7 @@ describe('accounts file', () => {
 
   it('accepts the commented example of docker/k8s, which the kustomize base mounts', () => {
     const config = loadConfig({
+      ...S88PAY_STATUS_API,
       ACCOUNTS_FILE: repoPath('docker', 'k8s', 'accounts.example.yaml'),
     });
     for (const provider of ['nicepay', 'mcpayment', 's88pay', 'sidopulsa', 'ppob'] as const)
@@ -154,6 +158,7 @@ describe('accounts file', () => {
 
   it('keeps the environment accounts beside the file accounts', () => {
     const config = loadConfig({
+      ...S88PAY_STATUS_API,
       ACCOUNTS_FILE: file(FULL),
       NICEPAY_IMID: 'ENVIMID001',
       NICEPAY_MERCHANT_KEY: 'env-key',
@@ -341,6 +346,7 @@ describe('key rotation', () => {
 describe('status API credentials by (provider, account)', () => {
   it('gives the key valid at that time and the account identifiers', () => {
     const config = loadConfig({
+      ...S88PAY_STATUS_API,
       ACCOUNTS_FILE: file(FULL),
       S88PAY_API_KEY: 'env-api',
       S88PAY_SECRET_KEY: 'env-secret',
@@ -391,7 +397,11 @@ describe('status API credentials by (provider, account)', () => {
       'SKU20230101012023',
     );
     assert.equal(registry.statusApiCredentials('ppob', 'reseller-1'), null, 'no status API');
-    const off = loadConfig({ ACCOUNTS_FILE: file(FULL), NICEPAY_VERIFY: 'off' }).accounts;
+    const off = loadConfig({
+      ...S88PAY_STATUS_API,
+      ACCOUNTS_FILE: file(FULL),
+      NICEPAY_VERIFY: 'off',
+    }).accounts;
     assert.equal(off.statusApiCredentials('nicepay', 'nicepay-va'), null, 'verification off');
     assert.equal(registry.statusApiCredentials('mcpayment', 'nobody'), null);
   });
@@ -399,11 +409,11 @@ describe('status API credentials by (provider, account)', () => {
 
 describe('reload diff', () => {
   it('names added and removed accounts and keys, never a secret', () => {
-    const before = loadConfig({ ACCOUNTS_FILE: file(FULL) }).providers;
+    const before = loadConfig({ ...S88PAY_STATUS_API, ACCOUNTS_FILE: file(FULL) }).providers;
     const changed = FULL.replace('id: brand-c', 'id: brand-d')
       .replace('label: 2026 }', 'label: 2027 }')
       .replace('HASH-A }]\n    - id: brand-b', 'HASH-Z }]\n    - id: brand-b');
-    const after = loadConfig({ ACCOUNTS_FILE: file(changed) }).providers;
+    const after = loadConfig({ ...S88PAY_STATUS_API, ACCOUNTS_FILE: file(changed) }).providers;
     const changes = describeChanges(before, after);
     assert.deepEqual(changes.sort(), [
       'mcpayment account brand-a: key 1 replaced',

@@ -49,14 +49,38 @@ describe('verification settings: secure defaults', () => {
     );
   });
 
-  it('S88Pay is verified once its merchant code and API URL are set', () => {
+  it('S88Pay is verified by default once its merchant code is set; without the API URL it does not start', () => {
     assert.equal(loadConfig(S88PAY).providers.s88pay?.inquiry, null);
     const config = loadConfig({
       ...S88PAY,
       S88PAY_MERCHANT_CODE: 'SKU1',
-      S88PAY_API_URL: 'https://s88pay.example',
+      S88PAY_API_URL: 'https://s88pay.example/',
     });
     assert.deepEqual(config.providers.s88pay?.inquiry, { apiUrl: 'https://s88pay.example' });
+    const extras: Array<Record<string, string>> = [
+      { S88PAY_MERCHANT_CODE: 'SKU1' },
+      { S88PAY_VERIFY: 'inquiry' },
+    ];
+    for (const extra of extras) {
+      const problems = problemsOf({ ...S88PAY, ...extra });
+      assert.ok(
+        problems.some((p) => /S88PAY_API_URL must be set/.test(p) && /S88PAY_VERIFY=off/.test(p)),
+        JSON.stringify(problems),
+      );
+    }
+    assert.ok(
+      problemsOf({
+        ...S88PAY,
+        S88PAY_VERIFY: 'inquiry',
+        S88PAY_API_URL: 'https://s88pay.example',
+      }).some((p) => /needs merchantCode/.test(p)),
+      'asked for explicitly, it needs a merchant code',
+    );
+    assert.equal(
+      loadConfig({ ...S88PAY, S88PAY_MERCHANT_CODE: 'SKU1', S88PAY_VERIFY: 'off' }).providers.s88pay
+        ?.inquiry,
+      null,
+    );
   });
 
   it('names bad values and refuses the embedded sandbox in production', () => {
