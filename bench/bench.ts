@@ -17,7 +17,8 @@
  * BENCH_CONNECTIONS (default 32), BENCH_RATE (fixed-rate phase, default 500/s),
  * BENCH_RATE_DURATION_S (default 15), BENCH_SQLITE=0 skips the SQLite gateway,
  * BENCH_VERIFICATION=0 skips the phases with status inquiry on (provider sandbox in this process;
- * BENCH_VERIFY_RATE: its inquiries per second, default 2000),
+ * BENCH_VERIFY_RATE: its inquiries per second, default 2000), BENCH_TWO_PROCESSES=0 skips the
+ * phase with a second gateway process on the same database,
  * BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_LOG_LEVEL,
  * BENCH_BASELINE_MAIN_JS: the dist/src/main.js of another build (e.g. a checkout of an earlier
  * commit, built): its durable NICEPAY phase and no-op route run first, in the same run, and a
@@ -53,6 +54,25 @@ const RATE = Number(process.env.BENCH_RATE ?? 500);
 const RATE_DURATION = Number(process.env.BENCH_RATE_DURATION_S ?? 15);
 const WITH_SQLITE = process.env.BENCH_SQLITE !== '0';
 const WITH_VERIFICATION = process.env.BENCH_VERIFICATION !== '0';
+const WITH_TWO_PROCESSES = process.env.BENCH_TWO_PROCESSES !== '0';
+let peakRssSecond = 0;
+
+/** Two phases that ran side by side, as one: requests and rates add up, latencies are the worse. */
+function combinePhases(name: string, parts: Phase[]): Phase {
+  const sum = (pick: (p: Phase) => number) => parts.reduce((total, p) => total + pick(p), 0);
+  const worst = (pick: (p: Phase) => number) => Math.max(...parts.map(pick));
+  return {
+    ...parts[0],
+    name,
+    requests: sum((p) => p.requests),
+    ok: sum((p) => p.ok),
+    non2xx: sum((p) => p.non2xx),
+    errors: sum((p) => p.errors),
+    perSecond: sum((p) => p.perSecond),
+    ackP50: worst((p) => p.ackP50),
+    ackP99: worst((p) => p.ackP99),
+  };
+}
 
 /** A queue bound to every event of `exchange`, recording the first arrival time per event id. */
 class Consumer {
@@ -249,6 +269,26 @@ async function main(): Promise<void> {
   const ceiling = await measured(gateway, null, null, () => noop(gateway.url, 10));
   phases.push(ceiling.value);
 
+  // Two gateway processes on this host sharing the database and the exchange, each driven with
+  // half the connections at the same time: what a second process adds on the same cores.
+  let twoProcesses: Phase | undefined;
+  if (WITH_TWO_PROCESSES) {
+    const second = await startGateway({ ...db.env, EVENTS_EXCHANGE: exchange });
+    await drive(second.url, 'warm-up', workload(3000, nicepay), ledger, { duration: 3 });
+    const halves = await Promise.all(
+      [gateway, second].map((instance, i) =>
+        drive(instance.url, `process ${i + 1}`, workload(DURATION * 3000, nicepay), ledger, {
+          duration: DURATION,
+          connections: Math.max(1, Math.floor(CONNECTIONS / 2)),
+        }),
+      ),
+    );
+    twoProcesses = combinePhases('NICEPAY max, two processes (PostgreSQL)', halves);
+    phases.push(twoProcesses);
+    peakRssSecond = readPeakRss(second.child.pid!);
+    await second.stop();
+  }
+
   const pgCheck = await check(db, consumer, ledger);
   const e2e = [...new Set(rateList.map((cb: SignedCallback) => cb.eventId))]
     .filter((id) => (ledger.sentAt.get(id) ?? 0) >= rateStart && consumer.receivedAt.has(id))
@@ -313,6 +353,11 @@ async function main(): Promise<void> {
   out(
     `  durable NICEPAY on PostgreSQL: ${fmt(pgRate, 0)}/s = ${fmt(pgRate / noopRate, 2)} of the no-op route's ${fmt(noopRate, 0)}/s (target ≥ 0.50: ${target(pgRate / noopRate >= 0.5)})\n`,
   );
+  if (twoProcesses) {
+    out(
+      `  two gateway processes on this host (same database, half the connections each): ${fmt(twoProcesses.perSecond, 0)}/s = ${fmt(twoProcesses.perSecond / pgRate, 2)}× one process; ack p99 ${fmt(twoProcesses.ackP99)} ms; second process peak RSS ${fmt(peakRssSecond, 0)} MB\n`,
+    );
+  }
   if (sqlitePhase) {
     out(
       `  durable NICEPAY on SQLite: ${fmt(sqlitePhase.perSecond, 0)}/s = ${fmt(sqlitePhase.perSecond / pgRate, 2)} of PostgreSQL (target ≥ 0.75: ${target(sqlitePhase.perSecond / pgRate >= 0.75)})\n`,

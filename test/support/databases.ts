@@ -28,6 +28,25 @@ async function adminQuery(sql: string): Promise<void> {
   }
 }
 
+/** Waits (up to `timeoutMs`) until no backend is connected to database `name`. */
+async function untilNoBackends(name: string, timeoutMs: number): Promise<void> {
+  const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
+  await client.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const { rows } = await client.query<{ n: string }>(
+        `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = $1`,
+        [name],
+      );
+      if (Number(rows[0].n) === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
 /** A brand-new, empty database: its own PostgreSQL database, or its own SQLite file. */
 export async function createTestDatabase(kind: DatabaseKind): Promise<TestDatabase> {
   if (kind === 'postgres') {
@@ -42,6 +61,9 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
       query: async (sql, params) => (await pool.query(sql, params)).rows,
       drop: async () => {
         await pool.end();
+        // A gateway closed just before may still be giving its connections back: let it, so the
+        // FORCE below does not terminate a connection whose owner would report it as an error.
+        await untilNoBackends(name, 3_000);
         await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       },
     };
