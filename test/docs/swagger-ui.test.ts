@@ -1,7 +1,10 @@
 /**
  * Swagger UI in a real browser (Debian's Chromium through playwright-core): for every provider,
- * "Try it out" → "Execute" as shown gives a 2xx and a new event, and again after a reload.
- * Skipped, saying why, when /usr/bin/chromium is absent (`apt-get install -y chromium`).
+ * "Try it out" → "Execute" as shown gives a 2xx and a new event, and again after a reload. On
+ * the gateway a newcomer gets (`npm start` on a fresh clone: the demo configuration, with its
+ * status inquiries to the embedded sandbox) and on one with other credentials and tokens (the
+ * examples carry what is configured). Skipped, saying why, when /usr/bin/chromium is absent
+ * (`apt-get install -y chromium`).
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -9,8 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { BrowserContext, Page } from 'playwright-core';
-import { sleep } from '../support/broker.js';
-import { createTestBed, type TestBed } from '../support/gateway.js';
+import { EventTap, sleep } from '../support/broker.js';
+import { banner, startDemoGateway } from '../support/demo-gateway.js';
+import { createTestBed } from '../support/gateway.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const skip = existsSync(CHROMIUM)
@@ -26,14 +30,18 @@ const OPERATIONS = [
   { method: 'get', path: '/callbacks/ppob/{token}', routingKey: 'topup.succeeded.ppob' },
 ];
 
+/** A running gateway with a queue bound to its exchange. */
+interface Target {
+  url: string;
+  tap: EventTap;
+  stop(): Promise<void>;
+}
+
 describe('Swagger UI: Try it out → Execute works for every provider, every time', { skip }, () => {
-  let bed: TestBed;
   let browser: BrowserContext;
   let profile: string;
 
   before(async () => {
-    // Test credentials and tokens, not the demo ones: the examples must carry what is configured.
-    bed = await createTestBed('sqlite', { DEV_TOOLS_ENABLED: 'true', DOCS_ENABLED: 'true' });
     profile = mkdtempSync(join(tmpdir(), 'gw-chromium-'));
     const { chromium } = await import('playwright-core');
     // A persistent context is how playwright passes a fresh --user-data-dir (the profile).
@@ -55,13 +63,12 @@ describe('Swagger UI: Try it out → Execute works for every provider, every tim
 
   after(async () => {
     await browser?.close().catch(() => undefined);
-    await bed?.teardown();
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   /** Opens /docs, runs one operation as shown, returns the status Swagger UI displays. */
-  async function execute(page: Page, method: string, path: string): Promise<number> {
-    await page.goto(`${bed.gateway.url}/docs`, { waitUntil: 'domcontentloaded' });
+  async function execute(page: Page, url: string, method: string, path: string): Promise<number> {
+    await page.goto(`${url}/docs`, { waitUntil: 'domcontentloaded' });
     const block = page
       .locator(`.opblock.opblock-${method}`)
       .filter({ has: page.locator(`.opblock-summary-path[data-path="${path}"]`) });
@@ -73,29 +80,70 @@ describe('Swagger UI: Try it out → Execute works for every provider, every tim
     return Number((await status.innerText()).trim().split(/\s/)[0]);
   }
 
-  async function waitForEvents(routingKey: string, count: number): Promise<void> {
-    const deadline = Date.now() + 15_000;
-    while (bed.tap.messages.filter((m) => m.fields.routingKey === routingKey).length < count) {
-      if (Date.now() > deadline) throw new Error(`expected ${count} ${routingKey} events`);
-      await sleep(50);
+  /** Each provider's operation, executed twice on a fresh page load: a 2xx and a new event each. */
+  function everyProvider(start: () => Promise<Target>): void {
+    let target: Target;
+    before(async () => {
+      target = await start();
+    });
+    after(async () => {
+      await target?.stop();
+    });
+
+    // The demo publishes NICEPAY, MCPayment and S88Pay events once its status inquiry confirmed.
+    async function waitForEvents(routingKey: string, count: number): Promise<void> {
+      const deadline = Date.now() + 30_000;
+      while (target.tap.messages.filter((m) => m.fields.routingKey === routingKey).length < count) {
+        if (Date.now() > deadline) throw new Error(`expected ${count} ${routingKey} events`);
+        await sleep(50);
+      }
+    }
+
+    for (const { method, path, routingKey } of OPERATIONS) {
+      it(`${method.toUpperCase()} ${path}: 2xx and a new ${routingKey} event, twice`, async () => {
+        const page = await browser.newPage();
+        try {
+          for (const round of [1, 2]) {
+            const status = await execute(page, target.url, method, path);
+            assert.ok(status >= 200 && status < 300, `round ${round}: Swagger UI shows ${status}`);
+            await waitForEvents(routingKey, round);
+          }
+          // Two page loads, two distinct transactions: no duplicate was answered.
+          const events = target.tap.messages.filter((m) => m.fields.routingKey === routingKey);
+          assert.equal(new Set(events.map((m) => m.properties.messageId)).size, 2);
+        } finally {
+          await page.close();
+        }
+      });
     }
   }
 
-  for (const { method, path, routingKey } of OPERATIONS) {
-    it(`${method.toUpperCase()} ${path}: 2xx and a new ${routingKey} event, twice`, async () => {
-      const page = await browser.newPage();
-      try {
-        for (const round of [1, 2]) {
-          const status = await execute(page, method, path);
-          assert.ok(status >= 200 && status < 300, `round ${round}: Swagger UI shows ${status}`);
-          await waitForEvents(routingKey, round);
-        }
-        // Two page loads, two distinct transactions: no duplicate was answered.
-        const events = bed.tap.messages.filter((m) => m.fields.routingKey === routingKey);
-        assert.equal(new Set(events.map((m) => m.properties.messageId)).size, 2);
-      } finally {
-        await page.close();
+  describe('on the demo gateway of `npm start` on a fresh clone', () => {
+    everyProvider(async () => {
+      const gateway = await startDemoGateway();
+      const tap = await EventTap.bind(gateway.exchange).catch(async (error: unknown) => {
+        await gateway.stop();
+        throw error;
+      });
+      const stop = async () => {
+        await tap.close();
+        await gateway.stop();
+      };
+      if (!banner(gateway.stderr()).some((line) => line.startsWith('DEMO CONFIGURATION'))) {
+        await stop();
+        throw new Error(`not the demo configuration:\n${gateway.stderr()}`);
       }
+      return { url: gateway.url, tap, stop };
     });
-  }
+  });
+
+  describe('on a gateway with other credentials and tokens than the demo', () => {
+    everyProvider(async () => {
+      const bed = await createTestBed('sqlite', {
+        DEV_TOOLS_ENABLED: 'true',
+        DOCS_ENABLED: 'true',
+      });
+      return { url: bed.gateway.url, tap: bed.tap, stop: () => bed.teardown() };
+    });
+  });
 });
