@@ -5,6 +5,7 @@ import { payloadHead, transitionJson, type TransactionEvent } from '../events/tr
 import { applyObservation } from '../transactions/transaction-states.js';
 import { postgresTransitionPredicate } from '../transactions/transitions.js';
 import { SqlDialect, type SqlPlan, type SqlPlanContext, step } from './sql-dialect.js';
+import { TurnBatch } from './turn-batch.js';
 
 export interface AcceptedCallbackRecord {
   id: string;
@@ -124,6 +125,13 @@ interface PendingStore {
   reject: (error: unknown) => void;
 }
 
+/** A SQLite store waiting for its turn's group commit. */
+interface PendingSqliteStore {
+  plan: (context: SqlPlanContext) => SqlPlan<StoreOutcome>;
+  resolve: (outcome: StoreOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
 /** The transaction a callback belongs to: callbacks of one transaction never share a batch. */
 function transactionOf(callback: AcceptedCallbackRecord): string {
   return JSON.stringify([callback.provider, callback.account, callback.transactionKey]);
@@ -142,17 +150,16 @@ function transactionOf(callback: AcceptedCallbackRecord): string {
  * callback several times. Each row still gets its own verdict, and a failed batch is retried row by
  * row so one bad row cannot fail its neighbours. Callbacks of the same transaction in one turn
  * go to consecutive batches in arrival order (a statement can move a state row only once).
+ *
+ * On SQLite, the callbacks of one turn share one transaction (group commit: one fsync), each in
+ * its own savepoint and in arrival order; every one is answered after the commit.
  */
 @Injectable()
 export class CallbackStore {
-  private pending: PendingStore[] = [];
-  private flushScheduled = false;
-  private sqlitePending: Array<{
-    plan: (context: SqlPlanContext) => SqlPlan<StoreOutcome>;
-    resolve: (outcome: StoreOutcome) => void;
-    reject: (error: unknown) => void;
-  }> = [];
-  private sqliteFlushScheduled = false;
+  private readonly pending = new TurnBatch<PendingStore>((queue) => void this.writeLayers(queue));
+  private readonly sqlitePending = new TurnBatch<PendingSqliteStore>((queue) =>
+    this.flushSqlite(queue),
+  );
 
   constructor(private readonly sql: SqlDialect) {}
 
@@ -162,15 +169,7 @@ export class CallbackStore {
     lease: { owner: string; until: Date } | null,
   ): Promise<StoreOutcome> {
     const params = [
-      callback.id,
-      callback.provider,
-      // Validation refuses control characters in ids; escaping here is the last line, so no value
-      // a client sent can make the insert (and with it the callback) fail on PostgreSQL.
-      storableText(callback.account),
-      storableText(callback.transactionKey),
-      callback.status,
-      callback.transitionKey,
-      callback.eventId,
+      ...identityParams(callback),
       ...requestParams(callback),
       searchableReference(callback.merchantReference),
       callback.credentialKey ?? null,
@@ -179,7 +178,7 @@ export class CallbackStore {
     if (this.sql.isPostgres) {
       const head = payloadHead(event.body);
       return new Promise((resolve, reject) => {
-        this.pending.push({
+        this.pending.add({
           callback,
           event,
           head,
@@ -195,10 +194,6 @@ export class CallbackStore {
           resolve,
           reject,
         });
-        if (!this.flushScheduled) {
-          this.flushScheduled = true;
-          setImmediate(() => this.flush());
-        }
       });
     }
 
@@ -235,18 +230,11 @@ export class CallbackStore {
     // SQLite: group commit — the callbacks of one event-loop turn share one transaction (one
     // fsync), each in its own savepoint; all are answered after the commit.
     return new Promise((resolve, reject) => {
-      this.sqlitePending.push({ plan, resolve, reject });
-      if (!this.sqliteFlushScheduled) {
-        this.sqliteFlushScheduled = true;
-        setImmediate(() => this.flushSqlite());
-      }
+      this.sqlitePending.add({ plan, resolve, reject });
     });
   }
 
-  private flushSqlite(): void {
-    this.sqliteFlushScheduled = false;
-    const queue = this.sqlitePending;
-    this.sqlitePending = [];
+  private flushSqlite(queue: PendingSqliteStore[]): void {
     const results = this.sql.sqliteGroup(queue.map((item) => item.plan));
     results.forEach((result, i) => {
       if (result.ok) queue[i].resolve(result.value);
@@ -268,13 +256,6 @@ export class CallbackStore {
         JSON.stringify({ errors: callback.errors, fields: callback.fields }),
       ],
     );
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    const queue = this.pending;
-    this.pending = [];
-    void this.writeLayers(queue);
   }
 
   /**
@@ -416,6 +397,26 @@ export class CallbackStore {
     );
     return new Map(result.map((row) => [row.id, row]));
   }
+}
+
+/** id … event_id: the callback's identity and de-duplication key, in CALLBACK_COLUMNS order. */
+export function identityParams(
+  callback: Pick<
+    AcceptedCallbackRecord,
+    'id' | 'provider' | 'account' | 'transactionKey' | 'status' | 'transitionKey' | 'eventId'
+  >,
+): unknown[] {
+  return [
+    callback.id,
+    callback.provider,
+    // Validation refuses control characters in ids; escaping here is the last line, so no value
+    // a client sent can make the insert (and with it the callback) fail on PostgreSQL.
+    storableText(callback.account),
+    storableText(callback.transactionKey),
+    callback.status,
+    callback.transitionKey,
+    callback.eventId,
+  ];
 }
 
 /** source_ip … received_at: the request as it arrived. */

@@ -9,11 +9,13 @@ import {
 import {
   type AcceptedCallbackRecord,
   encodeRawBody,
+  identityParams,
   type OutboxRecord,
   requestParams,
   searchableReference,
 } from '../persistence/callback-store.js';
 import { SqlDialect, type SqlPlan, type SqlPlanContext, step } from '../persistence/sql-dialect.js';
+import { TurnBatch } from '../persistence/turn-batch.js';
 import { applyObservation, type TransitionResult } from '../transactions/transaction-states.js';
 import type { ProviderReport, StatusQuery } from './status-api.js';
 import type { ClaimedTransaction } from './verdict.js';
@@ -217,8 +219,10 @@ interface PendingVerifying {
 /** Verification rows: stored with the callback, claimed under a lease, settled once. */
 @Injectable()
 export class VerificationStore {
-  private pending: PendingVerifying[] = [];
-  private flushScheduled = false;
+  private readonly pending = new TurnBatch<PendingVerifying>((queue) => {
+    for (let i = 0; i < queue.length; i += MAX_BATCH)
+      void this.writeBatch(queue.slice(i, i + MAX_BATCH));
+  });
   private settling = 0;
   private readonly settleWaiters: Array<() => void> = [];
 
@@ -240,20 +244,8 @@ export class VerificationStore {
   ): Promise<'verifying' | 'duplicate'> {
     if (!this.sql.isPostgres) return this.storeVerifyingOne(callback, event, lease);
     return new Promise((resolve, reject) => {
-      this.pending.push({ callback, event, lease, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.pending.add({ callback, event, lease, resolve, reject });
     });
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    const queue = this.pending;
-    this.pending = [];
-    for (let i = 0; i < queue.length; i += MAX_BATCH)
-      void this.writeBatch(queue.slice(i, i + MAX_BATCH));
   }
 
   private async writeBatch(batch: PendingVerifying[]): Promise<void> {
@@ -285,13 +277,7 @@ export class VerificationStore {
     const width = 19;
     const rows = batch.map(() => `(${placeholders(width)})`).join(', ');
     const params = batch.flatMap(({ callback, event, lease }) => [
-      callback.id,
-      callback.provider,
-      callback.account,
-      callback.transactionKey,
-      callback.status,
-      callback.transitionKey,
-      callback.eventId,
+      ...identityParams(callback),
       ...requestParams(callback),
       searchableReference(callback.merchantReference),
       JSON.stringify({ event, transitionKey: callback.transitionKey } satisfies StoredWork),
@@ -336,13 +322,7 @@ export class VerificationStore {
         `INSERT INTO callbacks (${CALLBACK_COLUMNS}) VALUES (${placeholders(17)})
          ON CONFLICT ${DEDUP} DO NOTHING RETURNING id`,
         [
-          callback.id,
-          callback.provider,
-          callback.account,
-          callback.transactionKey,
-          callback.status,
-          callback.transitionKey,
-          callback.eventId,
+          ...identityParams(callback),
           'verifying',
           ...requestParams(callback),
           searchableReference(callback.merchantReference),
