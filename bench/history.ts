@@ -176,11 +176,12 @@ export async function fillHistory(options: FillOptions, exchange: string): Promi
       definition: string;
     }>(
       `SELECT conrelid::regclass::text AS table, conname AS name, pg_get_constraintdef(oid) AS definition
-       FROM pg_constraint WHERE conrelid IN ('outbox'::regclass, 'callbacks'::regclass)
+       FROM pg_constraint
+       WHERE (conrelid IN ('outbox'::regclass, 'callbacks'::regclass) OR confrelid = 'callbacks'::regclass)
          AND contype IN ('f', 'p')
-       ORDER BY contype, conrelid = 'outbox'::regclass DESC`,
+       ORDER BY contype, conrelid = 'callbacks'::regclass`,
     );
-    // Foreign key first, then the primary keys (the order above).
+    // Foreign keys first (also those of other tables on callbacks), then the primary keys.
     for (const c of constraints)
       await client.query(`ALTER TABLE ${c.table} DROP CONSTRAINT ${c.name}`);
     for (const index of indexes) await client.query(`DROP INDEX ${index.name}`);
@@ -229,6 +230,16 @@ export async function fillHistory(options: FillOptions, exchange: string): Promi
       const rate = (to / ((Date.now() - started) / 1000)).toFixed(0);
       log(`  ${to.toLocaleString('en')} / ${total.toLocaleString('en')} rows (${rate}/s)`);
     }
+    // Each accepted callback's transaction has its state (one callback per transaction here).
+    await client.query(
+      `INSERT INTO transactions (provider, account, transaction_key, status, previous_status, refunded_total,
+                                 version, first_callback_id, last_callback_id, created_at, updated_at)
+       SELECT provider, account, transaction_key, status, NULL, NULL, 1, id, id, received_at, received_at
+       FROM callbacks
+       WHERE outcome = 'accepted' AND account IS NOT NULL AND transaction_key IS NOT NULL AND status IS NOT NULL
+       ON CONFLICT DO NOTHING`,
+    );
+    await client.query(`VACUUM ANALYZE transactions`);
     log('  rebuilding indexes…');
     // Primary keys, then the foreign key that needs them, then the other indexes.
     for (const c of [...constraints].reverse())
