@@ -24,11 +24,11 @@
  * commit, built): its durable NICEPAY phase and no-op route run first, in the same run, and a
  * before/after table compares the two builds.
  */
-import amqplib from 'amqplib';
 import { cpus, totalmem } from 'node:os';
-import { AMQP_URL, deleteTopology, sleep, uniqueExchange } from '../test/support/broker.js';
+import { deleteTopology, uniqueExchange } from '../test/support/broker.js';
 import type { SignedCallback } from '../test/support/callbacks.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/databases.js';
+import { Consumer } from './consumer.js';
 import { storage } from './history.js';
 import { verificationPhase, type VerificationRun } from './verification.js';
 import {
@@ -72,48 +72,6 @@ function combinePhases(name: string, parts: Phase[]): Phase {
     ackP50: worst((p) => p.ackP50),
     ackP99: worst((p) => p.ackP99),
   };
-}
-
-/** A queue bound to every event of `exchange`, recording the first arrival time per event id. */
-class Consumer {
-  readonly receivedAt = new Map<string, number>();
-  deliveries = 0;
-  private constructor(private readonly connection: amqplib.ChannelModel) {}
-
-  static async bind(exchange: string): Promise<Consumer> {
-    const connection = await amqplib.connect(AMQP_URL);
-    const consumer = new Consumer(connection);
-    const channel = await connection.createChannel();
-    await channel.assertExchange(exchange, 'topic', {
-      durable: true,
-      alternateExchange: `${exchange}.unrouted`,
-    });
-    const { queue } = await channel.assertQueue('', { exclusive: true });
-    await channel.bindQueue(queue, exchange, '#');
-    await channel.consume(
-      queue,
-      (msg) => {
-        if (!msg) return;
-        consumer.deliveries += 1;
-        const id = String(msg.properties.messageId);
-        if (!consumer.receivedAt.has(id)) consumer.receivedAt.set(id, performance.now());
-      },
-      { noAck: true },
-    );
-    return consumer;
-  }
-
-  /** Waits until every acknowledged callback's event arrived (or a minute passed). */
-  async drain(ledger: Ledger): Promise<void> {
-    const deadline = Date.now() + 60_000;
-    while ([...ledger.acknowledged].some((id) => !this.receivedAt.has(id)) && Date.now() < deadline)
-      await sleep(200);
-    await sleep(1000);
-  }
-
-  close(): Promise<void> {
-    return this.connection.close();
-  }
 }
 
 /** PIDs of the PostgreSQL backends connected to `database`, and their CPU seconds so far. */

@@ -7,11 +7,11 @@
  * limited to BENCH_VERIFY_RATE per second (VERIFY_RATE_PER_SECOND; default here 2000, the
  * gateway's default is 50, a provider's API limit).
  */
-import amqplib from 'amqplib';
 import type { NicepaySandbox } from '../src/providers/nicepay/nicepay.sandbox.js';
-import { AMQP_URL, deleteTopology, sleep, uniqueExchange } from '../test/support/broker.js';
+import { deleteTopology, sleep, uniqueExchange } from '../test/support/broker.js';
 import { createTestDatabase } from '../test/support/databases.js';
 import { startTestSandbox } from '../test/support/sandbox.js';
+import { Consumer } from './consumer.js';
 import { drive, Ledger, type Phase, startGateway, workload } from './load.js';
 
 export interface VerificationRun {
@@ -38,23 +38,8 @@ export async function verificationPhase(
   const db = await createTestDatabase('postgres');
   const exchange = uniqueExchange();
   const sandbox = await startTestSandbox();
-  const connection = await amqplib.connect(AMQP_URL);
-  const arrived = new Map<string, number>();
-  const channel = await connection.createChannel();
-  await channel.assertExchange(exchange, 'topic', {
-    durable: true,
-    alternateExchange: `${exchange}.unrouted`,
-  });
-  const { queue } = await channel.assertQueue('', { exclusive: true });
-  await channel.bindQueue(queue, exchange, '#');
-  await channel.consume(
-    queue,
-    (msg) => {
-      const id = msg ? String(msg.properties.messageId) : '';
-      if (msg && !arrived.has(id)) arrived.set(id, performance.now());
-    },
-    { noAck: true },
-  );
+  const consumer = await Consumer.bind(exchange);
+  const arrived = consumer.receivedAt;
   const gateway = await startGateway({
     ...db.env,
     ...sandbox.env,
@@ -106,7 +91,7 @@ export async function verificationPhase(
     };
   } finally {
     await gateway.stop();
-    await connection.close().catch(() => undefined);
+    await consumer.close().catch(() => undefined);
     await sandbox.sandbox.close();
     await deleteTopology(exchange).catch(() => undefined);
     await db.drop();
