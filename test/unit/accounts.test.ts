@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { currentKey, describeChanges, keyValidAt } from '../../src/config/accounts.js';
-import { ConfigurationError } from '../../src/config/environment.js';
 import { loadConfig } from '../../src/config/gateway-config.js';
 import { readYaml, repoPath } from '../deploy/deploy-files.js';
+import { problemsOf } from '../support/config.js';
 
 /** The S88Pay accounts below carry merchant codes: verified by default, so the status API is named. */
 const S88PAY_STATUS_API = { S88PAY_API_URL: 'https://s88pay.example/' };
@@ -19,16 +19,6 @@ function file(text: string, ext = 'yaml'): string {
   const path = join(dir, `accounts-${++counter}.${ext}`);
   writeFileSync(path, text);
   return path;
-}
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigurationError, String(error));
-    return error.problems;
-  }
-  assert.fail('expected the configuration to be refused');
 }
 
 const FULL = `

@@ -1,17 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigurationError } from '../../src/config/environment.js';
 import { loadConfig } from '../../src/config/gateway-config.js';
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    assert.ok(error instanceof ConfigurationError);
-    return error.problems;
-  }
-  assert.fail('expected the configuration to be refused');
-}
+import { problemsOf } from '../support/config.js';
 
 describe('configuration', () => {
   it('starts on the embedded SQLite default with every provider disabled when nothing is set', () => {
