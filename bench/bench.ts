@@ -32,6 +32,7 @@ import { Consumer } from './consumer.js';
 import { storage } from './history.js';
 import { verificationPhase, type VerificationRun } from './verification.js';
 import {
+  backendCpu,
   type BenchGateway,
   CONNECTIONS,
   cpuSeconds,
@@ -72,23 +73,6 @@ function combinePhases(name: string, parts: Phase[]): Phase {
     ackP50: worst((p) => p.ackP50),
     ackP99: worst((p) => p.ackP99),
   };
-}
-
-/** PIDs of the PostgreSQL backends connected to `database`, and their CPU seconds so far. */
-async function backendCpu(db: TestDatabase, database: string): Promise<number> {
-  const rows = await db.query<{ pid: number }>(
-    `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
-    [database],
-  );
-  let total = 0;
-  for (const { pid } of rows) {
-    try {
-      total += cpuSeconds(pid);
-    } catch {
-      /* gone */
-    }
-  }
-  return total;
 }
 
 interface Check {
@@ -135,10 +119,12 @@ async function measured<T>(
   work: () => Promise<T>,
 ): Promise<Measured<T>> {
   const gw0 = cpuSeconds(gateway.child.pid!);
-  const db0 = db && database ? await backendCpu(db, database) : 0;
+  const backends = () =>
+    db && database ? backendCpu((sql, params) => db.query(sql, params), database) : 0;
+  const db0 = await backends();
   const value = await work();
   const gatewayCpu = cpuSeconds(gateway.child.pid!) - gw0;
-  const databaseCpu = db && database ? (await backendCpu(db, database)) - db0 : 0;
+  const databaseCpu = (await backends()) - db0;
   return { value, gatewayCpu, databaseCpu };
 }
 

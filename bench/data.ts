@@ -8,7 +8,9 @@
  * 5. 3 and 4 again during a publish backlog of BENCH_BACKLOG (100,000) unpublished events —
  *    the gateway runs with an unreachable broker, as in an outage.
  * Options: --keep keeps the filled database (default: dropped at the end when this script filled
- * it), --plans prints every EXPLAIN ANALYZE, BENCH_DURATION_S (each throughput phase, default 15).
+ * it), --plans prints every EXPLAIN ANALYZE, --throughput-only stops after 2 (for experiments on a
+ * database kept with --keep or filled by bench:fill), BENCH_DURATION_S (each throughput phase,
+ * default 15).
  */
 import pg from 'pg';
 import { cpus } from 'node:os';
@@ -20,8 +22,12 @@ import * as currentRetention from '../src/retention/retention.service.js';
 import { argument, dropDatabase, freshDatabase, HISTORY_DATABASE } from './fill-history.js';
 import { fillHistory, storage } from './history.js';
 import {
+  backendCpu,
+  type BenchGateway,
+  cpuSeconds,
   drive,
   fmt,
+  machineCpu,
   Ledger,
   percentile,
   type Phase,
@@ -238,6 +244,52 @@ async function retentionFigures(client: pg.Client, label: string): Promise<Reten
   ];
 }
 
+interface Costs {
+  gatewayCpu: number;
+  databaseCpu: number;
+  machine: { busy: number; total: number };
+  walBytes: number;
+  fullPageImages: number;
+  checkpoints: number;
+}
+
+/** Counters read before and after a throughput phase: where its time went. */
+async function costs(client: pg.Client, gateway: BenchGateway, database: string): Promise<Costs> {
+  const {
+    rows: [wal],
+  } = await client.query<{ bytes: string; fpi: string; checkpoints: string }>(
+    `SELECT wal_bytes AS bytes, wal_fpi AS fpi,
+            (SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter) AS checkpoints
+     FROM pg_stat_wal`,
+  );
+  return {
+    gatewayCpu: cpuSeconds(gateway.child.pid!),
+    databaseCpu: await backendCpu(
+      async (sql, params) => (await client.query<{ pid: number }>(sql, params)).rows,
+      database,
+    ),
+    machine: machineCpu(),
+    walBytes: Number(wal.bytes),
+    fullPageImages: Number(wal.fpi),
+    checkpoints: Number(wal.checkpoints),
+  };
+}
+
+function costRow(phase: Phase, before: Costs, after: Costs): string[] {
+  const n = phase.ok || 1;
+  const busy =
+    (after.machine.busy - before.machine.busy) / (after.machine.total - before.machine.total);
+  return [
+    phase.name,
+    fmt(((after.gatewayCpu - before.gatewayCpu) * 1000) / n, 2),
+    fmt(((after.databaseCpu - before.databaseCpu) * 1000) / n, 2),
+    `${(busy * 100).toFixed(0)}%`,
+    fmt((after.walBytes - before.walBytes) / n, 0),
+    fmt((after.fullPageImages - before.fullPageImages) / n, 2),
+    String(after.checkpoints - before.checkpoints),
+  ];
+}
+
 async function main(): Promise<void> {
   const out = (text: string) => process.stdout.write(text);
   const given = argument('database-url');
@@ -276,6 +328,7 @@ async function main(): Promise<void> {
 
   // 2. Throughput: empty and filled, alternating, same workload shape.
   const phases: Phase[] = [];
+  const costRows: string[][] = [];
   const empty = await createTestDatabase('postgres');
   for (let round = 1; round <= 2; round += 1) {
     for (const [label, env] of [
@@ -285,17 +338,18 @@ async function main(): Promise<void> {
       const gateway = await startGateway({ ...env, ...NO_RETENTION, EVENTS_EXCHANGE: exchange });
       const ledger = new Ledger();
       await drive(gateway.url, 'warm-up', workload(3000, ['nicepay']), ledger, { duration: 3 });
-      phases.push(
-        await drive(
-          gateway.url,
-          `NICEPAY max, ${label} (round ${round})`,
-          workload(DURATION * 5000, ['nicepay']),
-          ledger,
-          {
-            duration: DURATION,
-          },
-        ),
+      const database = new URL(env.DATABASE_URL).pathname.slice(1);
+      const before = await costs(client, gateway, database);
+      const phase = await drive(
+        gateway.url,
+        `NICEPAY max, ${label} (round ${round})`,
+        workload(DURATION * 5000, ['nicepay']),
+        ledger,
+        { duration: DURATION },
       );
+      const after = await costs(client, gateway, database);
+      phases.push(phase);
+      costRows.push(costRow(phase, before, after));
       await gateway.stop();
     }
   }
@@ -304,16 +358,31 @@ async function main(): Promise<void> {
     phases.filter((_, i) => i % 2 === (filled ? 1 : 0)).reduce((sum, p) => sum + p.perSecond, 0) /
     2;
   report.push(`\n${phaseTable(phases)}`);
+  report.push(
+    `\nwhere the time goes, per callback of each phase (WAL and checkpoints: the whole server)\n${table(
+      [
+        'phase',
+        'gateway CPU ms',
+        'PostgreSQL CPU ms',
+        'machine busy',
+        'WAL bytes',
+        'full-page images',
+        'checkpoints',
+      ],
+      costRows,
+    )}`,
+  );
   const ratio = rate(true) / rate(false);
   report.push(
     `durable throughput with ${figures.callbacks.toLocaleString('en')} stored: ${fmt(ratio, 2)} of the empty database's (mean of 2 rounds; target within 10%: ${ratio >= 0.9 ? 'met' : 'NOT met'})\n`,
   );
 
   // 3–5. Admin search and retention, without and with a publish backlog.
-  await client.query('ANALYZE callbacks');
-  await client.query('ANALYZE outbox');
-  const cases = await searchCases(client);
-  for (const backlog of [false, true]) {
+  const searchAndRetention = !process.argv.includes('--throughput-only');
+  if (searchAndRetention) await client.query('ANALYZE callbacks');
+  if (searchAndRetention) await client.query('ANALYZE outbox');
+  const cases = searchAndRetention ? await searchCases(client) : [];
+  for (const backlog of searchAndRetention ? [false, true] : []) {
     const label = backlog ? `during a ${BACKLOG.toLocaleString('en')}-event publish backlog: ` : '';
     if (backlog) {
       await client.query(

@@ -69,6 +69,39 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** CPU seconds so far of the PostgreSQL backends connected to `database` (but the asking one). */
+export async function backendCpu(
+  query: (sql: string, params: unknown[]) => Promise<{ pid: number }[]>,
+  database: string,
+): Promise<number> {
+  const rows = await query(
+    `SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`,
+    [database],
+  );
+  let total = 0;
+  for (const { pid } of rows) {
+    try {
+      total += cpuSeconds(pid);
+    } catch {
+      /* gone */
+    }
+  }
+  return total;
+}
+
+/** Busy and total CPU seconds of the whole machine so far (/proc/stat). */
+export function machineCpu(): { busy: number; total: number } {
+  const fields = readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  const total = fields.reduce((a, b) => a + b, 0) / 100;
+  const idle = (fields[3] + fields[4]) / 100;
+  return { busy: total - idle, total };
+}
+
 export interface BenchGateway {
   child: ChildProcess;
   url: string;

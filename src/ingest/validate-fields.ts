@@ -2,6 +2,7 @@ import { BadRequestException } from '@nestjs/common';
 import { plainToInstance } from 'class-transformer';
 import {
   getMetadataStorage,
+  type ValidationArguments,
   type ValidationError,
   ValidationTypes,
   validateSync,
@@ -54,26 +55,160 @@ export function validationMessages(errors: ValidationError[], prefix = ''): stri
   });
 }
 
+interface CompiledRule {
+  property: string;
+  /** @IsOptional / @ValidateIf: the property's rules run only when every condition holds. */
+  conditions: ((object: object, value: unknown) => boolean)[];
+  checks: {
+    constraints: unknown[];
+    validateIf?: (object: object, value: unknown) => boolean;
+    validators: { validate(value: unknown, args: ValidationArguments): unknown }[];
+  }[];
+}
+
+interface CompiledDto {
+  rules: CompiledRule[];
+  optional: Set<string>;
+}
+
+const compiledByClass = new WeakMap<object, CompiledDto | null>();
+
+/**
+ * The DTO's class-validator rules as a flat list, read once from the same metadata validateSync
+ * reads — or null when a rule needs what only class-validator does (nested objects, `each`, async,
+ * groups, IS_DEFINED): then every check takes the full path.
+ */
+function compiled(dto: new () => object): CompiledDto | null {
+  if (compiledByClass.has(dto)) return compiledByClass.get(dto)!;
+  const storage = getMetadataStorage();
+  // The same selection validateSync makes with default options (no groups, `always` false).
+  const metadatas = storage.getTargetValidationMetadatas(dto, '', false, false, undefined);
+  const byProperty = new Map<string, CompiledRule>();
+  let supported = metadatas.length > 0;
+  for (const metadata of metadatas) {
+    let rule = byProperty.get(metadata.propertyName);
+    if (!rule) {
+      rule = { property: metadata.propertyName, conditions: [], checks: [] };
+      byProperty.set(metadata.propertyName, rule);
+    }
+    if (metadata.type === ValidationTypes.CONDITIONAL_VALIDATION) {
+      rule.conditions.push(metadata.constraints[0] as CompiledRule['conditions'][number]);
+    } else if (metadata.type === ValidationTypes.CUSTOM_VALIDATION && !metadata.each) {
+      const constraints = storage.getTargetValidatorConstraints(metadata.constraintCls);
+      if (constraints.length === 0 || constraints.some((c) => c.async)) supported = false;
+      rule.checks.push({
+        constraints: metadata.constraints,
+        validateIf: metadata.validateIf,
+        validators: constraints.map(
+          (c) => c.instance as CompiledRule['checks'][number]['validators'][number],
+        ),
+      });
+    } else {
+      supported = false;
+    }
+  }
+  const result = supported
+    ? { rules: [...byProperty.values()], optional: optionalProperties(dto) }
+    : null;
+  compiledByClass.set(dto, result);
+  return result;
+}
+
+/**
+ * The fast path: the fields as a DTO instance when every rule passes, else null (the caller then
+ * runs class-validator for the messages). Runs the very validators class-validator would, on a
+ * shallow copy, without class-transformer and without building a ValidationError per property.
+ */
+function passingInstance<Dto extends object>(
+  dto: new () => Dto,
+  rules: CompiledDto,
+  fields: Record<string, unknown>,
+): Dto | null {
+  const instance = Object.assign(new dto(), fields) as Dto & Record<string, unknown>;
+  for (const key of rules.optional) if (instance[key] === '') delete instance[key];
+  for (const rule of rules.rules) {
+    const value = instance[rule.property];
+    if (rule.conditions.some((condition) => !condition(instance, value))) continue;
+    for (const check of rule.checks) {
+      if (check.validateIf && !check.validateIf(instance, value)) continue;
+      const args: ValidationArguments = {
+        targetName: dto.name,
+        property: rule.property,
+        object: instance,
+        value,
+        constraints: check.constraints,
+      };
+      for (const validator of check.validators)
+        if (validator.validate(value, args) !== true) return null;
+    }
+  }
+  return instance;
+}
+
+/**
+ * True when the fields hold only strings, numbers, booleans and null (a flat decoded form or JSON)
+ * under ordinary names: a shallow copy of them is then all class-transformer would build.
+ */
+function isFlat(fields: Record<string, unknown>): boolean {
+  if (Object.getPrototypeOf(fields) !== Object.prototype && Object.getPrototypeOf(fields) !== null)
+    return false;
+  if (Object.hasOwn(fields, '__proto__')) return false;
+  for (const key in fields) {
+    const value = fields[key];
+    if (value !== null && typeof value === 'object') return false;
+  }
+  return true;
+}
+
+/**
+ * The fast path alone, for tests: the instance it accepts, null when it refuses (the full path
+ * decides), undefined when it does not apply to this DTO or these fields.
+ */
+export function fastValidated<Dto extends object>(
+  dto: new () => Dto,
+  fields: Record<string, unknown>,
+): Dto | null | undefined {
+  const rules = compiled(dto);
+  return rules && isFlat(fields) ? passingInstance(dto, rules, fields) : undefined;
+}
+
 /**
  * Validates decoded callback fields against a provider DTO. Unknown fields are allowed (providers
  * add fields without notice), empty optional ones are absent; a failure is a 400 that lists every
  * field problem.
+ *
+ * Flat fields of a DTO whose rules compile (every provider's but MCPayment's nested one) are
+ * checked by running the DTO's own validators directly; only a failure — or anything else — goes
+ * through class-transformer and class-validator, which also word the messages.
  */
 export function validateFields<Dto extends object>(
   dto: new () => Dto,
   fields: Record<string, unknown>,
   what: string,
 ): Dto {
-  const instance = plainToInstance(dto, fields, { enableImplicitConversion: false });
-  dropEmptyOptionals(instance);
-  // No provider DTO has an async rule: the synchronous validator skips a promise per rule.
-  const errors = validateSync(instance, { whitelist: false, forbidUnknownValues: false });
-  if (errors.length > 0) {
-    const problems = validationMessages(errors);
+  const rules = compiled(dto);
+  if (rules && isFlat(fields)) {
+    const instance = passingInstance(dto, rules, fields);
+    if (instance) return instance;
+  }
+  const { instance, problems } = fullyValidated(dto, fields);
+  if (problems.length > 0) {
     throw new BadRequestException({
       message: `Invalid ${what}: ${problems.join('; ')}`,
       errors: problems,
     });
   }
   return instance;
+}
+
+/** class-transformer and class-validator: the instance and every field problem, worded. */
+export function fullyValidated<Dto extends object>(
+  dto: new () => Dto,
+  fields: Record<string, unknown>,
+): { instance: Dto; problems: string[] } {
+  const instance = plainToInstance(dto, fields, { enableImplicitConversion: false });
+  dropEmptyOptionals(instance);
+  // No provider DTO has an async rule: the synchronous validator skips a promise per rule.
+  const errors = validateSync(instance, { whitelist: false, forbidUnknownValues: false });
+  return { instance, problems: validationMessages(errors) };
 }
