@@ -21,8 +21,9 @@
  * phase with a second gateway process on the same database,
  * BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_LOG_LEVEL,
  * BENCH_BASELINE_MAIN_JS: the dist/src/main.js of another build (e.g. a checkout of an earlier
- * commit, built): its durable NICEPAY phase and no-op route run first, in the same run, and a
- * before/after table compares the two builds.
+ * commit, built): its durable NICEPAY phase and no-op route and this build's run first, in the
+ * same run, alternating BENCH_BASELINE_ROUNDS times (default 3), and a before/after table
+ * compares the two builds' medians.
  */
 import { cpus, totalmem } from 'node:os';
 import { deleteTopology, uniqueExchange } from '../test/support/broker.js';
@@ -50,6 +51,7 @@ import {
   workload,
 } from './load.js';
 
+const BASELINE_ROUNDS = Number(process.env.BENCH_BASELINE_ROUNDS ?? 3);
 const DURATION = Number(process.env.BENCH_DURATION_S ?? 20);
 const RATE = Number(process.env.BENCH_RATE ?? 500);
 const RATE_DURATION = Number(process.env.BENCH_RATE_DURATION_S ?? 15);
@@ -138,8 +140,8 @@ interface BuildFigures {
   databaseMs: number;
 }
 
-/** One build's durable NICEPAY phase on a fresh PostgreSQL database, and its no-op route. */
-async function measureBuild(mainJs: string): Promise<BuildFigures> {
+/** One build's durable NICEPAY phase on a fresh PostgreSQL database, and its no-op route (this build's without `mainJs`). */
+async function measureBuild(mainJs?: string): Promise<BuildFigures> {
   const db = await createTestDatabase('postgres');
   const database = new URL(db.env.DATABASE_URL).pathname.slice(1);
   const exchange = uniqueExchange();
@@ -168,7 +170,12 @@ async function measureBuild(mainJs: string): Promise<BuildFigures> {
 async function main(): Promise<void> {
   process.stdout.write(`Preparing databases, exchanges and signed callbacks…\n`);
   const baselineJs = process.env.BENCH_BASELINE_MAIN_JS;
-  const baseline = baselineJs ? await measureBuild(baselineJs) : undefined;
+  // Before and after alternate, so a machine that slows down or speeds up meanwhile weighs on both.
+  const comparison: { before: BuildFigures[]; after: BuildFigures[] } = { before: [], after: [] };
+  for (let round = 0; baselineJs && round < BASELINE_ROUNDS; round += 1) {
+    comparison.before.push(await measureBuild(baselineJs));
+    comparison.after.push(await measureBuild());
+  }
   const db = await createTestDatabase('postgres');
   const database = new URL(db.env.DATABASE_URL).pathname.slice(1);
   const exchange = uniqueExchange();
@@ -330,21 +337,26 @@ async function main(): Promise<void> {
   out(
     `  storage per stored callback (PostgreSQL, tables + TOAST + indexes, ${pgStorage.callbacks} callbacks): ${fmt(pgStorage.perCallback, 0)} bytes\n`,
   );
-  if (baseline) {
-    const now: BuildFigures = {
-      durable: durable.value,
-      noop: ceiling.value,
-      gatewayMs: cpuPerCallback,
-      noopMs: cpuPerNoop,
-      databaseMs: dbPerCallback,
+  if (baselineJs) {
+    out(
+      `\nbefore (${baselineJs}) / after (this build): ${BASELINE_ROUNDS} alternating rounds in this run, medians (each round's figure in brackets)\n`,
+    );
+    const median = (values: number[]) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      const mid = Math.floor(sorted.length / 2);
+      return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
     };
-    out(`\nbefore (${baselineJs}) / after (this build), same run:\n`);
-    const row = (label: string, value: (b: BuildFigures) => number, digits: number) => [
-      label,
-      fmt(value(baseline), digits),
-      fmt(value(now), digits),
-      fmt(value(now) / value(baseline), 2),
-    ];
+    const row = (label: string, value: (b: BuildFigures) => number, digits: number) => {
+      const before = median(comparison.before.map(value));
+      const after = median(comparison.after.map(value));
+      const each = (list: BuildFigures[]) => list.map((b) => fmt(value(b), digits)).join(' ');
+      return [
+        label,
+        `${fmt(before, digits)} [${each(comparison.before)}]`,
+        `${fmt(after, digits)} [${each(comparison.after)}]`,
+        fmt(after / before, 2),
+      ];
+    };
     out(
       table(
         ['figure', 'before', 'after', 'after / before'],

@@ -10,7 +10,7 @@
  * Options: --keep keeps the filled database (default: dropped at the end when this script filled
  * it), --plans prints every EXPLAIN ANALYZE, --throughput-only stops after 2 (for experiments on a
  * database kept with --keep or filled by bench:fill), BENCH_DURATION_S (each throughput phase,
- * default 15).
+ * default 15), BENCH_ROUNDS (empty/filled alternations, default 2).
  */
 import pg from 'pg';
 import { cpus } from 'node:os';
@@ -38,6 +38,7 @@ import {
 } from './load.js';
 
 const DURATION = Number(process.env.BENCH_DURATION_S ?? 15);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 100_000);
 const SEARCH_REPEATS = Number(process.env.BENCH_SEARCH_REPEATS ?? 20);
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef';
@@ -330,7 +331,7 @@ async function main(): Promise<void> {
   const phases: Phase[] = [];
   const costRows: string[][] = [];
   const empty = await createTestDatabase('postgres');
-  for (let round = 1; round <= 2; round += 1) {
+  for (let round = 1; round <= ROUNDS; round += 1) {
     for (const [label, env] of [
       ['empty database', empty.env],
       [`${figures.callbacks.toLocaleString('en')} stored`, { DATABASE_URL: databaseUrl }],
@@ -356,7 +357,7 @@ async function main(): Promise<void> {
   await empty.drop();
   const rate = (filled: boolean) =>
     phases.filter((_, i) => i % 2 === (filled ? 1 : 0)).reduce((sum, p) => sum + p.perSecond, 0) /
-    2;
+    ROUNDS;
   report.push(`\n${phaseTable(phases)}`);
   report.push(
     `\nwhere the time goes, per callback of each phase (WAL and checkpoints: the whole server)\n${table(
@@ -374,7 +375,7 @@ async function main(): Promise<void> {
   );
   const ratio = rate(true) / rate(false);
   report.push(
-    `durable throughput with ${figures.callbacks.toLocaleString('en')} stored: ${fmt(ratio, 2)} of the empty database's (mean of 2 rounds; target within 10%: ${ratio >= 0.9 ? 'met' : 'NOT met'})\n`,
+    `durable throughput with ${figures.callbacks.toLocaleString('en')} stored: ${fmt(ratio, 2)} of the empty database's (mean of ${ROUNDS} rounds; target within 10%: ${ratio >= 0.9 ? 'met' : 'NOT met'})\n`,
   );
 
   // 3–5. Admin search and retention, without and with a publish backlog.

@@ -4,7 +4,7 @@ import {
   Logger,
   ServiceUnavailableException,
 } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { uuidV7 } from '../common/uuid-v7.js';
 import {
   type NormalizedTransaction,
   transactionKeyOf,
@@ -74,7 +74,7 @@ export class IngestService {
     if (!inbound || !verified)
       throw new Error(`${provider.displayName} route is missing its guard`);
 
-    const callbackId = randomUUID();
+    const callbackId = uuidV7();
     const request: StoredRequest = {
       id: callbackId,
       provider: provider.name,

@@ -1,5 +1,5 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { uuidV7 } from '../common/uuid-v7.js';
 import { Counter } from 'prom-client';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { CallbackProviderRegistry } from '../ingest/provider-registry.js';
@@ -206,7 +206,7 @@ export class RejectedAttemptRecorder implements RejectedAttemptSink, BeforeAppli
       }
     }
     return [
-      randomUUID(),
+      uuidV7(),
       provider.slice(0, 32),
       null, // account, transaction_key, status: NULL, so the de-duplication index never applies
       null,

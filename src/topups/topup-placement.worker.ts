@@ -6,6 +6,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
+import { uuidV7 } from '../common/uuid-v7.js';
 import { hostname } from 'node:os';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { transactionKeyOf, transitionKeyOf } from '../events/normalized-transaction.js';
@@ -170,7 +171,7 @@ export class TopupPlacementWorker implements OnApplicationBootstrap, BeforeAppli
   /** Stores the answer as the transaction's observed state, then settles the order. */
   private async record(row: TopupOrderRow, what: string, result: Answered): Promise<void> {
     const { transaction, exchange, accountError } = result;
-    const callbackId = randomUUID();
+    const callbackId = uuidV7();
     const receivedAt = new Date();
     const event = buildTransactionEvent({
       provider: row.provider,

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { uuidV7 } from '../common/uuid-v7.js';
 import type { EventStatus, NormalizedTransaction } from '../events/normalized-transaction.js';
 import {
   buildTransactionEvent,
@@ -150,7 +150,7 @@ export function* recordInquiry(
   record: InquiryRecord,
   lease: { owner: string; until: Date } | null,
 ): SqlPlan<TransitionResult> {
-  const id = randomUUID();
+  const id = uuidV7();
   const verification: EventVerification = { method: record.method, at: record.at.toISOString() };
   const event = buildTransactionEvent({
     provider: record.provider,
