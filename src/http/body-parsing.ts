@@ -90,6 +90,8 @@ type FormCharset = 'utf-8' | 'iso-8859-1';
 
 /** Form decoding as body-parser's flat (`extended: false`) parser does it: `+` is a space. */
 function decodeFormComponent(text: string, charset: FormCharset): string {
+  // Most components of a provider's form are plain: nothing to decode.
+  if (!text.includes('%') && !text.includes('+')) return text;
   const spaced = text.replace(/\+/g, ' ');
   if (charset === 'iso-8859-1')
     return spaced.replace(/%[0-9a-f]{2}/gi, (hex) =>
@@ -113,7 +115,7 @@ export function parseFlatForm(
   text: string,
   charset: FormCharset = 'utf-8',
 ): Record<string, unknown> {
-  const clean = text.replace(/%5B/gi, '[').replace(/%5D/gi, ']');
+  const clean = text.includes('%5') ? text.replace(/%5B/gi, '[').replace(/%5D/gi, ']') : text;
   if (clean.includes('[') || clean.includes(']')) {
     return qs.parse(text, {
       allowPrototypes: true,

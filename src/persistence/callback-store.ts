@@ -336,25 +336,45 @@ export class CallbackStore {
       }
     >
   > {
-    const width = CALLBACK_PARAMS + EVENT_PARAMS;
-    const rows = batch.map(() => `(${placeholders(width)})`).join(', ');
-    const stored = `id, provider, account, transaction_key, status, transition_key, event_id, source_ip,
-                    method, path, headers, raw_body, raw_body_encoding, verification, received_at, merchant_reference,
-                    credential_key`;
-    const insertCallbacks = (alias: string, outcome: string) =>
-      `INSERT INTO callbacks (${CALLBACK_COLUMNS})
-       SELECT ${alias}.id, ${alias}.provider, ${alias}.account, ${alias}.transaction_key, ${alias}.status,
-              ${alias}.transition_key, ${alias}.event_id, '${outcome}', ${alias}.source_ip, ${alias}.method,
-              ${alias}.path, ${alias}.headers, ${alias}.raw_body, ${alias}.raw_body_encoding,
-              ${alias}.verification, ${alias}.received_at::timestamptz, ${alias}.merchant_reference,
-              ${alias}.credential_key`;
     const result = await this.sql.query<{
       id: string;
       outcome: 'accepted' | 'superseded';
       version: number | null;
       previous_status: EventStatus | null;
     }>(
-      `WITH input (${stored}, event_type, routing_key, payload_head, lease_owner, lease_until)
+      batchStatement(batch.length),
+      batch.flatMap((item) => item.params),
+    );
+    return new Map(result.map((row) => [row.id, row]));
+  }
+}
+
+const batchStatements = new Map<number, string>();
+
+/** The batched statement for `size` rows: built once per size (at most MAX_BATCH texts). */
+function batchStatement(size: number): string {
+  let text = batchStatements.get(size);
+  if (text === undefined) {
+    text = buildBatchStatement(size);
+    batchStatements.set(size, text);
+  }
+  return text;
+}
+
+function buildBatchStatement(size: number): string {
+  const width = CALLBACK_PARAMS + EVENT_PARAMS;
+  const rows = Array.from({ length: size }, () => `(${placeholders(width)})`).join(', ');
+  const stored = `id, provider, account, transaction_key, status, transition_key, event_id, source_ip,
+                    method, path, headers, raw_body, raw_body_encoding, verification, received_at, merchant_reference,
+                    credential_key`;
+  const insertCallbacks = (alias: string, outcome: string) =>
+    `INSERT INTO callbacks (${CALLBACK_COLUMNS})
+       SELECT ${alias}.id, ${alias}.provider, ${alias}.account, ${alias}.transaction_key, ${alias}.status,
+              ${alias}.transition_key, ${alias}.event_id, '${outcome}', ${alias}.source_ip, ${alias}.method,
+              ${alias}.path, ${alias}.headers, ${alias}.raw_body, ${alias}.raw_body_encoding,
+              ${alias}.verification, ${alias}.received_at::timestamptz, ${alias}.merchant_reference,
+              ${alias}.credential_key`;
+  return `WITH input (${stored}, event_type, routing_key, payload_head, lease_owner, lease_until)
          AS (VALUES ${rows}),
        fresh AS (
          SELECT i.* FROM input i
@@ -392,11 +412,7 @@ export class CallbackStore {
        SELECT e.callback_id AS id, 'accepted' AS outcome, m.version, m.previous_status
        FROM events e JOIN moved m ON m.id = e.callback_id
        UNION ALL
-       SELECT s.id, 'superseded', NULL, NULL FROM superseded s`,
-      batch.flatMap((item) => item.params),
-    );
-    return new Map(result.map((row) => [row.id, row]));
-  }
+       SELECT s.id, 'superseded', NULL, NULL FROM superseded s`;
 }
 
 /** id … event_id: the callback's identity and de-duplication key, in CALLBACK_COLUMNS order. */
