@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isUtf8 } from 'node:buffer';
 import { storableText } from '../common/printable.js';
 import type { EventStatus } from '../events/normalized-transaction.js';
 import { payloadHead, transitionJson, type TransactionEvent } from '../events/transaction-event.js';
@@ -64,9 +65,8 @@ export type StoreOutcome =
 
 /** Text when the body is UTF-8 without NUL bytes (PostgreSQL text cannot hold NUL), else base64. */
 export function encodeRawBody(body: Buffer): { text: string; encoding: 'utf8' | 'base64' } {
-  const text = body.toString('utf8');
-  if (!text.includes('\u0000') && Buffer.from(text, 'utf8').equals(body))
-    return { text, encoding: 'utf8' };
+  if (body.indexOf(0) === -1 && isUtf8(body))
+    return { text: body.toString('utf8'), encoding: 'utf8' };
   return { text: body.toString('base64'), encoding: 'base64' };
 }
 
