@@ -126,6 +126,11 @@ export class EnvironmentVariables {
   DATABASE_POOL_SIZE?: number;
 
   @IsOptional()
+  @Transform(toBool)
+  @IsBoolean()
+  DATABASE_PREPARED_STATEMENTS?: boolean;
+
+  @IsOptional()
   @Transform(emptyToUndefined)
   @Matches(/^amqps?:\/\/.+/, { message: 'AMQP_URL must be an amqp:// or amqps:// URL' })
   AMQP_URL?: string;
@@ -556,6 +561,7 @@ export const ENVIRONMENT_VARIABLE_NAMES = [
   'SQLITE_PATH',
   'DATABASE_MIGRATIONS_RUN',
   'DATABASE_POOL_SIZE',
+  'DATABASE_PREPARED_STATEMENTS',
   'AMQP_URL',
   'EVENTS_EXCHANGE',
   'BODY_LIMIT',

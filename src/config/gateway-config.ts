@@ -68,7 +68,14 @@ export interface GatewayConfig {
     authFailureWindowMs: number;
   };
   database:
-    | { type: 'postgres'; url: string; poolSize: number; runMigrations: boolean }
+    | {
+        type: 'postgres';
+        url: string;
+        poolSize: number;
+        /** Named prepared statements for the hot path's batched writes (off behind a pooler without them). */
+        preparedStatements?: boolean;
+        runMigrations: boolean;
+      }
     | { type: 'better-sqlite3'; path: string; runMigrations: boolean };
   amqp: { url: string; exchange: string; publishTimeoutMs: number };
   outbox: { sweepIntervalMs: number; batchSize: number; leaseMs: number };
@@ -184,6 +191,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
           type: 'postgres',
           url: vars.DATABASE_URL,
           poolSize: vars.DATABASE_POOL_SIZE ?? 10,
+          preparedStatements: vars.DATABASE_PREPARED_STATEMENTS ?? true,
           runMigrations,
         }
       : {

@@ -336,7 +336,7 @@ export class CallbackStore {
       }
     >
   > {
-    const result = await this.sql.query<{
+    const result = await this.sql.queryPrepared<{
       id: string;
       outcome: 'accepted' | 'superseded';
       version: number | null;

@@ -23,8 +23,12 @@ import { TransactionStates } from '../transactions/transaction-states.js';
   providers: [
     {
       provide: SqlDialect,
-      inject: [DataSource],
-      useFactory: (dataSource: DataSource) => new SqlDialect(dataSource),
+      inject: [DataSource, GATEWAY_CONFIG],
+      useFactory: (dataSource: DataSource, config: GatewayConfig) =>
+        new SqlDialect(
+          dataSource,
+          config.database.type !== 'postgres' || config.database.preparedStatements !== false,
+        ),
     },
     CallbackStore,
     OutboxRepository,

@@ -1,4 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { DataSource } from 'typeorm';
+
+/** The part of pg's Pool used here (TypeORM's PostgreSQL driver keeps one as `master`). */
+interface PgPool {
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: unknown[] }>;
+}
 
 /** What a better-sqlite3 statement offers; typed here to keep the driver an implementation detail. */
 interface SqliteStatement {
@@ -46,8 +52,13 @@ export class SqlDialect {
   readonly isPostgres: boolean;
   private readonly statements = new Map<string, SqliteStatement>();
   private readonly numberedText = new Map<string, string>();
+  private readonly statementNames = new Map<string, string>();
 
-  constructor(private readonly dataSource: DataSource) {
+  /** preparedStatements: false sends every statement unnamed (e.g. behind a pooler without them). */
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly preparedStatements = true,
+  ) {
     this.isPostgres = dataSource.options.type === 'postgres';
   }
 
@@ -88,6 +99,26 @@ export class SqlDialect {
     return (
       statementReturnsRows(sql) ? statement.all(...params) : (statement.run(...params), [])
     ) as T[];
+  }
+
+  /**
+   * `query` for the hot path's few statement shapes: on PostgreSQL a named prepared statement, so
+   * each pooled connection parses (and, after five runs, plans) the text once instead of on every
+   * batch, and the text is not sent again. The name is derived from the text, so the same text
+   * always has the same name on every connection. On SQLite every statement is prepared anyway.
+   */
+  async queryPrepared<T = Record<string, unknown>>(sql: string, params: unknown[]): Promise<T[]> {
+    if (!this.isPostgres || !this.preparedStatements) return this.query<T>(sql, params);
+    const text = this.numbered(sql);
+    let name = this.statementNames.get(text);
+    if (name === undefined) {
+      name = `gw_${createHash('sha256').update(text).digest('hex').slice(0, 32)}`;
+      if (this.statementNames.size >= MAX_CACHED_TEXTS) this.statementNames.clear();
+      this.statementNames.set(text, name);
+    }
+    const pool = (this.dataSource.driver as unknown as { master: PgPool }).master;
+    const result = await pool.query({ name, text, values: params });
+    return result.rows as T[];
   }
 
   /** Runs a plan (see SqlPlan) as one transaction: all its statements commit, or none does. */

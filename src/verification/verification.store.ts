@@ -284,7 +284,7 @@ export class VerificationStore {
       lease.owner,
       lease.until.toISOString(),
     ]);
-    const result = await this.sql.query<{ id: string }>(
+    const result = await this.sql.queryPrepared<{ id: string }>(
       `WITH input (id, provider, account, transaction_key, status, transition_key, event_id, source_ip, method,
                    path, headers, raw_body, raw_body_encoding, verification, received_at, merchant_reference,
                    event, lease_owner, lease_until)

@@ -27,8 +27,14 @@ describe('configuration', () => {
       type: 'postgres',
       url: 'postgres://u@db:5432/gateway',
       poolSize: 10,
+      preparedStatements: true,
       runMigrations: false,
     });
+    const off = loadConfig({
+      DATABASE_URL: 'postgres://u@db/g',
+      DATABASE_PREPARED_STATEMENTS: 'false',
+    }).database;
+    assert.equal(off.type === 'postgres' ? off.preparedStatements : undefined, false);
   });
 
   it('names each bad variable', () => {
