@@ -366,6 +366,12 @@ async function main(): Promise<void> {
           row('durable NICEPAY / no-op route', (b) => b.durable.perSecond / b.noop.perSecond, 2),
           row('gateway CPU ms per durable callback', (b) => b.gatewayMs, 2),
           row('gateway CPU ms per no-op request', (b) => b.noopMs, 2),
+          // Within one round: the machine's speed of the moment cancels out.
+          row(
+            'gateway CPU per durable callback / per no-op request',
+            (b) => b.gatewayMs / b.noopMs,
+            2,
+          ),
           row('PostgreSQL backend CPU ms per callback', (b) => b.databaseMs, 2),
           row('ack p99 ms (max rate)', (b) => b.durable.ackP99, 0),
         ],
