@@ -22,6 +22,10 @@ export type CallbackOutcome =
   where: "outcome NOT IN ('accepted', 'superseded', 'quarantined')",
 })
 @Index('callbacks_provider_status_received_at', ['provider', 'status', 'receivedAt'])
+@Index('callbacks_provider_received_at', ['provider', 'receivedAt'])
+@Index('callbacks_outcome_not_accepted', ['outcome', 'receivedAt'], {
+  where: "outcome <> 'accepted'",
+})
 @Index('callbacks_status_received_at', ['status', 'receivedAt'])
 export class StoredCallback {
   @PrimaryColumn({ type: 'varchar', length: 36 })

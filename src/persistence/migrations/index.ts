@@ -6,7 +6,7 @@ import { CredentialKey1765300000000 } from './1765300000000-credential-key.js';
 import { TopupOrders1765400000000 } from './1765400000000-topup-orders.js';
 import { IndexesForScale1765500000000 } from './1765500000000-indexes-for-scale.js';
 import { DedupByEventId1765600000000 } from './1765600000000-dedup-by-event-id.js';
-import { ProviderReceivedAt1765700000000 } from './1765700000000-provider-received-at.js';
+import { AdminSearchIndexes1765700000000 } from './1765700000000-admin-search-indexes.js';
 
 /** Every migration, in order. Listed explicitly so the same list works from src and dist. */
 export const MIGRATIONS = [
@@ -18,5 +18,5 @@ export const MIGRATIONS = [
   TopupOrders1765400000000,
   IndexesForScale1765500000000,
   DedupByEventId1765600000000,
-  ProviderReceivedAt1765700000000,
+  AdminSearchIndexes1765700000000,
 ];
