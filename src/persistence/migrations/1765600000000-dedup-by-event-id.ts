@@ -18,7 +18,9 @@ export class DedupByEventId1765600000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`UPDATE callbacks SET event_id = NULL WHERE outcome = 'duplicate'`);
-    await queryRunner.query(`CREATE UNIQUE INDEX IF NOT EXISTS callbacks_event_id ON callbacks (event_id)`);
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX IF NOT EXISTS callbacks_event_id ON callbacks (event_id)`,
+    );
     await queryRunner.query(`DROP INDEX callbacks_dedup_key`);
   }
 

@@ -20,12 +20,7 @@ import {
   s88payCipherKey,
   S88payDecryptionError,
 } from './s88pay.crypto.js';
-import {
-  S88payCallbackDto,
-  s88payAmount,
-  s88payStatus,
-  s88payWellFormed,
-} from './s88pay.dto.js';
+import { S88payCallbackDto, s88payAmount, s88payStatus, s88payWellFormed } from './s88pay.dto.js';
 import {
   S88PAY_ACK,
   S88PAY_BODY_LIMIT,
