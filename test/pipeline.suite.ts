@@ -1,3 +1,4 @@
+import { uuidV7Time } from '../src/common/uuid-v7.js';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { eventIdFor } from '../src/events/transaction-event.js';
@@ -87,6 +88,14 @@ export function pipelineSuite(kind: DatabaseKind): void {
           raw: fields,
         });
         assert.ok(!Number.isNaN(Date.parse(body.data.receivedAt)));
+        // Time-ordered (UUID v7) callback ids: new rows land on an index's newest pages.
+        assert.match(
+          String(stored.id),
+          /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+        );
+        assert.ok(
+          Math.abs(uuidV7Time(String(stored.id)) - Date.parse(body.data.receivedAt)) < 1000,
+        );
       });
 
       it('stores the raw callback with its verification before acknowledging', async () => {
