@@ -4,7 +4,8 @@
  * 1. storage per stored callback;
  * 2. durable NICEPAY callbacks/s on the filled database against an empty one, alternating twice;
  * 3. every admin search filter combination through the HTTP API (p50/p99), and its plan;
- * 4. each retention batch (nothing due, and a backlog of due rows), and its plan;
+ * 4. each retention batch (nothing due, and a backlog of due rows) as the retention job sizes it,
+ *    and its plan;
  * 5. 3 and 4 again during a publish backlog of BENCH_BACKLOG (100,000) unpublished events —
  *    the gateway runs with an unreachable broker, as in an outage.
  * Options: --keep keeps the filled database (default: dropped at the end when this script filled
@@ -53,10 +54,12 @@ const buildModule = async <T>(relative: string, current: T): Promise<T> =>
     ? ((await import(process.env.BENCH_MAIN_JS.replace(/main\.js$/, relative))) as T)
     : current;
 const { callbackSearchStatement } = await buildModule('admin/admin.service.js', currentAdmin);
-const { ACCEPTED_PURGE, REJECTED_PURGE, RETENTION_BATCH } = await buildModule(
+const { ACCEPTED_PURGE, REJECTED_PURGE, RETENTION_BATCH, purgeInBatches } = (await buildModule(
   'retention/retention.service.js',
   currentRetention,
-);
+)) as Omit<typeof currentRetention, 'purgeInBatches'> & {
+  purgeInBatches?: typeof currentRetention.purgeInBatches;
+};
 
 const numbered = (sql: string) => {
   let n = 0;
@@ -173,11 +176,19 @@ interface RetentionFigure {
   name: string;
   batches: number;
   deleted: number;
+  /** Smallest and largest batch size the run asked for. */
+  sizes: [number, number];
   maxMs: number;
   meanMs: number;
 }
 
-/** Runs up to `batches` retention batches of `statement` with `cutoff`, timing each. */
+type Batch = { size: number; deleted: number; ms: number };
+
+/**
+ * Runs up to `batches` retention batches of `statement` with `cutoff` the way the build's
+ * retention job runs them (`purgeInBatches`: batch sizes from the time budget), timing each. A
+ * build without it ran fixed batches of RETENTION_BATCH rows, and so does this then.
+ */
 async function measureRetention(
   client: pg.Client,
   name: string,
@@ -185,24 +196,31 @@ async function measureRetention(
   cutoff: Date,
   batches: number,
 ): Promise<RetentionFigure> {
-  const times: number[] = [];
-  let deleted = 0;
-  for (let i = 0; i < batches; i += 1) {
-    const started = performance.now();
-    const { rowCount } = await client.query(numbered(statement), [
-      cutoff.toISOString(),
-      RETENTION_BATCH,
-    ]);
-    times.push(performance.now() - started);
-    deleted += rowCount ?? 0;
-    if ((rowCount ?? 0) < RETENTION_BATCH) break;
+  const done: Batch[] = [];
+  const query = async (sql: string, params: unknown[]) =>
+    (await client.query(numbered(sql), params)).rows;
+  if (purgeInBatches) {
+    await purgeInBatches(query, statement, {
+      before: cutoff.toISOString(),
+      maxBatches: batches,
+      onBatch: (batch) => done.push(batch),
+    });
+  } else {
+    for (let i = 0; i < batches; i += 1) {
+      const started = performance.now();
+      const rows = await query(statement, [cutoff.toISOString(), RETENTION_BATCH]);
+      done.push({ size: RETENTION_BATCH, deleted: rows.length, ms: performance.now() - started });
+      if (rows.length < RETENTION_BATCH) break;
+    }
   }
+  const sizes = done.map((batch) => batch.size);
   return {
     name,
-    batches: times.length,
-    deleted,
-    maxMs: Math.max(...times),
-    meanMs: times.reduce((a, b) => a + b, 0) / times.length,
+    batches: done.length,
+    deleted: done.reduce((sum, batch) => sum + batch.deleted, 0),
+    sizes: [Math.min(...sizes), Math.max(...sizes)],
+    maxMs: Math.max(...done.map((batch) => batch.ms)),
+    meanMs: done.reduce((sum, batch) => sum + batch.ms, 0) / done.length,
   };
 }
 
@@ -233,14 +251,14 @@ async function retentionFigures(client: pg.Client, label: string): Promise<Reten
       `${label}accepted, rows due`,
       ACCEPTED_PURGE,
       new Date(rows[0].accepted.getTime() + 6 * 3_600_000),
-      5,
+      10,
     ),
     await measureRetention(
       client,
       `${label}rejected, rows due`,
       REJECTED_PURGE,
       new Date(rows[0].rejected.getTime() + 6 * 3_600_000),
-      5,
+      10,
     ),
   ];
 }
@@ -430,13 +448,16 @@ async function main(): Promise<void> {
       ),
     );
     const retention = await retentionFigures(client, label);
-    report.push(`\nretention batches ${label}(${RETENTION_BATCH} rows each)\n`);
+    report.push(
+      `\nretention batches ${label}(${purgeInBatches ? 'sized as the retention job sizes them' : `${RETENTION_BATCH} rows each`})\n`,
+    );
     report.push(
       table(
-        ['statement', 'batches', 'deleted', 'mean ms', 'max ms', '≤ 100 ms'],
+        ['statement', 'batches', 'rows per batch', 'deleted', 'mean ms', 'max ms', '≤ 100 ms'],
         retention.map((r) => [
           r.name,
           String(r.batches),
+          r.sizes[0] === r.sizes[1] ? String(r.sizes[0]) : `${r.sizes[0]}–${r.sizes[1]}`,
           String(r.deleted),
           fmt(r.meanMs),
           fmt(r.maxMs),

@@ -49,6 +49,56 @@ export const REJECTED_PURGE = `DELETE FROM callbacks WHERE id IN (
      ORDER BY c.received_at LIMIT ?)
    RETURNING id`;
 
+/** One retention batch as it ran: rows asked for, rows deleted, milliseconds. */
+export interface RetentionBatch {
+  size: number;
+  deleted: number;
+  ms: number;
+}
+
+/** The next batch's size: the last one's time per row scaled to the budget, within the bounds. */
+export function nextBatchSize(size: number, elapsedMs: number): number {
+  return Math.max(
+    MIN_BATCH,
+    Math.min(
+      RETENTION_BATCH,
+      Math.floor((size * RETENTION_BATCH_BUDGET_MS) / Math.max(elapsedMs, 1)),
+    ),
+  );
+}
+
+/**
+ * Runs `statement` (parameters: cutoff, batch size) batch after batch until a batch deletes fewer
+ * rows than it asked for: the first batch is FIRST_BATCH rows, each next one sized by
+ * nextBatchSize from the last one's time. What the gateway's job runs, and what the benchmark
+ * times (`onBatch`). Resolves to the rows deleted.
+ */
+export async function purgeInBatches(
+  query: (statement: string, params: unknown[]) => Promise<unknown[]>,
+  statement: string,
+  options: {
+    before: string;
+    stopping?: () => boolean;
+    onBatch?: (batch: RetentionBatch) => void;
+    maxBatches?: number;
+  },
+): Promise<number> {
+  let total = 0;
+  let size = FIRST_BATCH;
+  for (let n = 0; n < (options.maxBatches ?? Infinity) && !options.stopping?.(); n += 1) {
+    const started = performance.now();
+    const rows = await query(statement, [options.before, size]);
+    const ms = performance.now() - started;
+    total += rows.length;
+    options.onBatch?.({ size, deleted: rows.length, ms });
+    if (rows.length < size) break;
+    size = nextBatchSize(size, ms);
+    // Let the hot path in between batches (SQLite runs these synchronously).
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return total;
+}
+
 export interface RetentionResult {
   /** Accepted callbacks deleted (with their outbox rows, which cascade). */
   accepted: number;
@@ -124,25 +174,10 @@ export class RetentionService implements OnApplicationBootstrap, BeforeApplicati
     return result;
   }
 
-  private async inBatches(statement: string, before: string): Promise<number> {
-    let total = 0;
-    let batch = FIRST_BATCH;
-    while (!this.stopping) {
-      const started = performance.now();
-      const rows = await this.sql.query<{ id: string }>(statement, [before, batch]);
-      const elapsed = performance.now() - started;
-      total += rows.length;
-      if (rows.length < batch) break;
-      batch = Math.max(
-        MIN_BATCH,
-        Math.min(
-          RETENTION_BATCH,
-          Math.floor((batch * RETENTION_BATCH_BUDGET_MS) / Math.max(elapsed, 1)),
-        ),
-      );
-      // Let the hot path in between batches (SQLite runs these synchronously).
-      await new Promise((resolve) => setImmediate(resolve));
-    }
-    return total;
+  private inBatches(statement: string, before: string): Promise<number> {
+    return purgeInBatches((sql, params) => this.sql.query<{ id: string }>(sql, params), statement, {
+      before,
+      stopping: () => this.stopping,
+    });
   }
 }
