@@ -18,7 +18,8 @@
  * BENCH_RATE_DURATION_S (default 15), BENCH_SQLITE=0 skips the SQLite gateway,
  * BENCH_VERIFICATION=0 skips the phases with status inquiry on (provider sandbox in this process;
  * BENCH_VERIFY_RATE: its inquiries per second, default 2000), BENCH_TWO_PROCESSES=0 skips the
- * phase with a second gateway process on the same database,
+ * phase with a second gateway process on the same database, BENCH_STORE_ONLY=0 the durable
+ * NICEPAY phase with no broker (store and acknowledge only),
  * BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_LOG_LEVEL,
  * BENCH_BASELINE_MAIN_JS: the dist/src/main.js of another build (e.g. a checkout of an earlier
  * commit, built): its durable NICEPAY phase and no-op route and this build's run first, in the
@@ -58,6 +59,9 @@ const RATE_DURATION = Number(process.env.BENCH_RATE_DURATION_S ?? 15);
 const WITH_SQLITE = process.env.BENCH_SQLITE !== '0';
 const WITH_VERIFICATION = process.env.BENCH_VERIFICATION !== '0';
 const WITH_TWO_PROCESSES = process.env.BENCH_TWO_PROCESSES !== '0';
+const WITH_STORE_ONLY = process.env.BENCH_STORE_ONLY !== '0';
+/** A broker address nothing listens on: the gateway stores, and publishes nothing. */
+const NO_BROKER = 'amqp://guest:guest@127.0.0.1:1';
 let peakRssSecond = 0;
 
 /** Two phases that ran side by side, as one: requests and rates add up, latencies are the worse. */
@@ -279,6 +283,28 @@ async function main(): Promise<void> {
     await file.drop();
   }
 
+  // The durable NICEPAY phase with no broker at all: store and acknowledge only (no publish,
+  // confirm or "published" mark). What the callback path costs before its events leave.
+  let storeOnly: Measured<Phase> | undefined;
+  if (WITH_STORE_ONLY) {
+    const empty = await createTestDatabase('postgres');
+    const emptyName = new URL(empty.env.DATABASE_URL).pathname.slice(1);
+    const storing = await startGateway({ ...empty.env, AMQP_URL: NO_BROKER });
+    await drive(storing.url, 'warm-up', workload(3000, nicepay), new Ledger(), { duration: 3 });
+    storeOnly = await measured(storing, empty, emptyName, () =>
+      drive(
+        storing.url,
+        'NICEPAY max, no broker (store only)',
+        workload(DURATION * 5000, nicepay),
+        new Ledger(),
+        { duration: DURATION },
+      ),
+    );
+    phases.push(storeOnly.value);
+    await storing.stop();
+    await empty.drop();
+  }
+
   // The durable NICEPAY phase again, with every callback confirmed by the provider sandbox.
   let verification: VerificationRun | undefined;
   if (WITH_VERIFICATION) {
@@ -304,6 +330,13 @@ async function main(): Promise<void> {
   out(
     `  durable NICEPAY on PostgreSQL: ${fmt(pgRate, 0)}/s = ${fmt(pgRate / noopRate, 2)} of the no-op route's ${fmt(noopRate, 0)}/s (target ≥ 0.50: ${target(pgRate / noopRate >= 0.5)})\n`,
   );
+  if (storeOnly) {
+    const rate = storeOnly.value.perSecond;
+    const cpu = (1000 * storeOnly.gatewayCpu) / Math.max(1, storeOnly.value.ok);
+    out(
+      `  the same with no broker (store and acknowledge only: nothing published, confirmed or marked): ${fmt(rate, 0)}/s = ${fmt(rate / noopRate, 2)} of the no-op route; gateway CPU ${fmt(cpu, 2)} ms per callback = ${fmt(cpu / cpuPerNoop, 1)}× a no-op request\n`,
+    );
+  }
   if (twoProcesses) {
     out(
       `  two gateway processes on this host (same database, half the connections each): ${fmt(twoProcesses.perSecond, 0)}/s = ${fmt(twoProcesses.perSecond / pgRate, 2)}× one process; ack p99 ${fmt(twoProcesses.ackP99)} ms; second process peak RSS ${fmt(peakRssSecond, 0)} MB\n`,
