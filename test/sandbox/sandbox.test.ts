@@ -55,6 +55,10 @@ describe('provider sandbox: status APIs over real HTTP, authenticated like the p
     assert.equal(answer.report.amount, fields.amt);
     assert.equal(answer.report.merchantReference, fields.referenceNo);
     assert.equal(answer.report.providerTransactionId, fields.tXid);
+    assert.equal(answer.report.currency, 'IDR');
+    assert.equal(answer.report.paymentMethod, 'virtual_account');
+    assert.equal(answer.report.channel, fields.bankCd.toUpperCase());
+    assert.ok(answer.report.occurredAt, 'deposit time of the answer');
     assert.equal(nicepay.get(fields.tXid)?.inquiries, 1);
 
     await nicepay.update(fields.tXid, { status: 'reversed', send: false });
@@ -97,6 +101,11 @@ describe('provider sandbox: status APIs over real HTTP, authenticated like the p
     assert.equal(answer.report.status, 'succeeded');
     assert.equal(answer.report.amount, '150000');
     assert.equal(answer.report.merchantReference, fields.order_id);
+    assert.equal(answer.report.providerTransactionId, fields.transaction_id);
+    assert.equal(answer.report.currency, 'IDR', 'the answer states its currency');
+    assert.equal(answer.report.paymentMethod, 'bank_transfer');
+    assert.ok(answer.report.channel);
+    assert.ok(answer.report.occurredAt);
 
     const wrongSecret = await new McpaymentStatusApi(
       configFor(test.env, { MCPAYMENT_SECRET_UNBOUND_ID: 'not-the-secret' }),
@@ -131,14 +140,38 @@ describe('provider sandbox: status APIs over real HTTP, authenticated like the p
     const answer = await new S88payStatusApi(configFor(test.env)).inquire(query);
     assert.ok(answer.kind === 'found', JSON.stringify(answer));
     assert.equal(answer.report.status, 'succeeded');
-    assert.equal(answer.report.amount, '150000.00');
+    assert.equal(answer.report.amount, '150000', 'the documented answer carries JSON numbers');
+    assert.equal(answer.report.currency, 'IDR');
+    assert.equal(answer.report.fee, '1500');
+    assert.match(answer.report.occurredAt ?? '', /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000Z$/);
     assert.equal(answer.report.providerTransactionId, held.transaction.transaction_no);
     assert.equal(answer.report.raw.success, true);
+    const entry = (answer.report.raw.data as Array<Record<string, unknown>>)[0];
+    assert.deepEqual(Object.keys(entry).sort(), [
+      'amount',
+      'currency_code',
+      'currency_name',
+      'datetime',
+      'method_name',
+      'note',
+      'status',
+      'transaction_code',
+      'transaction_fee',
+      'transaction_no',
+      'transaction_ref',
+      'transaction_ref2',
+      'type',
+    ]);
 
     const wrongKey = await new S88payStatusApi(
       configFor(test.env, { S88PAY_API_KEY: 'otherkey', S88PAY_SECRET_KEY: 'mysecretkey' }),
     ).inquire(query);
     assert.ok(wrongKey.kind === 'refused', JSON.stringify(wrongKey));
+    assert.match(
+      wrongKey.reason,
+      /code 115/,
+      'S88Pay refuses with HTTP 200, success false, code 115',
+    );
     const wrongMerchant = await new S88payStatusApi(
       configFor(test.env, { S88PAY_MERCHANT_CODE: 'SOMEONE' }),
     ).inquire(query);

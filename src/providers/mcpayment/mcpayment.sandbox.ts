@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { constantTimeEqual } from '../../common/constant-time.js';
+import { constantTimeEqual, sha256Hex } from '../../common/constant-time.js';
 import type { StatusApiCredentials } from '../../config/accounts.js';
 import { resolveStatus, UnknownStatusError } from '../../dev/simulation.js';
 import { headerOf, jsonObjectOf, pathOf, sendJson } from '../../sandbox/sandbox-http.js';
@@ -16,7 +16,7 @@ import {
   MCPAYMENT_SIGNATURE_HEADER,
   MCPAYMENT_VA_INQUIRY_PATH,
 } from './mcpayment.facts.js';
-import { mcpaymentCallbackSignature, mcpaymentRequestSignature } from './mcpayment.signature.js';
+import { mcpaymentCallbackSignature } from './mcpayment.signature.js';
 import {
   MCPAYMENT_STATUSES,
   type McpaymentSettings,
@@ -130,8 +130,10 @@ export class McpaymentSandbox extends SandboxLedger<McpaymentSandboxTransaction>
       return true;
     }
     const { merchantId, secretUnboundId } = this.credentials;
-    const basic = `Basic ${Buffer.from(`${merchantId}:${secretUnboundId}`).toString('base64')}`;
-    if (!constantTimeEqual(headerOf(req, 'authorization'), basic)) {
+    // Basic base64(merchant_id:secret_unbound_id), read as an HTTP server reads Basic credentials.
+    const basic = /^basic +([A-Za-z0-9+/]+=*)$/i.exec(headerOf(req, 'authorization').trim());
+    const presented = basic ? Buffer.from(basic[1], 'base64').toString('utf8') : '';
+    if (!constantTimeEqual(presented, `${merchantId}:${secretUnboundId}`)) {
       sendJson(res, 401, error('401', 'Unauthorized'));
       return true;
     }
@@ -146,11 +148,9 @@ export class McpaymentSandbox extends SandboxLedger<McpaymentSandboxTransaction>
       sendJson(res, 400, error('400', 'external_id, order_id and transaction_id are required'));
       return true;
     }
-    const signature = mcpaymentRequestSignature(
-      this.credentials.hashKey,
-      text('external_id'),
-      text('order_id'),
-    );
+    // x-req-signature = lowercase hex SHA-256(hash_key + external_id + order_id), the hash key as
+    // issued (opaque: never decoded).
+    const signature = sha256Hex(this.credentials.hashKey + text('external_id') + text('order_id'));
     if (!constantTimeEqual(headerOf(req, 'x-req-signature'), signature)) {
       sendJson(res, 401, error('401', 'Invalid Signature'));
       return true;

@@ -1,12 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { toDecimalString } from '../../common/decimal.js';
+import { sumDecimals, toDecimalString } from '../../common/decimal.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import {
+  EVERY_FACT,
   type InquiryAnswer,
   isRecord,
   type ProviderReport,
   type ProviderStatusApi,
+  type RequiredFact,
   requestProvider,
+  rfc3339Time,
   type StatusQuery,
   textOf,
 } from '../../verification/status-api.js';
@@ -15,6 +18,7 @@ import {
   MCPAYMENT_EWALLET_INQUIRY_PATH,
   MCPAYMENT_EWALLET_METHODS,
   MCPAYMENT_VA_INQUIRY_PATH,
+  mcpaymentPaymentMethod,
   mcpaymentStatus,
 } from './mcpayment.facts.js';
 import { mcpaymentRequestSignature } from './mcpayment.signature.js';
@@ -31,24 +35,41 @@ export interface McpaymentInquiry {
   };
 }
 
+export interface McpaymentInquiryTransaction {
+  externalId: string;
+  orderId: string;
+  transactionId: string;
+  paymentMethod: string | null;
+  paymentChannel: string | null;
+}
+
+function isEwallet(transaction: McpaymentInquiryTransaction): boolean {
+  return MCPAYMENT_EWALLET_METHODS.has((transaction.paymentMethod ?? '').trim().toUpperCase());
+}
+
+/** The JSON body of an inquiry: the ids, and the route's payment_method and the channel. */
+export function mcpaymentInquiryBody(
+  transaction: McpaymentInquiryTransaction,
+): McpaymentInquiry['body'] {
+  return {
+    external_id: transaction.externalId,
+    order_id: transaction.orderId,
+    transaction_id: transaction.transactionId,
+    payment_method: isEwallet(transaction) ? 'wallet' : 'BANK_TRANSFER',
+    payment_channel: transaction.paymentChannel ?? '',
+  };
+}
+
 /** The inquiry for one transaction: VA or e-wallet route, Basic auth, x-req-signature, x-version. */
 export function mcpaymentInquiryRequest(
   credentials: { hashKey: string; merchantId: string; secretUnboundId: string },
-  transaction: {
-    externalId: string;
-    orderId: string;
-    transactionId: string;
-    paymentMethod: string | null;
-    paymentChannel: string | null;
-  },
+  transaction: McpaymentInquiryTransaction,
 ): McpaymentInquiry {
-  const method = (transaction.paymentMethod ?? '').trim().toUpperCase();
-  const ewallet = MCPAYMENT_EWALLET_METHODS.has(method);
   const basic = Buffer.from(`${credentials.merchantId}:${credentials.secretUnboundId}`).toString(
     'base64',
   );
   return {
-    path: ewallet ? MCPAYMENT_EWALLET_INQUIRY_PATH : MCPAYMENT_VA_INQUIRY_PATH,
+    path: isEwallet(transaction) ? MCPAYMENT_EWALLET_INQUIRY_PATH : MCPAYMENT_VA_INQUIRY_PATH,
     headers: {
       'content-type': 'application/json',
       accept: 'application/json',
@@ -60,29 +81,73 @@ export function mcpaymentInquiryRequest(
       ),
       'x-version': MCPAYMENT_API_VERSION,
     },
-    body: {
-      external_id: transaction.externalId,
-      order_id: transaction.orderId,
-      transaction_id: transaction.transactionId,
-      payment_method: ewallet ? 'wallet' : 'BANK_TRANSFER',
-      payment_channel: transaction.paymentChannel ?? '',
-    },
+    body: mcpaymentInquiryBody(transaction),
   };
 }
 
-/** Sum of `refund_history[].refund_amount` as a decimal string, null when there is none. */
+/** What an inquiry about the callback asks with; null when the callback lacks an id. */
+function inquiryTransaction(query: StatusQuery): McpaymentInquiryTransaction | null {
+  const externalId = textOf(query.raw.external_id);
+  const orderId = textOf(query.raw.order_id);
+  const transactionId = textOf(query.raw.transaction_id);
+  if (!externalId || !orderId || !transactionId) return null;
+  return {
+    externalId,
+    orderId,
+    transactionId,
+    paymentMethod: textOf(query.raw.payment_method),
+    paymentChannel: textOf(query.raw.payment_channel),
+  };
+}
+
+/**
+ * Exact sum of `refund_history[].refund_amount` as a canonical decimal (`"1500.5"`), null when
+ * there is no history or an amount is not a decimal.
+ */
 export function mcpaymentRefundedTotal(value: unknown): string | null {
   if (!Array.isArray(value) || value.length === 0) return null;
-  let cents = 0n;
-  for (const entry of value) {
-    const amount = toDecimalString(isRecord(entry) ? entry.refund_amount : undefined);
-    if (amount === null) return null;
-    const [whole, fraction = ''] = amount.split('.');
-    cents += BigInt(whole + fraction.padEnd(2, '0').slice(0, 2));
+  const amounts = value.map((entry) =>
+    toDecimalString(isRecord(entry) ? entry.refund_amount : null),
+  );
+  if (amounts.some((amount) => amount === null)) return null;
+  return sumDecimals(amounts as string[]);
+}
+
+/** A field MCPayment filled: text that is neither empty nor the string "null", trimmed. */
+function stated(value: unknown): string | null {
+  const text = textOf(value)?.trim() ?? '';
+  return text.length > 0 && text.toLowerCase() !== 'null' ? text : null;
+}
+
+/** The latest RFC 3339 time among the values (partial payments / refunds come as a history). */
+function latest(values: unknown[]): string | null {
+  return values
+    .map(rfc3339Time)
+    .reduce<string | null>((a, b) => (b && (!a || Date.parse(b) > Date.parse(a)) ? b : a), null);
+}
+
+function entries(value: unknown): Record<string, unknown>[] {
+  return Array.isArray(value) ? value.filter(isRecord) : [];
+}
+
+/**
+ * When it happened, as the callback mapper reads it: the paid time of a payment, the latest
+ * refund time of a refund, else the transaction time.
+ */
+function occurredAt(
+  status: string | undefined,
+  transaction: Record<string, unknown>,
+  details: Record<string, unknown>,
+): string | null {
+  let happened: string | null = null;
+  if (status === 'succeeded') {
+    happened =
+      rfc3339Time(details.paid_time) ??
+      latest(entries(transaction.payment_history).map((p) => p.paid_time));
+  } else if (status === 'refunded') {
+    happened = latest(entries(transaction.refund_history).map((r) => r.refund_time));
   }
-  const sign = cents < 0n ? '-' : '';
-  const abs = (cents < 0n ? -cents : cents).toString().padStart(3, '0');
-  return `${sign}${abs.slice(0, -2)}.${abs.slice(-2)}`;
+  return happened ?? rfc3339Time(transaction.transaction_time);
 }
 
 /** The transaction object in an answer: at the top level, or under `data` (object or list). */
@@ -101,6 +166,11 @@ function transactionIn(answer: Record<string, unknown>): Record<string, unknown>
  * An inquiry answer → MCPayment's account of the transaction. The answer's schema is not
  * published: this assumes the callback's shape (transaction_status, payment_details.amount,
  * payment_history, refund_history, response_code), at the top level or under `data`.
+ *
+ * Only a JSON object is an answer. HTTP 200 with the transaction is `found`; a JSON error body
+ * (`response_code`) at HTTP 200 or 404, or at another 4xx, is MCPayment not confirming it
+ * (`unknown`); HTML error pages, non-objects, bodies with neither, 5xx, 408 and 429 are transient
+ * (`unavailable`); 401 / 403 refuse our credentials (`refused`).
  */
 export function parseMcpaymentInquiry(status: number, answer: unknown): InquiryAnswer {
   const said = isRecord(answer)
@@ -115,43 +185,58 @@ export function parseMcpaymentInquiry(status: number, answer: unknown): InquiryA
       reason: `MCPayment inquiry answered HTTP ${status} ${said} (check MCPAYMENT_MERCHANT_ID / MCPAYMENT_SECRET_UNBOUND_ID / MCPAYMENT_HASH_KEY)`,
     };
   }
-  if (status === 404) {
-    return {
-      kind: 'unknown',
-      reason: `MCPayment does not know the transaction (HTTP 404 ${said})`.trim(),
-      raw: isRecord(answer) ? answer : undefined,
-    };
-  }
   if (status >= 500 || status === 429 || status === 408) {
     return { kind: 'unavailable', reason: `MCPayment inquiry answered HTTP ${status}` };
   }
-  if (status !== 200 || !isRecord(answer)) {
+  if (!isRecord(answer)) {
     return {
-      kind: 'unknown',
-      reason: `MCPayment inquiry answered HTTP ${status} ${said}`.trim(),
-      raw: isRecord(answer) ? answer : undefined,
+      kind: 'unavailable',
+      reason: `MCPayment inquiry answered HTTP ${status} without a JSON object`,
     };
   }
-  const transaction = transactionIn(answer);
+  const transaction = status === 200 ? transactionIn(answer) : null;
   if (!transaction) {
+    const errorBody = stated(answer.response_code) !== null;
+    if (errorBody && (status === 200 || (status >= 400 && status < 500))) {
+      return {
+        kind: 'unknown',
+        reason:
+          status === 404
+            ? `MCPayment does not know the transaction (HTTP 404 ${said})`.trim()
+            : `MCPayment inquiry answered HTTP ${status} without the transaction: ${said}`,
+        raw: answer,
+      };
+    }
     return {
-      kind: 'unknown',
-      reason: `MCPayment answered without a transaction_status ${said}`.trim(),
-      raw: answer,
+      kind: 'unavailable',
+      reason: `MCPayment inquiry answered HTTP ${status} with neither a transaction nor a response_code`,
     };
   }
-  const providerStatus = textOf(transaction.transaction_status) ?? '';
-  const status_ = mcpaymentStatus(providerStatus);
+  const providerStatus = stated(transaction.transaction_status);
+  if (providerStatus === null) {
+    return {
+      kind: 'unavailable',
+      reason: 'MCPayment answered a transaction without a transaction_status',
+    };
+  }
+  const normalized = mcpaymentStatus(providerStatus);
   const details = isRecord(transaction.payment_details) ? transaction.payment_details : {};
+  const channel = stated(transaction.payment_channel) ?? stated(transaction.issuer);
+  const fee = details.total_fee_amount;
   const report: ProviderReport = {
-    status: status_ ?? 'pending',
+    status: normalized ?? 'pending',
     providerStatus,
-    providerTransactionId: textOf(transaction.transaction_id),
-    merchantReference: textOf(transaction.order_id),
+    providerTransactionId: stated(transaction.transaction_id),
+    merchantReference: stated(transaction.order_id),
     amount: toDecimalString(details.amount ?? transaction.amount),
-    currency: textOf(transaction.currency)?.toUpperCase() ?? null,
+    currency: stated(transaction.currency)?.toUpperCase() ?? null,
+    refundedTotal: mcpaymentRefundedTotal(transaction.refund_history),
+    paymentMethod: mcpaymentPaymentMethod(stated(transaction.payment_method) ?? undefined),
+    channel: channel ? channel.toUpperCase() : null,
+    fee: fee === undefined || fee === null ? null : toDecimalString(fee),
+    occurredAt: occurredAt(normalized, transaction, details),
     raw: answer,
-    warnings: status_
+    warnings: normalized
       ? []
       : [
           `MCPayment transaction_status ${JSON.stringify(providerStatus)} is unknown; taken as pending`,
@@ -169,6 +254,27 @@ export class McpaymentStatusApi implements ProviderStatusApi {
 
   readonly unprovenWithout =
     'status and amounts (the mcp-signature covers only the ids, and external_id + order_id are hashed without a separator)';
+
+  readonly requiredFacts: ReadonlyArray<RequiredFact> = EVERY_FACT;
+
+  /** The inquiry body's fields: the three ids, the route's payment_method and the channel. */
+  queryKey(query: StatusQuery): string {
+    const transaction = inquiryTransaction(query);
+    if (!transaction) {
+      const raw = query.raw;
+      return JSON.stringify(
+        [raw.external_id, raw.order_id, raw.transaction_id].map((v) => textOf(v)),
+      );
+    }
+    const body = mcpaymentInquiryBody(transaction);
+    return JSON.stringify([
+      body.external_id,
+      body.order_id,
+      body.transaction_id,
+      body.payment_method,
+      body.payment_channel,
+    ]);
+  }
 
   isConfigured(): boolean {
     return this.config.providers.mcpayment !== null;
@@ -188,22 +294,14 @@ export class McpaymentStatusApi implements ProviderStatusApi {
         reason: `MCPayment account ${query.account} is not configured or has no key valid now`,
       };
     }
-    const externalId = textOf(query.raw.external_id);
-    const orderId = textOf(query.raw.order_id);
-    const transactionId = textOf(query.raw.transaction_id);
-    if (!externalId || !orderId || !transactionId) {
+    const transaction = inquiryTransaction(query);
+    if (!transaction) {
       return {
         kind: 'unknown',
         reason: 'the callback carries no external_id / order_id / transaction_id',
       };
     }
-    const request = mcpaymentInquiryRequest(credentials, {
-      externalId,
-      orderId,
-      transactionId,
-      paymentMethod: textOf(query.raw.payment_method),
-      paymentChannel: textOf(query.raw.payment_channel),
-    });
+    const request = mcpaymentInquiryRequest(credentials, transaction);
     const answer = await requestProvider(`${credentials.apiUrl}${request.path}`, {
       method: 'POST',
       headers: request.headers,

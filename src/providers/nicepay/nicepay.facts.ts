@@ -53,8 +53,19 @@ export const NICEPAY_INQUIRY_CONFIGURATION_ERRORS: Record<string, string> = {
   '9010': 'invalid merchantToken',
   '9011': 'invalid iMid',
 };
-/** Connection / timeout trouble on NICEPAY's side: ask again later. */
-export const NICEPAY_INQUIRY_RETRY_CODES = new Set(['1001', '1002', '1003', '1004']);
+/**
+ * Trouble on NICEPAY's side, from its v2 "Error Code" page: 1001 connection, 1002 socket, 1003
+ * server, 1004 timeout error, 9002 "Server is busy, kindly try again in few minutes", 9507 HTTP
+ * timeout exception. Ask again later.
+ */
+export const NICEPAY_INQUIRY_RETRY_CODES = new Set([
+  '1001',
+  '1002',
+  '1003',
+  '1004',
+  '9002',
+  '9507',
+]);
 /**
  * What the sandbox answers for a transaction it does not hold (tXid, referenceNo and amt must all
  * match). NICEPAY's error table is not in our documents: the gateway treats every other code than

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { constantTimeEqual } from '../../common/constant-time.js';
+import { constantTimeEqual, sha256Hex } from '../../common/constant-time.js';
 import { sendJson, jsonObjectOf } from '../../sandbox/sandbox-http.js';
 import {
   type SandboxCallback,
@@ -17,7 +17,6 @@ import {
 } from './nicepay.facts.js';
 import { nicepayMerchantToken } from './nicepay.provider.js';
 import { type NicepaySettings, simulateNicepayCallback } from './nicepay.simulator.js';
-import { nicepayInquiryToken } from './nicepay.status-api.js';
 
 /** A held NICEPAY transaction: its notification fields and its inquiry status code. */
 export interface NicepaySandboxTransaction {
@@ -177,12 +176,14 @@ export class NicepaySandbox extends SandboxLedger<NicepaySandboxTransaction> {
       fail('9011', `Invalid iMid (${NICEPAY_INQUIRY_CONFIGURATION_ERRORS['9011']})`);
       return true;
     }
-    const expected = nicepayInquiryToken(
-      field('timeStamp'),
-      merchant.iMid,
-      field('referenceNo'),
-      field('amt'),
-      merchant.merchantKey,
+    // NICEPAY's "Check Status" page: SHA256(timeStamp + iMid + referenceNo + amt + merchantKey),
+    // every part as it stands (the key is opaque: never decoded), lowercase hex.
+    const expected = sha256Hex(
+      field('timeStamp') +
+        merchant.iMid +
+        field('referenceNo') +
+        field('amt') +
+        merchant.merchantKey,
     );
     if (!constantTimeEqual(field('merchantToken').toLowerCase(), expected)) {
       fail('9010', `Invalid Merchant Token (${NICEPAY_INQUIRY_CONFIGURATION_ERRORS['9010']})`);

@@ -48,3 +48,13 @@ export const S88PAY_API_STATUS: Record<string, EventStatus> = {
   canceled: 'cancelled',
   refunded: 'refunded',
 };
+
+/**
+ * `code` of a status answer `{ success: false, code, message }` (HTTP 200) that refuses our
+ * credentials: 115, a wrong merchant code or merchant_api_key (or a key that does not decrypt
+ * with them). Source: S88Pay's credential refusal as recorded in issue 21; the seed and
+ * PROVIDERS.md carry no error table.
+ */
+export const S88PAY_API_CREDENTIAL_REFUSALS: Record<string, string> = {
+  '115': 'S88Pay refuses the merchant code or merchant_api_key',
+};

@@ -15,7 +15,7 @@ import {
   parseS88payPlaintext,
   S88payDecryptionError,
 } from './s88pay.crypto.js';
-import { s88payStatusPath } from './s88pay.facts.js';
+import { S88PAY_API_CREDENTIAL_REFUSALS, s88payStatusPath } from './s88pay.facts.js';
 import {
   S88PAY_STATUSES,
   type S88paySettings,
@@ -38,6 +38,71 @@ const API_WORD: Record<string, string> = {
 };
 
 const STATUS_ROUTE = /^\/api\/v1\/([^/]+)\/transactions\/status$/;
+
+/** The credential refusal S88Pay answers with HTTP 200: `{ success: false, code: 115, … }`. */
+const CREDENTIAL_REFUSAL = Number(Object.keys(S88PAY_API_CREDENTIAL_REFUSALS)[0]);
+
+/** `currency_name` of the documented answer, for the currencies the sandbox is asked about. */
+const CURRENCY_NAME: Record<string, string> = {
+  IDR: 'Indonesian Rupiah',
+  INR: 'Indian Rupee',
+  BDT: 'Bangladeshi Taka',
+  VND: 'Vietnamese Dong',
+  THB: 'Thai Baht',
+  MYR: 'Malaysian Ringgit',
+  PHP: 'Philippine Peso',
+};
+
+/**
+ * The decrypted parameters of a status request, as S88Pay reads them: a JSON object, or the
+ * documented `merchant_api_key=…&transaction_code=…` text, split on `&` and each pair on its first
+ * `=`. The api key is compared exactly as it stands there — never percent-decoded, `+` never a
+ * space (PROVIDERS.md: the key may contain `%3D`). Other values are %XX-decoded (`+` kept), our
+ * reading for codes that need escaping. Null when the text is neither (or names a field twice).
+ */
+export function s88payStatusRequestFields(plaintext: string): Record<string, string> | null {
+  const text = plaintext.trim();
+  if (text.startsWith('{')) {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      return null;
+    }
+    if (json === null || typeof json !== 'object' || Array.isArray(json)) return null;
+    const fields: Record<string, string> = {};
+    for (const [name, value] of Object.entries(json)) {
+      if (typeof value === 'string') fields[name] = value;
+      else if (typeof value === 'number' && Number.isFinite(value)) fields[name] = String(value);
+    }
+    return fields;
+  }
+  const fields = new Map<string, string>();
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const eq = pair.indexOf('=');
+    if (eq <= 0) return null;
+    const name = pair.slice(0, eq);
+    const value = pair.slice(eq + 1);
+    if (fields.has(name)) return null;
+    if (name === 'merchant_api_key') {
+      fields.set(name, value);
+      continue;
+    }
+    try {
+      fields.set(name, decodeURIComponent(value));
+    } catch {
+      return null;
+    }
+  }
+  return fields.size > 0 ? Object.fromEntries(fields) : null;
+}
+
+/** An amount of the held payload as the documented answer's JSON number, else "null". */
+function numberOrNull(value: unknown): number | string {
+  const text = typeof value === 'number' ? String(value) : typeof value === 'string' ? value : '';
+  return /^\d+(\.\d+)?$/.test(text.trim()) ? Number(text) : 'null';
+}
 
 /**
  * S88Pay as the gateway meets it: AES-256-CBC encrypted callbacks, and the transaction status
@@ -124,45 +189,54 @@ export class S88paySandbox extends SandboxLedger<S88paySandboxTransaction> {
     return STATUS_ROUTE.test(path);
   }
 
+  /**
+   * `POST /api/v1/{merchant_code}/transactions/status`, form `key=`: a wrong merchant code, a key
+   * that does not decrypt with the merchant's keys, or another merchant_api_key is S88Pay's
+   * credential refusal (HTTP 200, `success: false`, code 115); an unknown transaction is
+   * `success: false` with an empty list; a known one is the documented `data[]` entry.
+   */
   protected handleApi(req: IncomingMessage, body: Buffer, res: ServerResponse): boolean {
-    const refuse = (status: number, message: string) =>
+    const fail = (status: number, message: string) =>
       sendJson(res, status, { success: false, message, data: [] });
+    const refuse = (message: string) =>
+      sendJson(res, 200, { success: false, code: CREDENTIAL_REFUSAL, message, data: [] });
     const merchantCode = decodeURIComponent(STATUS_ROUTE.exec(pathOf(req))![1]);
     if (req.method !== 'POST') {
-      refuse(405, 'Method not allowed');
+      fail(405, 'Method not allowed');
       return true;
     }
     if (pathOf(req) !== s88payStatusPath(this.credentials.merchantCode)) {
-      refuse(401, `Unknown merchant ${merchantCode}`);
+      refuse(`Unknown merchant ${merchantCode}`);
       return true;
     }
     if (!headerOf(req, 'content-type').startsWith('application/x-www-form-urlencoded')) {
-      refuse(400, 'The body must be application/x-www-form-urlencoded');
+      fail(400, 'The body must be application/x-www-form-urlencoded');
       return true;
     }
     const key = new URLSearchParams(body.toString('utf8')).get('key');
     if (!key) {
-      refuse(400, 'key is required');
+      fail(400, 'key is required');
       return true;
     }
-    let fields: Record<string, unknown>;
+    let fields: Record<string, string> | null;
     try {
-      fields = parseS88payPlaintext(decryptS88payKey(key, this.credentials));
+      fields = s88payStatusRequestFields(decryptS88payKey(key, this.credentials));
     } catch (e) {
       if (!(e instanceof S88payDecryptionError)) throw e;
-      refuse(401, 'Invalid key');
+      refuse('Invalid key');
       return true;
     }
     if (
-      typeof fields.merchant_api_key !== 'string' ||
+      !fields ||
+      fields.merchant_api_key === undefined ||
       !constantTimeEqual(fields.merchant_api_key, this.credentials.apiKey)
     ) {
-      refuse(401, 'Invalid merchant_api_key');
+      refuse('Invalid merchant_api_key');
       return true;
     }
-    const code = typeof fields.transaction_code === 'string' ? fields.transaction_code : '';
+    const code = fields.transaction_code ?? '';
     if (!code) {
-      refuse(400, 'transaction_code is required');
+      fail(400, 'transaction_code is required');
       return true;
     }
     const entry = this.get(code) && this.inquired(code);
@@ -173,22 +247,29 @@ export class S88paySandbox extends SandboxLedger<S88paySandboxTransaction> {
     const tx = entry.transaction;
     const shown = (value: unknown) =>
       value === undefined || value === null || value === '' ? 'null' : String(value);
+    const currency = shown(tx.currency_code).toUpperCase();
+    const timestamp = Number(tx.transaction_timestamp);
     sendJson(res, 200, {
       success: true,
-      message: 'Success',
+      message: 'Request transaction list successful',
       data: [
         {
-          transaction_code: tx.transaction_code,
-          transaction_no: tx.transaction_no,
+          amount: numberOrNull(tx.transaction_amount),
+          currency_code: shown(tx.currency_code),
+          currency_name: CURRENCY_NAME[currency] ?? 'null',
+          datetime: Number.isFinite(timestamp)
+            ? new Date(timestamp * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z')
+            : 'null',
+          method_name: shown(tx.payment_code),
+          note: 'null',
           status:
             API_WORD[String(tx.transaction_status).toLowerCase()] ?? String(tx.transaction_status),
-          amount: shown(tx.transaction_amount),
-          currency_code: shown(tx.currency_code),
-          transaction_fee: shown(tx.transaction_fee),
-          type: String(tx.transaction_no).startsWith('WD') ? 'withdraw' : 'deposit',
-          payment_code: shown(tx.payment_code),
+          transaction_code: tx.transaction_code,
+          transaction_fee: numberOrNull(tx.transaction_fee),
+          transaction_no: shown(tx.transaction_no),
           transaction_ref: shown(tx.transaction_ref),
-          datetime: new Date(Number(tx.transaction_timestamp) * 1000).toISOString(),
+          transaction_ref2: 'null',
+          type: String(tx.transaction_no).startsWith('WD') ? 'withdraw' : 'deposit',
         },
       ],
     });

@@ -4,13 +4,20 @@ import {
   type InquiryAnswer,
   isRecord,
   type ProviderStatusApi,
+  type RequiredFact,
   requestProvider,
+  rfc3339Time,
   type StatusQuery,
   textOf,
 } from '../../verification/status-api.js';
 import { encryptS88payKey, type S88payCredentials } from './s88pay.crypto.js';
 import { s88payAmount } from './s88pay.dto.js';
-import { S88PAY_API_STATUS, S88PAY_STATUS, s88payStatusPath } from './s88pay.facts.js';
+import {
+  S88PAY_API_CREDENTIAL_REFUSALS,
+  S88PAY_API_STATUS,
+  S88PAY_STATUS,
+  s88payStatusPath,
+} from './s88pay.facts.js';
 
 /** The plaintext of a status request's `key`: the api_key exactly as issued, the code encoded. */
 export function s88payStatusPlaintext(apiKey: string, transactionCode: string): string {
@@ -30,42 +37,82 @@ function present(value: unknown): unknown {
   return value === null || value === undefined || value === '' || value === 'null' ? null : value;
 }
 
-/** An answer `{ success, message, data: [ … ] }` → S88Pay's account of the transaction. */
+const CONFIGURATION = '(check S88PAY_MERCHANT_CODE / S88PAY_API_KEY / S88PAY_SECRET_KEY)';
+
+/**
+ * An answer `{ success, message, data: [ … ] }` → S88Pay's account of the transaction.
+ *
+ * Only HTTP 200 with a JSON object whose `success` is a boolean is an answer; anything else
+ * (non-JSON, no `success`, other statuses) is transient (`unavailable`), except 401 / 403 and the
+ * documented credential refusal (`success: false` with `code` 115, HTTP 200), which are `refused`.
+ * `unknown` is only a well-formed answer without the transaction: `success: true` whose `data`
+ * list does not hold it, or `success: false` with a `data` list (S88Pay's "not found").
+ */
 export function parseS88payStatus(
   status: number,
   answer: unknown,
   transactionCode: string,
 ): InquiryAnswer {
   const message = isRecord(answer) ? (textOf(answer.message) ?? '') : '';
+  const code = isRecord(answer) ? textOf(answer.code) : null;
+  const said = [code === null ? '' : `code ${code}`, message].filter((v) => v).join(' ');
   if (status === 401 || status === 403) {
     return {
       kind: 'refused',
-      reason:
-        `S88Pay status API answered HTTP ${status} ${message} (check S88PAY_MERCHANT_CODE / S88PAY_API_KEY / S88PAY_SECRET_KEY)`.trim(),
+      reason: `S88Pay status API answered HTTP ${status} ${said} ${CONFIGURATION}`.replace(
+        / +/g,
+        ' ',
+      ),
     };
   }
-  if (status >= 500 || status === 429 || status === 408) {
-    return { kind: 'unavailable', reason: `S88Pay status API answered HTTP ${status}` };
-  }
-  if (!isRecord(answer)) {
+  if (status !== 200) {
     return {
       kind: 'unavailable',
-      reason: `S88Pay status API answered HTTP ${status} without JSON`,
+      reason: `S88Pay status API answered HTTP ${status}${said ? ` (${said})` : ''}`,
     };
   }
-  const entries = Array.isArray(answer.data) ? answer.data.filter(isRecord) : [];
-  const entry = entries.find((d) => textOf(d.transaction_code) === transactionCode);
+  if (!isRecord(answer)) {
+    return { kind: 'unavailable', reason: 'S88Pay status API answered without a JSON object' };
+  }
+  if (typeof answer.success !== 'boolean') {
+    return {
+      kind: 'unavailable',
+      reason: `S88Pay status API answered without "success"${said ? ` (${said})` : ''}`,
+    };
+  }
+  if (code !== null && Object.hasOwn(S88PAY_API_CREDENTIAL_REFUSALS, code)) {
+    return {
+      kind: 'refused',
+      reason: `S88Pay status API refused our credentials: ${said} (${S88PAY_API_CREDENTIAL_REFUSALS[code]}) ${CONFIGURATION}`,
+    };
+  }
+  if (!Array.isArray(answer.data)) {
+    return {
+      kind: 'unavailable',
+      reason: `S88Pay status API answered success ${answer.success} without a data list${said ? ` (${said})` : ''}`,
+    };
+  }
+  const entry = answer.data
+    .filter(isRecord)
+    .find((d) => textOf(d.transaction_code) === transactionCode);
   if (answer.success !== true || !entry) {
     return {
       kind: 'unknown',
-      reason: `S88Pay does not report transaction ${transactionCode} (HTTP ${status}${message ? `: ${message}` : ''})`,
+      reason: `S88Pay does not report transaction ${transactionCode}${said ? ` (${said})` : ''}`,
       raw: answer,
     };
   }
-  const providerStatus = textOf(entry.status) ?? '';
-  const key = providerStatus.trim().toLowerCase();
+  const providerStatus = textOf(present(entry.status))?.trim() ?? '';
+  if (providerStatus === '') {
+    return {
+      kind: 'unavailable',
+      reason: `S88Pay reported transaction ${transactionCode} without a status`,
+    };
+  }
+  const key = providerStatus.toLowerCase();
   const normalized = S88PAY_API_STATUS[key] ?? S88PAY_STATUS[key];
   const amount = present(entry.amount);
+  const fee = present(entry.transaction_fee);
   const currency = present(entry.currency_code);
   return {
     kind: 'found',
@@ -76,6 +123,15 @@ export function parseS88payStatus(
       merchantReference: textOf(entry.transaction_code),
       amount: amount === null ? null : s88payAmount(amount),
       currency: typeof currency === 'string' ? currency.toUpperCase() : null,
+      refundedTotal: null,
+      // method_name ("UPI 3") is a display name, not a method code: the callback mapper has no
+      // method vocabulary for S88Pay either.
+      paymentMethod: null,
+      // The callback's channel is its payment_code; the documented answer does not carry one.
+      channel: textOf(present(entry.payment_code))?.toUpperCase() ?? null,
+      fee: fee === null ? null : s88payAmount(fee),
+      // `datetime` is documented as "2023-11-07T05:31:56Z"; one without an offset is not read.
+      occurredAt: rfc3339Time(entry.datetime),
       raw: answer,
       warnings: normalized
         ? []
@@ -92,6 +148,14 @@ export class S88payStatusApi implements ProviderStatusApi {
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 
   readonly unprovenWithout = "the payload's integrity (AES-256-CBC without a MAC is malleable)";
+
+  /** The answer names the transaction by its code; transaction_no is not asked for. */
+  readonly requiredFacts: ReadonlyArray<RequiredFact> = ['merchantReference', 'amount', 'currency'];
+
+  /** The status request carries only the transaction code (and our key). */
+  queryKey(query: StatusQuery): string {
+    return JSON.stringify([query.merchantReference]);
+  }
 
   isConfigured(): boolean {
     return this.config.providers.s88pay !== null;
