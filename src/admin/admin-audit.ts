@@ -69,6 +69,9 @@ export class AdminAuditInterceptor implements NestInterceptor {
       path: req.path,
       query: req.query ?? {},
     };
+    // Why an operator acted (publish without verification, …) is part of the record.
+    const reason = (req.body as { reason?: unknown } | undefined)?.reason;
+    if (typeof reason === 'string') details.reason = storableText(reason).slice(0, 1000);
     let result: unknown;
     let error: string | undefined;
     res.on('finish', () => {

@@ -38,6 +38,8 @@ import {
   type TransactionDetail,
 } from './admin.dto.js';
 import { CallbackProviderRegistry } from '../ingest/provider-registry.js';
+import { VerificationService } from '../verification/verification.service.js';
+import { hintIdOf } from '../verification/verification.store.js';
 
 type Timestamp = string | Date;
 
@@ -246,6 +248,7 @@ export class AdminService {
     private readonly sql: SqlDialect,
     private readonly relay: OutboxRelay,
     private readonly providers: CallbackProviderRegistry,
+    private readonly verification: VerificationService,
   ) {}
 
   async search(query: CallbackSearchQuery): Promise<CallbackPage> {
@@ -342,6 +345,8 @@ export class AdminService {
    */
   async renormalize(id: string): Promise<{ status: number; body: RenormalizeResult }> {
     const callback = await this.callback(id);
+    // A verified provider's callback is a hint: renormalizing never publishes its claim.
+    if (this.verification.verifierFor(callback.provider)) return this.renormalizeHint(callback);
     if (callback.outcome === 'quarantined') return this.renormalizeQuarantined(callback);
     if (callback.outcome !== 'accepted' || !callback.event_id || !callback.account) {
       throw new ConflictException(
@@ -452,15 +457,94 @@ export class AdminService {
   }
 
   /**
+   * Renormalize of a callback of a verified provider (docs/verification.md): the provider's answer
+   * is the event, so nothing the callback says is published here. A quarantined one that now
+   * passes validation becomes a hint (the provider is asked); any other one — a hint in any state,
+   * or a stored answer — makes the gateway ask the provider about its transaction now, and the
+   * answer is applied as an inquiry's would be.
+   */
+  private async renormalizeHint(
+    callback: CallbackRow,
+  ): Promise<{ status: number; body: RenormalizeResult }> {
+    const provider = this.providers.get(callback.provider);
+    if (!provider || !callback.account)
+      throw new ConflictException(`Callback ${callback.id} cannot be renormalized`);
+    const account = callback.account;
+    if (callback.outcome === 'quarantined') {
+      const { transaction, event, receivedAt } = this.mapQuarantined(callback);
+      const rawBody = Buffer.from(
+        callback.raw_body,
+        callback.raw_body_encoding === 'base64' ? 'base64' : 'utf8',
+      );
+      const outcome = await this.verification.hintFromQuarantine(
+        {
+          id: callback.id,
+          provider: provider.name,
+          account,
+          transactionKey: transactionKeyOf(transaction),
+          status: transaction.status,
+          transitionKey: transitionKeyOf(transaction),
+          eventId: hintIdOf(provider.name, account, rawBody),
+          merchantReference: transaction.merchantReference,
+          receivedAt,
+        },
+        event,
+      );
+      if (outcome === null)
+        throw new ConflictException(`Callback ${callback.id} is no longer quarantined`);
+      return {
+        status: outcome === 'verifying' ? 202 : 200,
+        body: {
+          changed: true,
+          outcome,
+          previousEventId: null,
+          eventId: null,
+          routingKey: null,
+          differences: [
+            outcome === 'verifying'
+              ? `outcome: quarantined → verifying (${provider.displayName} is asked; its answer is the event)`
+              : 'outcome: quarantined → duplicate (the same callback is stored already)',
+          ],
+        },
+      };
+    }
+    if (!callback.transaction_key) {
+      throw new ConflictException(
+        `Callback ${callback.id} (${callback.outcome}) names no transaction: there is nothing to ask ${provider.displayName} about`,
+      );
+    }
+    const asked = await this.verification.askAbout({
+      provider: provider.name,
+      account,
+      transactionKey: callback.transaction_key,
+    });
+    if (asked === 'busy') {
+      throw new ConflictException(
+        `Another replica is asking ${provider.displayName} about this transaction right now; try again in a minute`,
+      );
+    }
+    return {
+      status: asked.eventId ? 202 : 200,
+      body: {
+        changed: asked.eventId !== null,
+        outcome: callback.outcome,
+        previousEventId: null,
+        eventId: asked.eventId,
+        routingKey: null,
+        differences: [`${provider.displayName} asked: ${asked.decision}`],
+      },
+    };
+  }
+
+  /**
    * A quarantined callback through the current validation and mapper: when it now passes, it
    * becomes what it would have been on arrival — in one transaction its row gets its transaction
    * identity and outcome, and its status is applied to the transaction's state: a transition is
    * `accepted` and its event published, anything else `superseded`; a copy of a callback stored
    * meanwhile becomes `duplicate`. Its errors stay on record.
    */
-  private async renormalizeQuarantined(
-    callback: CallbackRow,
-  ): Promise<{ status: number; body: RenormalizeResult }> {
+  /** A quarantined callback's verified fields through the current validation and mapper (422 when they still fail). */
+  private mapQuarantined(callback: CallbackRow) {
     const provider = this.providers.get(callback.provider);
     if (!provider || !callback.account || !callback.quarantine)
       throw new ConflictException(`Callback ${callback.id} cannot be renormalized`);
@@ -485,6 +569,13 @@ export class AdminService {
       receivedAt,
       transaction,
     });
+    return { provider, account, transaction, event, receivedAt };
+  }
+
+  private async renormalizeQuarantined(
+    callback: CallbackRow,
+  ): Promise<{ status: number; body: RenormalizeResult }> {
+    const { provider, account, transaction, event, receivedAt } = this.mapQuarantined(callback);
     const identity = {
       transactionKey: transactionKeyOf(transaction),
       status: transaction.status,

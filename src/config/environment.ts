@@ -377,6 +377,20 @@ export class EnvironmentVariables {
   VERIFY_RATE_PER_SECOND?: number;
 
   @IsOptional()
+  @Matches(/^\s*\d{1,6}\s*(,\s*\d{1,6}\s*){0,19}$/, {
+    message:
+      'VERIFY_RECHECK_SECONDS must be a comma-separated list of at most 20 whole numbers of seconds (e.g. 30,120,600)',
+  })
+  VERIFY_RECHECK_SECONDS?: string;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(100)
+  VERIFY_INCOMPLETE_ATTEMPTS?: number;
+
+  @IsOptional()
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -602,6 +616,8 @@ export const ENVIRONMENT_VARIABLE_NAMES = [
   'VERIFY_RETRY_MAX_SECONDS',
   'VERIFY_CONCURRENCY',
   'VERIFY_RATE_PER_SECOND',
+  'VERIFY_RECHECK_SECONDS',
+  'VERIFY_INCOMPLETE_ATTEMPTS',
   'RECONCILE_AFTER_SECONDS',
   'RECONCILE_MAX_AGE_HOURS',
   'RECONCILE_INTERVAL_SECONDS',

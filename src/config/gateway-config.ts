@@ -90,6 +90,10 @@ export interface GatewayConfig {
     concurrency: number;
     /** Inquiries per second per (provider, account). */
     ratePerSecond: number;
+    /** Re-asks after a claim the provider contradicted, seconds after each answer (bounded). */
+    recheckSeconds: number[];
+    /** Answers lacking a fact the event needs before the hints are held for an operator. */
+    incompleteAttempts: number;
     reconcile: { afterSeconds: number; maxAgeHours: number; intervalSeconds: number };
   };
   /** The local provider sandbox (npm run sandbox); `embedded` runs it inside the gateway (development). */
@@ -220,6 +224,10 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       retryMaxSeconds: vars.VERIFY_RETRY_MAX_SECONDS ?? 30,
       concurrency: vars.VERIFY_CONCURRENCY ?? 16,
       ratePerSecond: vars.VERIFY_RATE_PER_SECOND ?? 50,
+      recheckSeconds: (vars.VERIFY_RECHECK_SECONDS ?? '30,120,600,1800,7200')
+        .split(',')
+        .map((part) => Number(part.trim())),
+      incompleteAttempts: vars.VERIFY_INCOMPLETE_ATTEMPTS ?? 5,
       reconcile: {
         afterSeconds: vars.RECONCILE_AFTER_SECONDS ?? 900,
         maxAgeHours: vars.RECONCILE_MAX_AGE_HOURS ?? 72,

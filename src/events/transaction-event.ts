@@ -12,11 +12,19 @@ export const EVENT_CONTENT_TYPE = 'application/cloudevents+json';
 /** Namespace of the deterministic (v5) event ids. Changing it changes every id: never do. */
 export const EVENT_ID_NAMESPACE = '6f3d2c1e-8b4a-5e7f-9c0d-1a2b3c4d5e6f';
 
-/** How the published status was proven: by the callback's own scheme, or by the provider's API. */
+/**
+ * How the published status was proven: by the callback's own scheme (`signature`), by the
+ * provider's status API (`inquiry` after a callback, `reconciliation` without one), or by an
+ * operator who checked with the provider by hand (`operator`, with who and why).
+ */
 export interface EventVerification {
-  method: 'signature' | 'inquiry' | 'reconciliation';
+  method: 'signature' | 'inquiry' | 'reconciliation' | 'operator';
   /** RFC 3339. */
   at: string;
+  /** `operator`: who published it (the admin key's fingerprint). */
+  by?: string;
+  /** `operator`: the reason the operator gave. */
+  reason?: string;
 }
 
 /** The transaction's state move an event reports (see src/transactions/transitions.ts). */

@@ -21,6 +21,7 @@ import type { CallbackAck, CallbackProvider, InboundCallback } from './callback-
 import type { GatewayRequest } from './gateway-request.js';
 import { validateFields } from './validate-fields.js';
 import { VerificationService } from '../verification/verification.service.js';
+import { hintIdOf } from '../verification/verification.store.js';
 
 const ALWAYS_RECORDED_HEADERS = [
   'content-type',
@@ -33,7 +34,10 @@ const ALWAYS_RECORDED_HEADERS = [
 export interface IngestResult {
   ack: CallbackAck;
   outcome: StoreOutcome['outcome'] | 'quarantined';
-  /** The event the callback stands for; null when quarantined (no event until renormalized). */
+  /**
+   * The event the callback stands for; null when quarantined (no event until renormalized) and
+   * for a hint (its event comes from the provider's answer).
+   */
   eventId: string | null;
 }
 
@@ -110,19 +114,23 @@ export class IngestService {
       merchantReference: transaction.merchantReference,
       eventId: event.id,
     };
-    // Where the scheme cannot prove the status, the event waits for the provider's status API
-    // (after the ack: the inquiry is never on the ack path).
+    // Where the scheme cannot prove the status, the callback is a hint: stored (de-duplicated as
+    // exact bytes only, never holding the event's place) and acknowledged; the event comes from
+    // the provider's status API, asked after the ack.
     if (this.verification.verifierFor(provider.name)) {
       let held: 'verifying' | 'duplicate';
       try {
-        held = await this.verification.storeVerifying(accepted, event);
+        held = await this.verification.storeHint(
+          { ...accepted, eventId: hintIdOf(provider.name, verified.account, inbound.rawBody) },
+          event,
+        );
       } catch (error) {
         throw this.unavailable(provider, error);
       }
       return {
         ack: provider.ack(),
         outcome: held === 'duplicate' ? 'duplicate' : 'accepted',
-        eventId: event.id,
+        eventId: null,
       };
     }
     const lease = this.relay.leaseForNewRow();

@@ -5,6 +5,11 @@ export type CallbackOutcome =
   | 'superseded'
   | 'quarantined'
   | 'duplicate'
+  /** Hints of verified providers (docs/verification.md): waiting, refuted, held. */
+  | 'verifying'
+  | 'contradicted'
+  | 'conflicted'
+  | 'unconfirmed'
   | 'rejected_auth'
   | 'rejected_address'
   | 'invalid';

@@ -6,36 +6,21 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
-import type { TransactionCloudEvent, TransactionEvent } from '../events/transaction-event.js';
-import { OutboxRelay } from '../messaging/outbox-relay.js';
 import { SqlDialect } from '../persistence/sql-dialect.js';
 import { StatusApiRegistry } from './status-api.registry.js';
-import { judge } from './verdict.js';
 import { VerificationService } from './verification.service.js';
-import {
-  claimOfEvent,
-  queryOfEvent,
-  recordInquiry,
-  transactionOfEvent,
-} from './verification.store.js';
+import { type TransactionKey, VerificationStore } from './verification.store.js';
 
-/** Transactions one replica claims per run. */
+/** Transactions one run schedules at most. */
 const RECONCILE_BATCH = 50;
-/** How long a claimed transaction stays reserved for the replica asking about it. */
-const RECONCILE_LEASE_MS = 120_000;
-
-interface ClaimedTransaction {
-  provider: string;
-  account: string;
-  transaction_key: string;
-}
 
 /**
- * Reconciliation: every RECONCILE_INTERVAL_SECONDS, asks the provider about transactions still
- * `pending` after RECONCILE_AFTER_SECONDS and younger than RECONCILE_MAX_AGE_HOURS (each at most
- * once per interval, claimed by one replica). A changed status becomes a stored record (method
- * INQUIRY, raw = the provider's answer) and an event with verification method `reconciliation`:
- * this recovers a callback that never arrived (NICEPAY has no resend API).
+ * Reconciliation: every RECONCILE_INTERVAL_SECONDS, schedules an inquiry about each transaction
+ * of a verified provider still `pending` after RECONCILE_AFTER_SECONDS and younger than
+ * RECONCILE_MAX_AGE_HOURS (each at most once per interval). The inquiry itself runs through the
+ * same per-transaction schedule and lease as every other (VerificationService), so two replicas
+ * never ask about one transaction at once; a changed status is applied from the provider's answer
+ * with verification method `reconciliation`. This recovers a callback that never arrived.
  */
 @Injectable()
 export class ReconciliationService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -49,7 +34,7 @@ export class ReconciliationService implements OnApplicationBootstrap, BeforeAppl
     private readonly sql: SqlDialect,
     private readonly apis: StatusApiRegistry,
     private readonly verification: VerificationService,
-    private readonly relay: OutboxRelay,
+    private readonly store: VerificationStore,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -58,7 +43,7 @@ export class ReconciliationService implements OnApplicationBootstrap, BeforeAppl
     this.timer.unref();
   }
 
-  /** One pass; resolves with the number of transactions asked about. */
+  /** One pass; resolves with the number of transactions scheduled. */
   run(): Promise<number> {
     if (this.running || this.stopping) return this.running ?? Promise.resolve(0);
     this.running = this.pass()
@@ -76,137 +61,38 @@ export class ReconciliationService implements OnApplicationBootstrap, BeforeAppl
       .filter((api) => api.isEnabled())
       .map((api) => api.provider);
     if (providers.length === 0) return 0;
-    const owner = this.relay.instanceId;
-    const claimed = await this.claim(owner, providers);
-    for (const transaction of claimed) {
-      if (this.stopping) break;
-      const result = await this.reconcile(transaction).catch(
-        (error: unknown) => `error: ${(error as Error).message}`,
-      );
-      await this.sql.query(
-        `UPDATE reconciliations SET lease_owner = NULL, lease_until = NULL, last_result = ?
-         WHERE provider = ? AND account = ? AND transaction_key = ? AND lease_owner = ?`,
-        [
-          result.slice(0, 1000),
-          transaction.provider,
-          transaction.account,
-          transaction.transaction_key,
-          owner,
-        ],
-      );
-    }
-    return claimed.length;
-  }
-
-  /** Leases due pending transactions: a row per transaction, taken only when its lease is free. */
-  private async claim(owner: string, providers: string[]): Promise<ClaimedTransaction[]> {
     const { afterSeconds, maxAgeHours, intervalSeconds } = this.config.verification.reconcile;
     const now = Date.now();
     const iso = (ms: number) => new Date(ms).toISOString();
-    return this.sql.query<ClaimedTransaction>(
-      `INSERT INTO reconciliations (provider, account, transaction_key, checked_at, checks, lease_owner, lease_until)
-       SELECT t.provider, t.account, t.transaction_key, ?, 1, ?, ?
+    const due = await this.sql.query<{
+      provider: string;
+      account: string;
+      transaction_key: string;
+    }>(
+      `SELECT t.provider, t.account, t.transaction_key
        FROM transactions t
-       LEFT JOIN reconciliations r
-         ON r.provider = t.provider AND r.account = t.account AND r.transaction_key = t.transaction_key
+       LEFT JOIN inquiry_schedule s
+         ON s.provider = t.provider AND s.account = t.account AND s.transaction_key = t.transaction_key
        WHERE t.status = 'pending' AND t.provider IN (${providers.map(() => '?').join(', ')})
          AND t.updated_at <= ? AND t.created_at >= ?
-         AND (r.checked_at IS NULL OR r.checked_at <= ?)
-         AND (r.lease_until IS NULL OR r.lease_until < ?)
-       ORDER BY t.updated_at LIMIT ?
-       ON CONFLICT (provider, account, transaction_key) DO UPDATE
-         SET checked_at = excluded.checked_at, checks = reconciliations.checks + 1,
-             lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
-         WHERE reconciliations.lease_until IS NULL OR reconciliations.lease_until < ?
-       RETURNING provider, account, transaction_key`,
+         AND (s.provider IS NULL OR ((s.checks = 0 OR s.checked_at <= ?) AND s.next_at IS NULL))
+       ORDER BY t.updated_at LIMIT ?`,
       [
-        iso(now),
-        owner,
-        iso(now + RECONCILE_LEASE_MS),
         ...providers,
         iso(now - afterSeconds * 1000),
         iso(now - maxAgeHours * 3_600_000),
         iso(now - intervalSeconds * 1000 + 500),
-        iso(now),
         RECONCILE_BATCH,
-        iso(now),
       ],
     );
-  }
-
-  /** The event of the transaction's latest stored observation: what to ask the provider with. */
-  private async latestEvent(transaction: ClaimedTransaction): Promise<TransactionEvent | null> {
-    const [row] = await this.sql.query<{ payload: string; routing_key: string }>(
-      `SELECT o.payload, o.routing_key FROM transactions t
-       JOIN outbox o ON o.callback_id = t.last_callback_id
-       WHERE t.provider = ? AND t.account = ? AND t.transaction_key = ?
-       ORDER BY o.created_at DESC LIMIT 1`,
-      [transaction.provider, transaction.account, transaction.transaction_key],
-    );
-    if (!row) return null;
-    const body = JSON.parse(row.payload) as TransactionCloudEvent;
-    return {
-      id: body.id,
-      type: body.type,
-      routingKey: row.routing_key,
-      provider: transaction.provider,
-      body,
-    };
-  }
-
-  private async reconcile(transaction: ClaimedTransaction): Promise<string> {
-    const api = this.verification.verifierFor(transaction.provider);
-    if (!api) return 'verification off';
-    const event = await this.latestEvent(transaction);
-    if (!event) return 'no stored event to ask with';
-    const answer = await this.verification.ask(api, transaction.account, queryOfEvent(event));
-    if (answer === null) return 'provider breaker open';
-    if (answer.kind !== 'found') {
-      this.verification.results.inc({
-        provider: api.provider,
-        result: answer.kind === 'unknown' ? 'conflicted' : answer.kind,
-      });
-      return `${answer.kind}: ${answer.reason}`;
-    }
-    const report = answer.report;
-    const verdict = judge({ ...claimOfEvent(event), status: report.status }, report);
-    if (verdict.outcome === 'conflicted') {
-      this.logger.error(
-        `${transaction.provider} transaction ${transaction.transaction_key}: ${verdict.reason}; not applied`,
-      );
-      this.verification.results.inc({ provider: api.provider, result: 'conflicted' });
-      return `conflicted: ${verdict.reason}`;
-    }
-    if (report.status === 'pending') {
-      this.verification.results.inc({ provider: api.provider, result: 'still-pending' });
-      return `still pending (${report.providerStatus})`;
-    }
-    const lease = this.relay.leaseForNewRow();
-    const result = await this.sql.transact((context) =>
-      recordInquiry(
-        context,
-        {
-          provider: transaction.provider,
-          account: transaction.account,
-          transactionKey: transaction.transaction_key,
-          transaction: {
-            ...transactionOfEvent(event),
-            status: report.status,
-            providerStatus: report.providerStatus,
-          },
-          report,
-          method: 'reconciliation',
-          at: new Date(),
-        },
-        lease,
-      ),
-    );
-    this.verification.results.inc({ provider: api.provider, result: 'reconciled' });
-    if (result.outbox) this.verification.publish([result.outbox], lease);
-    this.logger.log(
-      `${transaction.provider} transaction ${transaction.transaction_key} reconciled: the provider reports ${report.status} (${result.verdict})`,
-    );
-    return `${report.status}: ${result.verdict}`;
+    const keys: TransactionKey[] = due.map((row) => ({
+      provider: row.provider,
+      account: row.account,
+      transactionKey: row.transaction_key,
+    }));
+    const scheduled = await this.store.schedule(keys);
+    if (scheduled > 0) void this.verification.sweep();
+    return scheduled;
   }
 
   async beforeApplicationShutdown(): Promise<void> {

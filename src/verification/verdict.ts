@@ -1,19 +1,24 @@
+import { canonicalDecimal, isDecimalString } from '../common/decimal.js';
 import type { EventStatus } from '../events/normalized-transaction.js';
-import type { ProviderReport } from './status-api.js';
+import type { ProviderReport, RequiredFact, StatusQuery } from './status-api.js';
 
-/** What the callback claimed, as the gateway normalized it. */
+/** What a callback (a hint) claimed, as the gateway normalized it. */
 export interface ClaimedTransaction {
   status: EventStatus;
   providerTransactionId: string | null;
   merchantReference: string;
   amount: string | null;
   currency: string | null;
+  /** The refunded total a `refunded` claims (canonical decimal), else null. */
+  refundedTotal?: string | null;
 }
 
 /**
- * - `confirmed`: the provider reports the same status, amount, currency and reference.
- * - `contradicted`: the facts agree but the provider reports another status (which is applied).
- * - `conflicted`: the facts disagree (or the provider does not know it): nothing is published.
+ * The provider's answer judged against one hint:
+ * - `confirmed`: the answer states the hint's status, amount, currency, reference (and refunded total);
+ * - `contradicted`: the facts agree but the answer states another status;
+ * - `conflicted`: the answer states another amount, currency, reference, id or refunded total.
+ * Whatever the verdict, the event is the answer's, not the hint's.
  */
 export type Verdict =
   | { outcome: 'confirmed' }
@@ -31,9 +36,51 @@ export function canonicalAmount(value: string): string | null {
 }
 
 /**
- * Compares the provider's report with the callback. A fact the provider does not report is not
- * held against the callback; a fact it reports differently is a conflict. `extra` are the
- * provider-specific disagreements (ProviderStatusApi.mismatches).
+ * Why an answer cannot be the event, or null when it can: a fact the event needs that the answer
+ * does not state (`incomplete`: ask again, never a confirmation), or an answer about another
+ * transaction than the one asked about (`other`: the provider's id differs from the one asked).
+ */
+export function answerProblem(
+  report: ProviderReport,
+  query: StatusQuery,
+  required: readonly RequiredFact[],
+): { kind: 'incomplete' | 'other'; reason: string } | null {
+  const missing = required.filter((fact) => {
+    const value = report[fact];
+    return value === null || value === undefined || String(value).trim() === '';
+  });
+  if (report.amount !== null && canonicalAmount(report.amount) === null) missing.push('amount');
+  const named: string[] = missing;
+  if (report.providerStatus.trim() === '') named.unshift('status');
+  if (named.length > 0) {
+    return {
+      kind: 'incomplete',
+      reason: `the provider's answer does not state ${[...new Set(named)].join(', ')}`,
+    };
+  }
+  if (
+    query.providerTransactionId !== null &&
+    report.providerTransactionId !== null &&
+    report.providerTransactionId !== query.providerTransactionId
+  ) {
+    return {
+      kind: 'other',
+      reason: `the provider answered about transaction ${report.providerTransactionId}, not ${query.providerTransactionId}`,
+    };
+  }
+  return null;
+}
+
+const sameAmount = (a: string, b: string) =>
+  canonicalAmount(a) !== null && canonicalAmount(a) === canonicalAmount(b);
+
+function sameTotal(a: string, b: string): boolean {
+  return isDecimalString(a) && isDecimalString(b) && canonicalDecimal(a) === canonicalDecimal(b);
+}
+
+/**
+ * Compares a hint's claim with the provider's (complete) answer. Every fact the hint claims is
+ * held against the answer; `extra` are provider-specific disagreements (ProviderStatusApi.mismatches).
  */
 export function judge(
   claimed: ClaimedTransaction,
@@ -49,22 +96,30 @@ export function judge(
     report.providerTransactionId !== claimed.providerTransactionId
   )
     differences.push('provider transaction id');
-  if (report.amount !== null && claimed.amount !== null) {
-    const reported = canonicalAmount(report.amount);
-    if (reported === null || reported !== canonicalAmount(claimed.amount))
-      differences.push('amount');
-  }
+  if (
+    report.amount !== null &&
+    claimed.amount !== null &&
+    !sameAmount(report.amount, claimed.amount)
+  )
+    differences.push('amount');
   if (
     report.currency !== null &&
     claimed.currency !== null &&
     report.currency.toUpperCase() !== claimed.currency.toUpperCase()
   )
     differences.push('currency');
+  if (
+    claimed.status === 'refunded' &&
+    report.status === 'refunded' &&
+    claimed.refundedTotal &&
+    !(report.refundedTotal && sameTotal(report.refundedTotal, claimed.refundedTotal))
+  )
+    differences.push('refunded total');
   differences.push(...extra);
   if (differences.length > 0) {
     return {
       outcome: 'conflicted',
-      reason: `the provider reports another ${differences.join(', ')} than the callback`,
+      reason: `the provider reports another ${[...new Set(differences)].join(', ')} than the callback`,
     };
   }
   if (report.status === claimed.status) return { outcome: 'confirmed' };

@@ -7,30 +7,39 @@ import {
 } from '@nestjs/common';
 import { Counter, Gauge } from 'prom-client';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
+import { type NormalizedTransaction, transactionKeyOf } from '../events/normalized-transaction.js';
 import type { TransactionEvent } from '../events/transaction-event.js';
 import { OutboxRelay } from '../messaging/outbox-relay.js';
 import { GatewayMetrics } from '../observability/gateway-metrics.js';
 import type { AcceptedCallbackRecord, OutboxRecord } from '../persistence/callback-store.js';
 import { Breaker, RateLimiter, retryDelayMs } from './pacing.js';
-import type { InquiryAnswer, ProviderStatusApi, StatusQuery } from './status-api.js';
+import type {
+  InquiryAnswer,
+  ProviderReport,
+  ProviderStatusApi,
+  StatusQuery,
+} from './status-api.js';
 import { StatusApiRegistry } from './status-api.registry.js';
-import { judge } from './verdict.js';
+import { answerProblem, judge } from './verdict.js';
 import {
-  claimOfEvent,
+  claimOfHint,
+  HINT_PAGE,
+  type Hint,
+  type HintVerdict,
   queryOfEvent,
-  transactionOfEvent,
-  type VerificationState,
+  type ScheduledInquiry,
+  type TransactionKey,
   VerificationStore,
-  type VerificationWork,
-  withVerification,
 } from './verification.store.js';
 
-/** How long a claimed verification stays reserved for the replica asking (> inquiry timeout + waits). */
-const VERIFY_LEASE_MS = 60_000;
+/** How long a claimed transaction stays reserved for the replica asking (> inquiry timeout + waits). */
+const INQUIRY_LEASE_MS = 60_000;
 /** Consecutive failed inquiries that open a provider's breaker. */
 const BREAKER_THRESHOLD = 5;
-/** Rows one sweep claims per free worker slot. */
+/** Transactions one sweep claims per free worker slot. */
 const CLAIM_PER_SLOT = 4;
+/** Pages of hints one answer settles at most (HINT_PAGE each); the rest wait for the next pass. */
+const MAX_SETTLE_PAGES = 200;
 
 export type VerificationResult =
   | 'confirmed'
@@ -38,27 +47,123 @@ export type VerificationResult =
   | 'conflicted'
   | 'unavailable'
   | 'refused'
+  | 'incomplete'
+  | 'unconfirmed'
   | 'reconciled'
   | 'still-pending';
 
+/** What the provider answered, as an operator reads it (admin "verify now"). */
+export interface AnswerSummary {
+  kind: InquiryAnswer['kind'];
+  reason: string | null;
+  status: string | null;
+  providerStatus: string | null;
+  providerTransactionId: string | null;
+  merchantReference: string | null;
+  amount: string | null;
+  currency: string | null;
+}
+
+/** One inquiry about one transaction: what was asked, what the provider said, what was decided. */
+export interface InquiryOutcome {
+  asked: boolean;
+  answer: AnswerSummary | null;
+  decision: string;
+  /** The event written from the answer, when the answer moved the transaction's state. */
+  eventId: string | null;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+function summarize(answer: InquiryAnswer): AnswerSummary {
+  if (answer.kind !== 'found') {
+    return {
+      kind: answer.kind,
+      reason: answer.reason,
+      status: null,
+      providerStatus: null,
+      providerTransactionId: null,
+      merchantReference: null,
+      amount: null,
+      currency: null,
+    };
+  }
+  const r = answer.report;
+  return {
+    kind: 'found',
+    reason: null,
+    status: r.status,
+    providerStatus: r.providerStatus,
+    providerTransactionId: r.providerTransactionId,
+    merchantReference: r.merchantReference,
+    amount: r.amount,
+    currency: r.currency,
+  };
+}
+
+/** Hints grouped by the inquiry their fields ask (ProviderStatusApi.queryKey), oldest group first. */
+function groupByQuery(
+  api: ProviderStatusApi,
+  hints: Hint[],
+): Array<{ query: StatusQuery; hints: Hint[] }> {
+  const groups = new Map<string, { query: StatusQuery; hints: Hint[] }>();
+  for (const hint of hints) {
+    const query = queryOfEvent(hint.event);
+    const key = api.queryKey(query);
+    const group = groups.get(key);
+    if (group) group.hints.push(hint);
+    else groups.set(key, { query, hints: [hint] });
+  }
+  return [...groups.values()];
+}
+
 /**
- * Verify after the ack: a callback of a provider whose scheme cannot prove its status is stored
- * `verifying` and acknowledged; its event waits here until the provider's status API confirms it.
- * Work is claimed under a lease like outbox rows (one inquiry per callback across replicas), run
- * with bounded concurrency, a rate limit per provider account, backoff with jitter and a breaker
- * per provider.
+ * The event as the provider's answer states it: status, amounts, reference, method and channel
+ * come from the answer alone (raw = the answer); the provider's id is the one asked about when
+ * the answer does not repeat it. Nothing of the callback that prompted the inquiry is in it.
+ */
+export function transactionFromAnswer(
+  report: ProviderReport,
+  query: StatusQuery,
+): NormalizedTransaction {
+  const occurredAt = report.occurredAt ? new Date(report.occurredAt) : null;
+  return {
+    domain: 'payment',
+    status: report.status,
+    providerStatus: report.providerStatus,
+    providerTransactionId: report.providerTransactionId ?? query.providerTransactionId,
+    merchantReference: report.merchantReference ?? query.merchantReference,
+    amount: report.amount,
+    currency: (report.currency ?? query.currency).toUpperCase(),
+    fee: report.fee ?? null,
+    paymentMethod: report.paymentMethod ?? null,
+    channel: report.channel ?? null,
+    product: null,
+    occurredAt: occurredAt && !Number.isNaN(occurredAt.getTime()) ? occurredAt : null,
+    raw: report.raw,
+    refundedTotal: report.refundedTotal ?? null,
+  };
+}
+
+/**
+ * The provider's answer is the event; a callback is a hint. For a provider whose scheme cannot
+ * prove status and amount, each authentic callback is stored (`verifying`) and acknowledged, and
+ * schedules its transaction. One inquiry at a time per transaction (leased across replicas,
+ * bounded concurrency, a rate limit per account, backoff with jitter, a breaker per provider)
+ * asks the provider; a complete answer about that transaction is applied to its state — the
+ * event is built from the answer — and settles every hint that was waiting. A hint never holds an
+ * event's place, so a forged or early one can neither block nor double the genuine event.
  */
 @Injectable()
 export class VerificationService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Verification');
   private readonly limiter: RateLimiter;
   private readonly breaker: Breaker;
-  private readonly queue: VerificationWork[] = [];
+  private readonly queue: ScheduledInquiry[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | null = null;
+  private sweepAgain = false;
   private stopping = false;
   readonly results: Counter<'provider' | 'result'>;
 
@@ -74,14 +179,14 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
     this.breaker = new Breaker(BREAKER_THRESHOLD, retryMaxSeconds * 1000);
     this.results = new Counter({
       name: 'gateway_verifications_total',
-      help: 'Status inquiries by provider and result (confirmed, contradicted, conflicted, unavailable, refused; reconciliation: reconciled, still-pending)',
+      help: 'Status inquiries and hints by provider and result (hints: confirmed, contradicted, conflicted, unconfirmed; inquiries: unavailable, refused, incomplete; reconciliation: reconciled, still-pending)',
       labelNames: ['provider', 'result'] as const,
       registers: [metrics.registry],
     });
     const backlog = () => this.store.backlog();
     new Gauge({
       name: 'gateway_verification_oldest_seconds',
-      help: 'Age of the oldest callback whose event waits for the provider to confirm it (0 when none)',
+      help: 'Age of the oldest callback (hint) still waiting for its provider to answer (0 when none)',
       registers: [metrics.registry],
       async collect() {
         const { oldestCreatedAt } = await backlog().catch(() => ({ oldestCreatedAt: null }));
@@ -90,7 +195,7 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
     });
     new Gauge({
       name: 'gateway_verification_backlog',
-      help: 'Callbacks whose event waits for the provider to confirm it',
+      help: 'Callbacks (hints) still waiting for their provider to answer',
       registers: [metrics.registry],
       async collect() {
         const { count } = await backlog().catch(() => ({ count: 0 }));
@@ -117,44 +222,61 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
     return this.apis.enabled(provider);
   }
 
+  private enabledProviders(): string[] {
+    return this.apis
+      .all()
+      .filter((api) => api.isEnabled())
+      .map((api) => api.provider);
+  }
+
   /**
-   * Ingest, for a provider that is verified: stores the callback `verifying` with its event (not
-   * yet in the outbox) and starts the inquiry after the commit. The ack never waits for it.
+   * Ingest, for a provider that is verified: stores the callback as a hint and schedules its
+   * transaction; the inquiry runs after the commit. The ack never waits for it.
    */
-  async storeVerifying(
+  async storeHint(
     callback: AcceptedCallbackRecord,
     event: TransactionEvent,
   ): Promise<'verifying' | 'duplicate'> {
-    const lease = { owner: this.relay.instanceId, until: new Date(Date.now() + VERIFY_LEASE_MS) };
-    const outcome = await this.store.storeVerifying(callback, event, lease);
-    if (outcome === 'verifying' && !this.stopping) {
-      this.enqueue({
-        callbackId: callback.id,
-        provider: callback.provider,
-        account: callback.account,
-        transactionKey: callback.transactionKey,
-        transitionKey: callback.transitionKey,
-        event,
-        attempts: 0,
-        createdAt: callback.receivedAt,
-      });
-    }
+    const outcome = await this.store.storeHint(callback, event);
+    if (outcome === 'verifying' && !this.stopping) void this.sweep();
     return outcome;
   }
 
-  /** Claims due rows (free or expired leases) while worker slots are free. */
+  /**
+   * Admin renormalize of a quarantined callback of a verified provider that now passes validation:
+   * it becomes a hint like any other (the provider is asked; its answer is the event).
+   */
+  async hintFromQuarantine(
+    callback: Parameters<VerificationStore['hintFromQuarantine']>[0],
+    event: TransactionEvent,
+  ): Promise<'verifying' | 'duplicate' | null> {
+    const outcome = await this.store.hintFromQuarantine(callback, event);
+    if (outcome === 'verifying' && !this.stopping) void this.sweep();
+    return outcome;
+  }
+
+  /** Claims due transactions (free or expired leases) while worker slots are free. */
   sweep(): Promise<void> {
-    if (this.sweeping || this.stopping) return this.sweeping ?? Promise.resolve();
+    if (this.stopping) return Promise.resolve();
+    if (this.sweeping) {
+      this.sweepAgain = true;
+      return this.sweeping;
+    }
     this.sweeping = (async () => {
       try {
-        const free = this.config.verification.concurrency - this.inFlight.size - this.queue.length;
-        if (free <= 0) return;
-        const rows = await this.store.claim(
-          this.relay.instanceId,
-          VERIFY_LEASE_MS,
-          free * CLAIM_PER_SLOT,
-        );
-        for (const row of rows) this.enqueue(row);
+        do {
+          this.sweepAgain = false;
+          const free =
+            this.config.verification.concurrency - this.inFlight.size - this.queue.length;
+          if (free <= 0) return;
+          const claimed = await this.store.claim(
+            this.relay.instanceId,
+            INQUIRY_LEASE_MS,
+            free * CLAIM_PER_SLOT,
+            this.enabledProviders(),
+          );
+          for (const transaction of claimed) this.enqueue(transaction);
+        } while (this.sweepAgain && !this.stopping);
       } catch (error) {
         this.logger.warn(`Verification sweep interrupted: ${(error as Error).message}`);
       }
@@ -162,20 +284,20 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
     return this.sweeping;
   }
 
-  private enqueue(work: VerificationWork): void {
-    this.queue.push(work);
+  private enqueue(transaction: ScheduledInquiry): void {
+    this.queue.push(transaction);
     this.pump();
   }
 
   private pump(): void {
     while (this.inFlight.size < this.config.verification.concurrency && this.queue.length > 0) {
-      const work = this.queue.shift()!;
-      const run: Promise<void> = this.verify(work, this.relay.instanceId)
+      const transaction = this.queue.shift()!;
+      const run: Promise<void> = this.inquire(transaction, this.relay.instanceId)
         .then(() => undefined)
         .catch((error: unknown) => {
           // Left leased: another sweep takes it again once the lease has expired.
           this.logger.warn(
-            `Verifying callback ${work.callbackId} failed: ${(error as Error).message}`,
+            `Inquiry about ${transaction.provider} transaction ${transaction.transactionKey} failed: ${(error as Error).message}`,
           );
         })
         .finally(() => {
@@ -209,95 +331,295 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
     return answer;
   }
 
-  /** One inquiry for one held row, and what follows from its answer. */
-  private async verify(work: VerificationWork, owner: string): Promise<VerificationState> {
-    const api = this.verifierFor(work.provider);
-    const retryMax = this.config.verification.retryMaxSeconds;
-    if (!api || this.stopping) {
-      await this.store.release(work, owner, new Date(Date.now() + retryMax * 1000));
-      return 'verifying';
-    }
-    const query = queryOfEvent(work.event);
-    const answer = await this.ask(api, work.account, query);
-    if (answer === null) {
-      // Breaker open (or shutting down): not an attempt; ask again when it may be closed.
-      await this.store.release(work, owner, new Date(Date.now() + retryMax * 1000));
-      return 'verifying';
-    }
-    if (answer.kind === 'unavailable' || answer.kind === 'refused') {
-      const delay = retryDelayMs(work.attempts + 1, retryMax);
-      const line = `${api.provider} inquiry for callback ${work.callbackId} (attempt ${work.attempts + 1}) ${answer.kind}: ${answer.reason}; retry in ${Math.round(delay / 1000)} s`;
-      if (answer.kind === 'refused') this.logger.error(line);
-      else this.logger.warn(line);
-      this.results.inc({ provider: api.provider, result: answer.kind });
-      await this.store.retryLater(work, owner, new Date(Date.now() + delay), answer.reason);
-      return 'verifying';
-    }
-    const at = new Date();
-    const lease = this.relay.leaseForNewRow();
-    if (answer.kind === 'unknown') {
-      return this.conflict(
-        work,
-        owner,
-        `the provider does not confirm the transaction: ${answer.reason}`,
-      );
-    }
-    const report = answer.report;
-    const verdict = judge(claimOfEvent(work.event), report, api.mismatches?.(query, report) ?? []);
-    if (verdict.outcome === 'conflicted') return this.conflict(work, owner, verdict.reason);
-    const settled =
-      verdict.outcome === 'confirmed'
-        ? await this.store.settle(work, owner, {
-            state: 'confirmed',
-            detail: `${api.provider} reports ${report.providerStatus} (${report.status})`,
-            publish: withVerification(work.event, { method: 'inquiry', at: at.toISOString() }),
-            lease,
-          })
-        : await this.store.settle(work, owner, {
-            state: 'contradicted',
-            detail: `the callback says ${work.event.body.data.status}, ${api.provider} reports ${report.providerStatus} (${report.status}): the provider's status is applied`,
-            record: {
-              provider: work.provider,
-              account: work.account,
-              transactionKey: work.transactionKey,
-              transaction: {
-                ...transactionOfEvent(work.event),
-                status: report.status,
-                providerStatus: report.providerStatus,
-              },
-              report,
-              method: 'inquiry',
-              at,
-            },
-            lease,
-          });
-    if (!settled.settled) return 'verifying';
-    if (verdict.outcome === 'contradicted') {
-      this.logger.warn(
-        `${api.provider} callback ${work.callbackId} contradicted: it says ${work.event.body.data.status}, the provider reports ${report.status}`,
-      );
-    }
-    this.results.inc({ provider: api.provider, result: verdict.outcome });
-    this.publish(settled.outbox, lease);
-    return verdict.outcome;
+  private count(provider: string, result: VerificationResult, by = 1): void {
+    if (by > 0) this.results.inc({ provider, result }, by);
   }
 
-  private async conflict(
-    work: VerificationWork,
-    owner: string | null,
-    reason: string,
-  ): Promise<VerificationState> {
-    const settled = await this.store.settle(work, owner, {
-      state: 'conflicted',
-      detail: reason,
-      lease: null,
-    });
-    if (!settled.settled) return 'verifying';
-    this.results.inc({ provider: work.provider, result: 'conflicted' });
-    this.logger.error(
-      `${work.provider} callback ${work.callbackId} conflicts with the provider, nothing published: ${reason}`,
+  /** The next re-ask after a contradicted claim: step `step` of VERIFY_RECHECK_SECONDS, or none. */
+  private recheckAt(step: number): Date | null {
+    const seconds = this.config.verification.recheckSeconds[step];
+    return seconds === undefined ? null : new Date(Date.now() + seconds * 1000);
+  }
+
+  /**
+   * One inquiry about one claimed transaction, and everything that follows from its answer. The
+   * transaction is released (rescheduled) in every case but a lost lease.
+   */
+  private async inquire(tx: ScheduledInquiry, owner: string): Promise<InquiryOutcome> {
+    const api = this.verifierFor(tx.provider);
+    const retryMaxSeconds = this.config.verification.retryMaxSeconds;
+    const keep = { attempts: tx.attempts, incomplete: tx.incomplete, recheckStep: tx.recheckStep };
+    const notAsked = async (decision: string, nextAt: Date | null) => {
+      await this.store.release(tx, owner, { ...keep, nextAt, asked: false, result: decision });
+      return { asked: false, answer: null, decision, eventId: null };
+    };
+    if (!api || this.stopping) {
+      return notAsked(
+        'not asked: verification is off for this provider (or the gateway is stopping)',
+        new Date(Date.now() + retryMaxSeconds * 1000),
+      );
+    }
+
+    // What to ask with: the inquiry the provider last answered completely, else the oldest
+    // waiting hint's, else (a transaction from before hints) its latest stored event's.
+    const hints = await this.store.waitingHints(tx, HINT_PAGE);
+    const groups = groupByQuery(api, hints);
+    let query = tx.query;
+    let group: Hint[] | null = null;
+    if (!query && groups.length > 0) {
+      query = groups[0].query;
+      group = groups[0].hints;
+    }
+    if (!query) {
+      const latest = await this.store.latestEvent(tx);
+      if (latest) query = queryOfEvent(latest);
+    }
+    if (!query) return notAsked('not asked: nothing is known to ask the provider with', null);
+
+    const askedAt = new Date();
+    const answer = await this.ask(api, tx.account, query);
+    if (answer === null) {
+      return notAsked(
+        `not asked: ${api.provider} breaker open (too many failed inquiries)`,
+        new Date(Date.now() + retryMaxSeconds * 1000),
+      );
+    }
+    const summary = summarize(answer);
+    const done = async (
+      decision: string,
+      next: {
+        nextAt: Date | null;
+        attempts: number;
+        incomplete: number;
+        recheckStep: number | null;
+      },
+      extra: { query?: StatusQuery; error?: string; eventId?: string | null } = {},
+    ): Promise<InquiryOutcome> => {
+      await this.store.release(tx, owner, {
+        ...next,
+        query: extra.query,
+        asked: true,
+        result: decision,
+        error: extra.error ?? null,
+      });
+      return { asked: true, answer: summary, decision, eventId: extra.eventId ?? null };
+    };
+    const where = `${api.provider} transaction ${tx.transactionKey}`;
+
+    if (answer.kind === 'unavailable' || answer.kind === 'refused') {
+      const attempts = tx.attempts + 1;
+      const delay = retryDelayMs(attempts, retryMaxSeconds);
+      const line = `${api.provider} inquiry about ${tx.transactionKey} (attempt ${attempts}) ${answer.kind}: ${answer.reason}; retry in ${Math.round(delay / 1000)} s`;
+      if (answer.kind === 'refused') this.logger.error(line);
+      else this.logger.warn(line);
+      this.count(api.provider, answer.kind);
+      return done(
+        `${answer.kind}: ${answer.reason}`,
+        { ...keep, attempts, nextAt: new Date(Date.now() + delay) },
+        { error: answer.reason },
+      );
+    }
+
+    const incomplete = async (reason: string): Promise<InquiryOutcome> => {
+      const count = tx.incomplete + 1;
+      if (count < this.config.verification.incompleteAttempts) {
+        const delay = retryDelayMs(count, retryMaxSeconds);
+        this.logger.warn(`${where}: ${reason}; asked again in ${Math.round(delay / 1000)} s`);
+        this.count(api.provider, 'incomplete');
+        return done(
+          `incomplete: ${reason}`,
+          {
+            ...keep,
+            attempts: tx.attempts + 1,
+            incomplete: count,
+            nextAt: new Date(Date.now() + delay),
+          },
+          { error: reason },
+        );
+      }
+      // Held for an operator: listed as unconfirmed, never published on such an answer.
+      const { total: held } = await this.settleAll(
+        tx,
+        askedAt,
+        () => ({
+          state: 'unconfirmed',
+          detail: `held for an operator after ${count} answers: ${reason}`,
+        }),
+        null,
+      );
+      this.logger.error(
+        `${where}: ${reason} (${count} times); ${held} callback(s) held as unconfirmed for an operator`,
+      );
+      this.count(api.provider, 'unconfirmed', held);
+      return done(
+        `unconfirmed: ${reason}`,
+        { attempts: 0, incomplete: 0, recheckStep: null, nextAt: null },
+        { error: reason },
+      );
+    };
+
+    if (answer.kind === 'unknown') {
+      if (!group) return incomplete(`the provider does not know it any more (${answer.reason})`);
+      // The provider does not know the transaction as these hints describe it: they are refuted.
+      const detail = `the provider does not confirm the transaction as this callback describes it: ${answer.reason}`;
+      const refuted = await this.store.settleHints(
+        group.map((hint) => ({ callbackId: hint.callbackId, state: 'conflicted', detail })),
+        null,
+      );
+      this.count(api.provider, 'conflicted', refuted);
+      this.logger.error(
+        `${where}: ${refuted} callback(s) conflict with the provider, nothing published: ${answer.reason}`,
+      );
+      const others = groups.length > 1;
+      const recheckStep = tx.recheckStep ?? 0;
+      return done(`conflicted: ${answer.reason}`, {
+        attempts: 0,
+        incomplete: tx.incomplete,
+        recheckStep: others ? tx.recheckStep : recheckStep,
+        nextAt: others ? new Date() : this.recheckAt(recheckStep),
+      });
+    }
+
+    const report = answer.report;
+    const transaction = transactionFromAnswer(report, query);
+    const problem =
+      answerProblem(report, query, api.requiredFacts) ??
+      (transactionKeyOf(transaction) !== tx.transactionKey
+        ? {
+            kind: 'other' as const,
+            reason: `the provider's answer is about transaction ${transactionKeyOf(transaction)}`,
+          }
+        : null);
+    if (problem?.kind === 'incomplete') return incomplete(problem.reason);
+    if (problem) {
+      if (!group) return incomplete(problem.reason);
+      const refuted = await this.store.settleHints(
+        group.map((hint) => ({
+          callbackId: hint.callbackId,
+          state: 'conflicted',
+          detail: problem.reason,
+        })),
+        null,
+      );
+      this.count(api.provider, 'conflicted', refuted);
+      return done(`conflicted: ${problem.reason}`, {
+        attempts: 0,
+        incomplete: tx.incomplete,
+        recheckStep: tx.recheckStep,
+        nextAt: groups.length > 1 ? new Date() : null,
+      });
+    }
+
+    // A complete answer about this transaction: it is the event.
+    const lease = this.relay.leaseForNewRow();
+    const applied = await this.store.applyAnswer(
+      tx,
+      owner,
+      {
+        ...tx,
+        transaction,
+        report,
+        method: hints.length > 0 ? 'inquiry' : 'reconciliation',
+        at: askedAt,
+      },
+      lease,
     );
-    return 'conflicted';
+    if (applied === null) {
+      return {
+        asked: true,
+        answer: summary,
+        decision: 'lease lost: another replica took over',
+        eventId: null,
+      };
+    }
+    if (applied.outbox) this.publish([applied.outbox], lease);
+
+    let disagreed = 0;
+    const settled = await this.settleAll(
+      tx,
+      askedAt,
+      (hint) => {
+        const verdict = judge(
+          claimOfHint(hint),
+          report,
+          api.mismatches?.(queryOfEvent(hint.event), report) ?? [],
+        );
+        const claimed = hint.event.body.data.status;
+        if (verdict.outcome === 'confirmed') {
+          return {
+            state: 'confirmed',
+            detail: `${api.provider} reports ${report.providerStatus} (${report.status})`,
+          };
+        }
+        disagreed += 1;
+        if (verdict.outcome === 'contradicted') {
+          return {
+            state: 'contradicted',
+            detail: `the callback says ${claimed}, ${api.provider} reports ${report.providerStatus} (${report.status}): the provider's answer is applied`,
+          };
+        }
+        return {
+          state: 'conflicted',
+          detail: `${verdict.reason}: the provider's answer is applied, not the callback`,
+        };
+      },
+      applied.recordId,
+    );
+    for (const [state, n] of Object.entries(settled.byState))
+      this.count(api.provider, state as VerificationResult, n);
+    if (disagreed > 0) {
+      this.logger.warn(
+        `${where}: ${disagreed} of ${settled.total} callback(s) claim other facts than the provider reports (${report.status}); the provider's answer is what counts`,
+      );
+    }
+    if (hints.length === 0) {
+      this.count(api.provider, report.status === 'pending' ? 'still-pending' : 'reconciled');
+    }
+
+    // A claim the provider contradicts may be early (the provider lags its own callback): ask
+    // again on the bounded schedule. A re-ask in progress goes on to its next step.
+    let recheckStep: number | null = null;
+    let nextAt: Date | null = null;
+    if (disagreed > 0) {
+      recheckStep = 0;
+      nextAt = this.recheckAt(0);
+    } else if (tx.recheckStep !== null) {
+      const step = tx.recheckStep + 1;
+      nextAt = this.recheckAt(step);
+      recheckStep = nextAt ? step : null;
+    }
+    const decision = `${report.status} (${report.providerStatus}) applied: ${applied.verdict}${
+      settled.total > 0 ? `; ${settled.total} callback(s) settled` : ''
+    }`;
+    return done(
+      decision,
+      { attempts: 0, incomplete: 0, recheckStep, nextAt },
+      { query, eventId: applied.outbox ? applied.event.id : null },
+    );
+  }
+
+  /**
+   * Settles every hint of the transaction received up to `before`, page by page (a flood of
+   * variants costs one inquiry, not one each).
+   */
+  private async settleAll(
+    tx: TransactionKey,
+    before: Date,
+    verdictOf: (hint: Hint) => Omit<HintVerdict, 'callbackId'>,
+    answerId: string | null,
+  ): Promise<{ total: number; byState: Record<string, number> }> {
+    const byState: Record<string, number> = {};
+    let total = 0;
+    for (let page = 0; page < MAX_SETTLE_PAGES; page += 1) {
+      const hints = await this.store.waitingHints(tx, HINT_PAGE, before);
+      if (hints.length === 0) break;
+      const verdicts = hints.map((hint) => ({ callbackId: hint.callbackId, ...verdictOf(hint) }));
+      await this.store.settleHints(verdicts, answerId);
+      for (const verdict of verdicts) byState[verdict.state] = (byState[verdict.state] ?? 0) + 1;
+      total += hints.length;
+      if (hints.length < HINT_PAGE) break;
+    }
+    return { total, byState };
   }
 
   publish(outbox: OutboxRecord[], lease: { owner: string; until: Date } | null): void {
@@ -307,35 +629,54 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
     }
   }
 
-  /** Admin "verify now": asks at once, whatever the schedule (a conflicted one again too). */
-  async verifyNow(callbackId: string): Promise<VerificationState | null> {
+  /**
+   * Admin "verify now" of a hint: asks the provider about its transaction at once, whatever the
+   * schedule (a conflicted or unconfirmed hint is judged anew). Null: no such hint; `busy`:
+   * another replica is asking right now.
+   */
+  async verifyNow(
+    callbackId: string,
+  ): Promise<(InquiryOutcome & { state: string; detail: string | null }) | 'busy' | null> {
+    const hint = await this.store.get(callbackId);
+    if (!hint) return null;
+    await this.store.reopen(callbackId);
+    const outcome = await this.askAbout(hint);
+    if (outcome === 'busy') return 'busy';
+    const after = await this.store.outcomeOf(callbackId);
+    return { ...outcome, state: after?.state ?? hint.state, detail: after?.detail ?? null };
+  }
+
+  /** Asks the provider about one transaction now (admin). `busy`: another replica is asking. */
+  async askAbout(key: TransactionKey): Promise<InquiryOutcome | 'busy'> {
     const owner = `${this.relay.instanceId}:admin`;
-    const work = await this.store.claimOne(callbackId, owner, VERIFY_LEASE_MS);
-    if (!work) return null;
-    return this.verify(work, owner);
+    const tx = await this.store.claimNow(key, owner, INQUIRY_LEASE_MS);
+    if (!tx) return 'busy';
+    return this.inquire(tx, owner);
   }
 
   /**
    * Admin "publish without verification", for an operator who checked with the provider by hand:
-   * the callback's event is published as its scheme proved it (verification method `signature`).
+   * only a hint still waiting or unconfirmed (never one the provider refuted); its event says
+   * `verification.method: "operator"` with who and why.
    */
-  async publishUnverified(callbackId: string, reason: string): Promise<boolean> {
-    const work = await this.store.get(callbackId);
-    if (!work || (work.state !== 'verifying' && work.state !== 'conflicted')) return false;
+  async publishUnverified(
+    callbackId: string,
+    reason: string,
+    by: string,
+  ): Promise<{ eventId: string | null; verdict: string } | null> {
     const lease = this.relay.leaseForNewRow();
     const at = new Date().toISOString();
-    const settled = await this.store.settle(work, null, {
-      state: 'published_unverified',
-      detail: `published without verification by an operator: ${reason}`,
-      publish: withVerification(work.event, { method: 'signature', at }),
+    const result = await this.store.publishByOperator(
+      callbackId,
+      { method: 'operator', at, by, reason },
       lease,
-    });
-    if (!settled.settled) return false;
-    this.logger.warn(
-      `${work.provider} callback ${callbackId} published without verification by an operator: ${reason}`,
     );
-    this.publish(settled.outbox, lease);
-    return true;
+    if (!result) return null;
+    this.logger.warn(
+      `Callback ${callbackId} published without the provider's confirmation by ${by}: ${reason}`,
+    );
+    if (result.outbox) this.publish([result.outbox], lease);
+    return { eventId: result.outbox?.eventId ?? null, verdict: result.verdict };
   }
 
   async beforeApplicationShutdown(): Promise<void> {

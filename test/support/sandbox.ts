@@ -25,9 +25,17 @@ export function inquiryEnv(url: string): Record<string, string> {
  * An in-process provider sandbox on a free loopback port, with the test credentials. Callbacks
  * go to `gatewayUrl` (settable later: `sandbox.setGatewayUrl`).
  */
-export async function startTestSandbox(gatewayUrl?: string): Promise<TestSandbox> {
+export async function startTestSandbox(
+  gatewayUrl?: string,
+  /** Credentials other than the shared test ones (the gateway under test must get the same). */
+  credentials: Record<string, string> = {},
+): Promise<TestSandbox> {
   // The sandbox only needs the credentials; its own URL is not known yet.
-  const config = loadConfig({ ...PROVIDER_ENV, ...inquiryEnv('http://127.0.0.1:9') });
+  const config = loadConfig({
+    ...PROVIDER_ENV,
+    ...inquiryEnv('http://127.0.0.1:9'),
+    ...credentials,
+  });
   const sandbox = await startSandbox({ providers: sandboxProviders(config), gatewayUrl });
   return { sandbox, env: inquiryEnv(sandbox.url) };
 }

@@ -6,10 +6,15 @@ import { eventIdFor, type TransactionEvent } from '../../src/events/transaction-
 import type { AcceptedCallbackRecord } from '../../src/persistence/callback-store.js';
 import { dataSourceOptions } from '../../src/persistence/database.options.js';
 import { SqlDialect } from '../../src/persistence/sql-dialect.js';
-import { VerificationStore } from '../../src/verification/verification.store.js';
+import { hintIdOf, VerificationStore } from '../../src/verification/verification.store.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';
 
-function record(transactionKey: string, id = randomUUID()): AcceptedCallbackRecord {
+function record(
+  transactionKey: string,
+  id = randomUUID(),
+  body = `tXid=${transactionKey}&status=0`,
+): AcceptedCallbackRecord {
+  const rawBody = Buffer.from(body);
   return {
     id,
     provider: 'nicepay',
@@ -18,32 +23,34 @@ function record(transactionKey: string, id = randomUUID()): AcceptedCallbackReco
     status: 'succeeded',
     transitionKey: '',
     merchantReference: `ORD-${transactionKey}`,
-    eventId: eventIdFor('nicepay', 'default', transactionKey, 'succeeded'),
+    eventId: hintIdOf('nicepay', 'default', rawBody),
+    credentialKey: 'primary',
     sourceIp: '127.0.0.1',
     method: 'POST',
     path: '/callbacks/nicepay',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    rawBody: Buffer.from(`tXid=${transactionKey}&status=0`),
+    rawBody,
     verification: 'merchantToken matched',
     receivedAt: new Date(),
   };
 }
 
-const eventOf = (callback: AcceptedCallbackRecord) =>
-  ({
-    id: callback.eventId,
+const eventOf = (callback: AcceptedCallbackRecord) => {
+  const id = eventIdFor('nicepay', 'default', callback.transactionKey, 'succeeded');
+  return {
+    id,
     type: 'payment.succeeded',
     routingKey: 'payment.succeeded.nicepay',
     provider: 'nicepay',
-    body: { id: callback.eventId },
-  }) as unknown as TransactionEvent;
-
-const lease = () => ({ owner: 'test-instance', until: new Date(Date.now() + 30_000) });
+    body: { id },
+  } as unknown as TransactionEvent;
+};
 
 /**
- * The batched write of callbacks waiting for verification (PostgreSQL): callbacks that reach the
- * store in one event-loop turn share one statement, copies among them and of stored callbacks are
- * duplicates, and a row the database refuses fails only its own callback.
+ * The batched write of hints (callbacks of verified providers, PostgreSQL): hints that reach the
+ * store in one event-loop turn share one statement; exact copies (same bytes) among them and of
+ * stored hints are duplicates, while a variant of the same transaction is stored beside the
+ * original; each transaction is scheduled once; a row the database refuses fails only its own hint.
  */
 describe('callbacks waiting for verification, written in batches (postgres)', () => {
   let db: TestDatabase;
@@ -71,15 +78,15 @@ describe('callbacks waiting for verification, written in batches (postgres)', ()
   const count = async (sql: string, params: unknown[]) =>
     Number((await db.query<{ n: string }>(sql, params))[0].n);
 
-  it('copies in the same turn and of stored callbacks are duplicates; each original waits once', async () => {
+  it('exact copies in the same turn and of stored hints are duplicates; each original waits once', async () => {
     const keys = Array.from({ length: 12 }, (_, i) => `TXBATCH${i}-${randomUUID().slice(0, 8)}`);
     const earlier = record(keys[0]);
-    assert.equal(await store.storeVerifying(earlier, eventOf(earlier), lease()), 'verifying');
+    assert.equal(await store.storeHint(earlier, eventOf(earlier)), 'verifying');
 
     // One turn: every key three times (the first key's copies meet a stored callback).
     const sent = keys.flatMap((key) => [record(key), record(key), record(key)]);
     const outcomes = await Promise.all(
-      sent.map((callback) => store.storeVerifying(callback, eventOf(callback), lease())),
+      sent.map((callback) => store.storeHint(callback, eventOf(callback))),
     );
     for (const [i, key] of keys.entries()) {
       const mine = outcomes.slice(3 * i, 3 * i + 3);
@@ -92,27 +99,59 @@ describe('callbacks waiting for verification, written in batches (postgres)', ()
         await count(`SELECT count(*) AS n FROM callbacks WHERE transaction_key = $1`, [key]),
         1,
       );
-      const [stored] = await db.query<{ id: string; outcome: string }>(
-        `SELECT id, outcome FROM callbacks WHERE transaction_key = $1`,
-        [key],
-      );
+      const [stored] = await db.query<{
+        id: string;
+        outcome: string;
+        event_id: string;
+        credential_key: string;
+      }>(`SELECT id, outcome, event_id, credential_key FROM callbacks WHERE transaction_key = $1`, [
+        key,
+      ]);
       assert.equal(stored.outcome, 'verifying');
-      const waiting = await db.query<{ state: string; lease_owner: string; event: string }>(
-        `SELECT state, lease_owner, event FROM verifications WHERE callback_id = $1`,
+      assert.equal(stored.credential_key, 'primary', 'the key that verified it is recorded');
+      assert.notEqual(
+        stored.event_id,
+        eventIdFor('nicepay', 'default', key, 'succeeded'),
+        "a hint never holds the event's id",
+      );
+      const waiting = await db.query<{ state: string; event: string }>(
+        `SELECT state, event FROM verifications WHERE callback_id = $1`,
         [stored.id],
       );
       assert.equal(waiting.length, 1);
       assert.equal(waiting[0].state, 'verifying');
-      assert.equal(waiting[0].lease_owner, 'test-instance');
       assert.equal(
         JSON.parse(waiting[0].event).event.id,
         eventIdFor('nicepay', 'default', key, 'succeeded'),
       );
+      const schedule = await db.query<{ next_at: Date | null }>(
+        `SELECT next_at FROM inquiry_schedule WHERE provider = 'nicepay' AND account = 'default' AND transaction_key = $1`,
+        [key],
+      );
+      assert.equal(schedule.length, 1, 'the transaction is scheduled once');
+      assert.ok(schedule[0].next_at, 'and due');
       if (i > 0) {
         const winner = sent.slice(3 * i, 3 * i + 3)[mine.indexOf('verifying')];
         assert.equal(stored.id, winner.id, 'the callback answered "verifying" is the one stored');
       }
     }
+  });
+
+  it('variants of one transaction (other bytes) are all stored, and share one schedule row', async () => {
+    const key = `TXVARIANT-${randomUUID().slice(0, 8)}`;
+    const variants = Array.from({ length: 20 }, (_, i) =>
+      record(key, randomUUID(), `tXid=${key}&status=1&referenceNo=VICTIM-${i}`),
+    );
+    const outcomes = await Promise.all(variants.map((v) => store.storeHint(v, eventOf(v))));
+    assert.deepEqual([...new Set(outcomes)], ['verifying']);
+    assert.equal(
+      await count(`SELECT count(*) AS n FROM verifications WHERE transaction_key = $1`, [key]),
+      20,
+    );
+    assert.equal(
+      await count(`SELECT count(*) AS n FROM inquiry_schedule WHERE transaction_key = $1`, [key]),
+      1,
+    );
   });
 
   it('a row the database refuses fails only its own callback', async () => {
@@ -123,7 +162,7 @@ describe('callbacks waiting for verification, written in batches (postgres)', ()
     const bad = record(`TXBAD-${randomUUID().slice(0, 8)}`, `${randomUUID()}-too-long`);
     const settled = await Promise.allSettled(
       [...good.slice(0, 2), bad, ...good.slice(2)].map((callback) =>
-        store.storeVerifying(callback, eventOf(callback), lease()),
+        store.storeHint(callback, eventOf(callback)),
       ),
     );
     assert.deepEqual(

@@ -7,6 +7,7 @@ import { TopupOrders1765400000000 } from './1765400000000-topup-orders.js';
 import { IndexesForScale1765500000000 } from './1765500000000-indexes-for-scale.js';
 import { DedupByEventId1765600000000 } from './1765600000000-dedup-by-event-id.js';
 import { AdminSearchIndexes1765700000000 } from './1765700000000-admin-search-indexes.js';
+import { InquirySchedule1765800000000 } from './1765800000000-inquiry-schedule.js';
 
 /** Every migration, in order. Listed explicitly so the same list works from src and dist. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   IndexesForScale1765500000000,
   DedupByEventId1765600000000,
   AdminSearchIndexes1765700000000,
+  InquirySchedule1765800000000,
 ];

@@ -1,0 +1,3 @@
+import { hintSuite } from './hints.suite.js';
+
+hintSuite('sqlite');
