@@ -19,6 +19,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthFailureLimiter } from './http/auth-failure-limiter.js';
 import { callbackTraffic } from './http/callback-traffic.js';
 import { docsSecurityHeaders } from './http/security-headers.js';
+import { portSeparation } from './http/management-port.js';
 import { GatewayMetrics } from './observability/gateway-metrics.js';
 import { RejectedAttemptRecorder } from './retention/rejected-attempts.js';
 
@@ -57,6 +58,8 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
     next();
   });
   app.use(requestLogging(rootLogger(config), providerNames));
+  // With MANAGEMENT_PORT: admin, metrics and docs only there, callbacks only on PORT.
+  app.use(portSeparation(config));
   app.use(
     '/callbacks',
     callbackTraffic(

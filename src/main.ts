@@ -5,6 +5,7 @@ import { type StartupEnvironment, startupEnvironment } from './config/startup-en
 import { Logger } from 'nestjs-pino';
 import { GatewayStartupError } from './http/framework-logger.js';
 import { installGracefulShutdown } from './http/graceful-shutdown.js';
+import { listenGateway } from './http/management-port.js';
 import { startupBanner } from './http/startup-banner.js';
 import { CallbackProviderRegistry } from './ingest/provider-registry.js';
 import { startupFailure } from './persistence/startup-failure.js';
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
     throw error instanceof GatewayStartupError ? error.cause : error;
   }
   installGracefulShutdown(app, config.http.shutdownTimeoutMs, app.get(Logger));
-  await app.listen(config.port, config.host);
+  await listenGateway(app, config);
   const registry = app.get(CallbackProviderRegistry);
   const providers = registry.names().map((name) => registry.get(name)!);
   process.stderr.write(startupBanner(config, startup, providers));

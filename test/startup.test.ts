@@ -141,11 +141,13 @@ describe('a newcomer starting the gateway', () => {
 
     it('never reads .env and never uses the demo; the banner says what is off and why', async () => {
       const port = await freePort();
+      const managementPort = await freePort();
       const exchange = uniqueExchange();
       const gateway = launch(
         {
           NODE_ENV: 'production',
           PORT: String(port),
+          MANAGEMENT_PORT: String(managementPort),
           AMQP_URL,
           EVENTS_EXCHANGE: exchange,
           SQLITE_PATH: join(dir, 'gw.sqlite'),
@@ -163,7 +165,14 @@ describe('a newcomer starting the gateway', () => {
         assert.match(text, /dev tools +off/);
         assert.match(text, /^ +mcpayment +enabled/m);
         assert.match(text, /^ +nicepay +disabled +\(NICEPAY_IMID and NICEPAY_MERCHANT_KEY unset/m);
-        assert.match(text, /^WARNING: DOCS_ENABLED=true in production/m);
+        // Docs are on the management port, so they are not public.
+        assert.doesNotMatch(text, /DOCS_ENABLED=true in production/);
+        assert.match(
+          text,
+          new RegExp(`management +http://127\\.0\\.0\\.1:${managementPort} \\(MANAGEMENT_PORT\\)`),
+        );
+        assert.equal((await fetch(`http://127.0.0.1:${port}/metrics`)).status, 404);
+        assert.equal((await fetch(`http://127.0.0.1:${managementPort}/metrics`)).status, 200);
         assert.equal(
           (await fetch(`http://127.0.0.1:${port}/dev/sign/mcpayment`, { method: 'POST' })).status,
           404,

@@ -85,6 +85,14 @@ export class EnvironmentVariables {
   @Max(65535)
   PORT?: number;
 
+  /** Admin API, metrics, docs and console on their own port (docs/operations.md#ports). */
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  MANAGEMENT_PORT?: number;
+
   @IsOptional()
   @IsIn(['development', 'production', 'test'])
   NODE_ENV?: string;
@@ -596,6 +604,7 @@ export const ENVIRONMENT_VARIABLE_NAMES = [
   'REJECTED_PER_SOURCE_PER_MINUTE',
   'REJECTED_PER_MINUTE',
   'RETENTION_INTERVAL_MINUTES',
+  'MANAGEMENT_PORT',
   'ACCOUNTS_FILE',
   'S88PAY_API_KEY',
   'S88PAY_SECRET_KEY',

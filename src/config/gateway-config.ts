@@ -51,12 +51,23 @@ export function topupsEnabled(topups: TopupsConfig): boolean {
   return topups.ppob !== null || topups.sidopulsa !== null;
 }
 
+/** Production keeps admin, metrics and docs off the callback port unless told to share it. */
+function managementPort(vars: { NODE_ENV?: string; PORT?: number; MANAGEMENT_PORT?: number }) {
+  const port = vars.MANAGEMENT_PORT ?? (vars.NODE_ENV === 'production' ? 9090 : null);
+  return port === null || port === (vars.PORT ?? 3000) ? null : port;
+}
+
 export interface GatewayConfig {
   serviceName: string;
   environment: 'development' | 'production' | 'test';
   /** Address the HTTP server binds; 0.0.0.0 (every interface) unless HOST says otherwise. */
   host: string;
   port: number;
+  /**
+   * Port of the admin API, metrics, docs and console (same host); null: everything on `port`.
+   * Production defaults to 9090, development and test to null; MANAGEMENT_PORT=PORT shares.
+   */
+  managementPort: number | null;
   logLevel: string;
   http: {
     bodyLimit: string;
@@ -186,6 +197,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       bodyLimit: vars.BODY_LIMIT ?? '64kb',
       trustedProxies: splitList(vars.TRUSTED_PROXIES),
       docsEnabled: vars.DOCS_ENABLED ?? true,
+    managementPort: managementPort(vars),
       shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS ?? 20_000,
       authFailureLimit: vars.AUTH_FAILURE_LIMIT ?? 30,
       authFailureWindowMs: vars.AUTH_FAILURE_WINDOW_MS ?? 60_000,

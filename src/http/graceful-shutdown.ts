@@ -1,5 +1,6 @@
-import type { INestApplication, LoggerService } from '@nestjs/common';
-import type { Server } from 'node:http';
+import type { LoggerService } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { gatewayServers } from './management-port.js';
 
 /**
  * SIGTERM/SIGINT: stop accepting connections, let in-flight callbacks finish (bounded by
@@ -8,7 +9,7 @@ import type { Server } from 'node:http';
  * last, after the database, which is the wrong order for a gateway.
  */
 export function installGracefulShutdown(
-  app: INestApplication,
+  app: NestExpressApplication,
   timeoutMs: number,
   logger: LoggerService,
 ): void {
@@ -20,18 +21,22 @@ export function installGracefulShutdown(
       `${signal} received: refusing new connections, draining in-flight callbacks`,
       'Shutdown',
     );
-    const server = app.getHttpServer() as Server;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    // The public listener and the management one (when separate) drain together.
+    const servers = gatewayServers(app);
+    const closed = Promise.all(
+      servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))),
+    );
     // Keep-alive connections would hold close() open: drop each one as soon as it is idle.
-    const sweeper = setInterval(() => server.closeIdleConnections(), 50);
-    server.closeIdleConnections();
+    const closeIdle = () => servers.forEach((server) => server.closeIdleConnections());
+    const sweeper = setInterval(closeIdle, 50);
+    closeIdle();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>(
       (resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)),
     );
     if ((await Promise.race([closed, timedOut])) === 'timeout') {
       logger.warn(`In-flight requests still open after ${timeoutMs} ms: closing them`, 'Shutdown');
-      server.closeAllConnections();
+      servers.forEach((server) => server.closeAllConnections());
     }
     clearInterval(sweeper);
     clearTimeout(timer);

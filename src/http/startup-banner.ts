@@ -37,7 +37,16 @@ function riskWarnings(config: GatewayConfig, providers: CallbackProvider[]): str
       `SANDBOX_EMBEDDED=true: status inquiries are answered by the local sandbox on port ${config.sandbox.port}, not by the providers`,
     );
   }
-  if (config.http.docsEnabled && config.environment === 'production') {
+  if (config.managementPort === null && config.environment === 'production') {
+    warnings.push(
+      'MANAGEMENT_PORT equals PORT in production: admin API, metrics and docs share the callback port',
+    );
+  }
+  if (
+    config.http.docsEnabled &&
+    config.environment === 'production' &&
+    config.managementPort === null
+  ) {
     warnings.push('DOCS_ENABLED=true in production: the API description is public');
   }
   return warnings;
@@ -53,6 +62,9 @@ export function startupBanner(
   providers: CallbackProvider[],
 ): string {
   const url = localUrl(config);
+  // Admin, metrics and docs: on their own port when MANAGEMENT_PORT separates them.
+  const managementUrl =
+    config.managementPort === null ? url : localUrl({ ...config, port: config.managementPort });
   const rule = '='.repeat(78);
   const lines = [rule];
   if (startup.source === 'demo') {
@@ -67,7 +79,8 @@ export function startupBanner(
   lines.push(
     `Payment callback gateway ready (${config.environment})`,
     `  listening   ${listening}`,
-    `  docs        ${config.http.docsEnabled ? `${url}/docs` : 'off (DOCS_ENABLED=false)'}`,
+    `  management  ${config.managementPort === null ? `same port (MANAGEMENT_PORT ${config.environment === 'production' ? 'equals PORT' : 'unset'}): /admin, /metrics, /docs` : `${managementUrl} (MANAGEMENT_PORT): /admin, /metrics, /docs; callbacks and /health on the port above`}`,
+    `  docs        ${config.http.docsEnabled ? `${managementUrl}/docs` : 'off (DOCS_ENABLED=false)'}`,
     `  storage     ${describeStorage(config.database)}`,
     `  broker      ${redactUrl(config.amqp.url)}, exchange ${config.amqp.exchange}`,
     `  settings    ${startup.source === 'environment' ? 'environment' : `${startup.file} + environment`}`,

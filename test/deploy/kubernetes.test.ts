@@ -28,7 +28,9 @@ function only(kind: string): Yaml {
 }
 
 const deployment = only('Deployment');
-const service = only('Service');
+const services: Yaml[] = objects.filter((object) => object.kind === 'Service');
+const service = services.find((object) => object.metadata.name === APP);
+const managementService = services.find((object) => object.metadata.name === `${APP}-management`);
 const configMap = only('ConfigMap');
 const hpa = only('HorizontalPodAutoscaler');
 const pdb = only('PodDisruptionBudget');
@@ -188,6 +190,35 @@ describe('Service', () => {
     assert.ok(
       !selects(service.spec.selector, job.spec.template.metadata.labels),
       'migration pods would get traffic',
+    );
+  });
+});
+
+describe('management port', () => {
+  it('is MANAGEMENT_PORT, a container port of its own, exposed only by the ClusterIP management Service', () => {
+    assert.equal(services.length, 2, 'the public Service and the management Service');
+    const config = loadConfig({
+      ...(configData as Record<string, string>),
+      ...(secretData as Record<string, string>),
+      ACCOUNTS_FILE: repoPath('docker', 'k8s', 'accounts.example.yaml'),
+    });
+    assert.equal(containerPortNumber('management'), config.managementPort);
+    assert.notEqual(config.managementPort, config.port);
+    assert.equal(managementService.spec.type ?? 'ClusterIP', 'ClusterIP');
+    assert.deepEqual(
+      managementService.spec.ports.map((port: Yaml) => containerPortNumber(port.targetPort)),
+      [config.managementPort],
+    );
+    assert.ok(selects(managementService.spec.selector, deployment.spec.template.metadata.labels));
+    // The public Service never reaches the management port.
+    assert.ok(
+      service.spec.ports.every(
+        (port: Yaml) => containerPortNumber(port.targetPort) !== config.managementPort,
+      ),
+    );
+    assert.equal(
+      deployment.spec.template.metadata.annotations['prometheus.io/port'],
+      String(config.managementPort),
     );
   });
 });

@@ -1,7 +1,7 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { AddressInfo } from 'node:net';
 import { createGateway } from '../../src/app.factory.js';
 import { type GatewayConfig, loadConfig } from '../../src/config/gateway-config.js';
+import { listenGateway } from '../../src/http/management-port.js';
 import { EventPublisher } from '../../src/messaging/event-publisher.js';
 import { AMQP_URL, deleteTopology, EventTap, sleep, uniqueExchange } from './broker.js';
 import { PROVIDER_ENV } from './credentials.js';
@@ -11,6 +11,8 @@ export interface RunningGateway {
   app: NestExpressApplication;
   config: GatewayConfig;
   url: string;
+  /** Admin, metrics and docs: `url` unless MANAGEMENT_PORT (0: ephemeral) separates them. */
+  managementUrl: string;
   /** Waits until the gateway's confirm channel is open (exchange declared). */
   brokerReady(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -28,13 +30,14 @@ export async function startGateway(env: Record<string, string>): Promise<Running
     ...env,
   });
   const app = await createGateway(config);
-  await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as AddressInfo;
+  const addresses = await listenGateway(app, config, { port: 0, host: '127.0.0.1' });
+  const { port } = addresses.public;
   const publisher = app.get(EventPublisher);
   return {
     app,
     config,
     url: `http://127.0.0.1:${port}`,
+    managementUrl: `http://127.0.0.1:${(addresses.management ?? addresses.public).port}`,
     async brokerReady(timeoutMs = 10_000) {
       const deadline = Date.now() + timeoutMs;
       while (!publisher.connected) {
