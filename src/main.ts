@@ -6,6 +6,7 @@ import { Logger } from 'nestjs-pino';
 import { GatewayStartupError } from './http/framework-logger.js';
 import { installGracefulShutdown } from './http/graceful-shutdown.js';
 import { listenGateway } from './http/management-port.js';
+import { startTracing, tracingRequested } from './observability/tracing.js';
 import { startupBanner } from './http/startup-banner.js';
 import { CallbackProviderRegistry } from './ingest/provider-registry.js';
 import { startupFailure } from './persistence/startup-failure.js';
@@ -25,6 +26,8 @@ async function main(): Promise<void> {
     throw error;
   }
 
+  // Traces only when OTEL_EXPORTER_OTLP_ENDPOINT asks for them; the API is a no-op otherwise.
+  if (tracingRequested()) startTracing({ serviceName: config.serviceName });
   let app;
   try {
     app = await createGateway(config);

@@ -192,12 +192,12 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
     environment: (vars.NODE_ENV as GatewayConfig['environment'] | undefined) ?? 'development',
     host: (vars.HOST ?? '0.0.0.0').replace(/^\[(.*)\]$/, '$1'),
     port: vars.PORT ?? 3000,
+    managementPort: managementPort(vars),
     logLevel: vars.LOG_LEVEL ?? 'info',
     http: {
       bodyLimit: vars.BODY_LIMIT ?? '64kb',
       trustedProxies: splitList(vars.TRUSTED_PROXIES),
       docsEnabled: vars.DOCS_ENABLED ?? true,
-    managementPort: managementPort(vars),
       shutdownTimeoutMs: vars.SHUTDOWN_TIMEOUT_MS ?? 20_000,
       authFailureLimit: vars.AUTH_FAILURE_LIMIT ?? 30,
       authFailureWindowMs: vars.AUTH_FAILURE_WINDOW_MS ?? 60_000,

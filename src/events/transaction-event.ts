@@ -1,4 +1,5 @@
 import { uuidV5 } from '../common/uuid-v5.js';
+import { activeTraceContext } from '../observability/tracing.js';
 import {
   type EventStatus,
   type NormalizedTransaction,
@@ -57,6 +58,9 @@ export interface TransactionCloudEvent {
   subject: string;
   time: string;
   datacontenttype: 'application/json';
+  /** CloudEvents distributed-tracing extension: the W3C trace context the event was created in. */
+  traceparent?: string;
+  tracestate?: string;
   data: TransactionEventData;
 }
 
@@ -136,6 +140,8 @@ export function buildTransactionEvent(input: {
       subject: tx.merchantReference,
       time: occurredAt,
       datacontenttype: 'application/json',
+      // Before data, which must stay the last member (payloadHead).
+      ...activeTraceContext(),
       data: {
         provider,
         account,

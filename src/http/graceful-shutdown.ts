@@ -1,5 +1,6 @@
 import type { LoggerService } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { stopTracing } from '../observability/tracing.js';
 import { gatewayServers } from './management-port.js';
 
 /**
@@ -42,6 +43,8 @@ export function installGracefulShutdown(
     clearTimeout(timer);
     try {
       await app.close();
+      // Spans still buffered (the last publishes) go to the collector.
+      await stopTracing().catch(() => undefined);
       logger.log('Shutdown complete', 'Shutdown');
       process.exit(0);
     } catch (error) {

@@ -6,6 +6,7 @@ import {
 } from '../config/startup-environment.js';
 import type { CallbackProvider } from '../ingest/callback-provider.js';
 import { redactUrl } from '../messaging/broker-topology.js';
+import { tracingEnabled } from '../observability/tracing.js';
 
 /** PostgreSQL host, port and database of a URL; never the user or password. */
 export function describeStorage(database: GatewayConfig['database']): string {
@@ -82,6 +83,7 @@ export function startupBanner(
     `  management  ${config.managementPort === null ? `same port (MANAGEMENT_PORT ${config.environment === 'production' ? 'equals PORT' : 'unset'}): /admin, /metrics, /docs` : `${managementUrl} (MANAGEMENT_PORT): /admin, /metrics, /docs; callbacks and /health on the port above`}`,
     `  docs        ${config.http.docsEnabled ? `${managementUrl}/docs` : 'off (DOCS_ENABLED=false)'}`,
     `  storage     ${describeStorage(config.database)}`,
+    `  traces      ${tracingEnabled() ? `OTLP ${redactUrl(process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT || '')}` : 'off (OTEL_EXPORTER_OTLP_ENDPOINT unset)'}`,
     `  broker      ${redactUrl(config.amqp.url)}, exchange ${config.amqp.exchange}`,
     `  settings    ${startup.source === 'environment' ? 'environment' : `${startup.file} + environment`}`,
     `  admin API   ${config.admin ? 'on (/admin)' : 'off (ADMIN_API_KEY unset)'}`,

@@ -12,6 +12,7 @@ import {
 } from '../events/normalized-transaction.js';
 import { buildTransactionEvent } from '../events/transaction-event.js';
 import { OutboxRelay } from '../messaging/outbox-relay.js';
+import { inSpan } from '../observability/tracing.js';
 import {
   CallbackStore,
   type QuarantinedCallbackRecord,
@@ -137,7 +138,11 @@ export class IngestService {
 
     let result: StoreOutcome;
     try {
-      result = await this.store.storeAccepted(accepted, event, lease);
+      result = await inSpan(
+        'callback store',
+        { 'gateway.provider': provider.name, 'gateway.event_id': event.id },
+        () => this.store.storeAccepted(accepted, event, lease),
+      );
     } catch (error) {
       throw this.unavailable(provider, error);
     }

@@ -110,7 +110,7 @@ export class EventPublisher extends EventEmitter implements OnModuleInit, OnAppl
   }
 
   /** Resolves once the broker confirmed the message; rejects on nack, timeout or close. */
-  async publish(event: OutboxRecord): Promise<void> {
+  async publish(event: OutboxRecord, traceHeaders: Record<string, string> = {}): Promise<void> {
     await this.channel.publish(
       this.config.amqp.exchange,
       event.routingKey,
@@ -123,7 +123,12 @@ export class EventPublisher extends EventEmitter implements OnModuleInit, OnAppl
         contentEncoding: 'utf-8',
         timestamp: Math.floor(event.createdAt.getTime() / 1000),
         appId: this.config.serviceName,
-        headers: { provider: event.provider, 'schema-version': EVENT_SCHEMA_VERSION },
+        // traceparent / tracestate of the publish span: consumers continue the trace.
+        headers: {
+          provider: event.provider,
+          'schema-version': EVENT_SCHEMA_VERSION,
+          ...traceHeaders,
+        },
         timeout: this.config.amqp.publishTimeoutMs,
       },
     );

@@ -11,6 +11,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js'
 import type { OutboxRecord } from '../persistence/callback-store.js';
 import { OutboxRepository } from '../persistence/outbox.repository.js';
 import { GatewayMetrics } from '../observability/gateway-metrics.js';
+import { tracedPublish } from '../observability/tracing.js';
 import { EventPublisher } from './event-publisher.js';
 
 const MARK_BATCH = 200;
@@ -86,7 +87,10 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
 
   private async publishOne(record: OutboxRecord): Promise<void> {
     try {
-      await this.publisher.publish(record);
+      // A publish span in the trace the event was stored in (a no-op when tracing is off).
+      await tracedPublish(record, this.config.amqp.exchange, (headers) =>
+        this.publisher.publish(record, headers),
+      );
       this.metrics.eventsPublished.inc({ provider: record.provider });
       this.queueMark(record.eventId);
     } catch (error) {
