@@ -26,7 +26,10 @@ import {
   HINT_PAGE,
   type Hint,
   type HintVerdict,
+  type InquiryRecord,
+  type Lease,
   queryOfEvent,
+  type ScheduleRelease,
   type ScheduledInquiry,
   type TransactionKey,
   VerificationStore,
@@ -36,10 +39,10 @@ import {
 const INQUIRY_LEASE_MS = 60_000;
 /** Consecutive failed inquiries that open a provider's breaker. */
 const BREAKER_THRESHOLD = 5;
+/** Shortest pause between two sweeps asked for by finished inquiries. */
+const SWEEP_DEBOUNCE_MS = 50;
 /** Transactions one sweep claims per free worker slot. */
 const CLAIM_PER_SLOT = 4;
-/** Pages of hints one answer settles at most (HINT_PAGE each); the rest wait for the next pass. */
-const MAX_SETTLE_PAGES = 200;
 
 export type VerificationResult =
   | 'confirmed'
@@ -164,6 +167,8 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
   private sweepTimer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | null = null;
   private sweepAgain = false;
+  private leaseSeq = 0;
+  private sweepSoon: NodeJS.Timeout | undefined;
   private stopping = false;
   readonly results: Counter<'provider' | 'result'>;
 
@@ -237,9 +242,16 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
     callback: AcceptedCallbackRecord,
     event: TransactionEvent,
   ): Promise<'verifying' | 'duplicate'> {
-    const outcome = await this.store.storeHint(callback, event);
-    if (outcome === 'verifying' && !this.stopping) void this.sweep();
-    return outcome;
+    // A token of its own, so the replica knows which of its hints' upserts took the lease.
+    this.leaseSeq += 1;
+    const lease = {
+      owner: `${this.relay.instanceId}#${this.leaseSeq}`,
+      until: new Date(Date.now() + INQUIRY_LEASE_MS),
+    };
+    const stored = await this.store.storeHint(callback, event, lease);
+    // Leased right away when nobody was asking about the transaction: no claim query needed.
+    if (stored.leased && !this.stopping) this.enqueue(stored.leased);
+    return stored.outcome;
   }
 
   /**
@@ -284,6 +296,16 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
     return this.sweeping;
   }
 
+  /** A sweep soon, at most one per SWEEP_DEBOUNCE_MS however many ask for one. */
+  private requestSweep(): void {
+    if (this.sweepSoon || this.stopping) return;
+    this.sweepSoon = setTimeout(() => {
+      this.sweepSoon = undefined;
+      void this.sweep();
+    }, SWEEP_DEBOUNCE_MS);
+    this.sweepSoon.unref();
+  }
+
   private enqueue(transaction: ScheduledInquiry): void {
     this.queue.push(transaction);
     this.pump();
@@ -292,7 +314,10 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
   private pump(): void {
     while (this.inFlight.size < this.config.verification.concurrency && this.queue.length > 0) {
       const transaction = this.queue.shift()!;
-      const run: Promise<void> = this.inquire(transaction, this.relay.instanceId)
+      const run: Promise<void> = this.inquire(
+        transaction,
+        transaction.owner ?? this.relay.instanceId,
+      )
         .then(() => undefined)
         .catch((error: unknown) => {
           // Left leased: another sweep takes it again once the lease has expired.
@@ -303,6 +328,8 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
         .finally(() => {
           this.inFlight.delete(run);
           this.pump();
+          // A hint that arrived while this inquiry was in flight made its transaction due again.
+          if (this.queue.length === 0) this.requestSweep();
         });
       this.inFlight.add(run);
     }
@@ -342,14 +369,14 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
   }
 
   /**
-   * One inquiry about one claimed transaction, and everything that follows from its answer. The
-   * transaction is released (rescheduled) in every case but a lost lease.
+   * One inquiry about one claimed transaction, and everything that follows from its answer,
+   * written in one database transaction with the schedule's release (VerificationStore.finish).
    */
   private async inquire(tx: ScheduledInquiry, owner: string): Promise<InquiryOutcome> {
     const api = this.verifierFor(tx.provider);
     const retryMaxSeconds = this.config.verification.retryMaxSeconds;
     const keep = { attempts: tx.attempts, incomplete: tx.incomplete, recheckStep: tx.recheckStep };
-    const notAsked = async (decision: string, nextAt: Date | null) => {
+    const notAsked = async (decision: string, nextAt: Date | null): Promise<InquiryOutcome> => {
       await this.store.release(tx, owner, { ...keep, nextAt, asked: false, result: decision });
       return { asked: false, answer: null, decision, eventId: null };
     };
@@ -385,26 +412,49 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
       );
     }
     const summary = summarize(answer);
-    const done = async (
-      decision: string,
-      next: {
-        nextAt: Date | null;
-        attempts: number;
-        incomplete: number;
-        recheckStep: number | null;
-      },
-      extra: { query?: StatusQuery; error?: string; eventId?: string | null } = {},
-    ): Promise<InquiryOutcome> => {
-      await this.store.release(tx, owner, {
-        ...next,
-        query: extra.query,
-        asked: true,
-        result: decision,
-        error: extra.error ?? null,
-      });
-      return { asked: true, answer: summary, decision, eventId: extra.eventId ?? null };
-    };
     const where = `${api.provider} transaction ${tx.transactionKey}`;
+    /** Writes the outcome; null when another replica took the transaction over meanwhile. */
+    const finish = async (
+      decision: string,
+      release: Omit<ScheduleRelease, 'asked' | 'result'>,
+      work: {
+        record?: InquiryRecord;
+        lease?: Lease | null;
+        verdicts?: (answerId: string | null, waiting: Hint[]) => HintVerdict[];
+      } = {},
+    ): Promise<InquiryOutcome & { settled: number; verdict?: string }> => {
+      const done = await this.store.finish(tx, owner, {
+        ...work,
+        cutoff: askedAt,
+        release: { ...release, asked: true, result: decision },
+      });
+      if (done === null) {
+        return {
+          asked: true,
+          answer: summary,
+          decision: 'lease lost: another replica took over',
+          eventId: null,
+          settled: 0,
+        };
+      }
+      if (done.outbox && work.lease !== undefined) this.publish([done.outbox], work.lease);
+      return {
+        asked: true,
+        answer: summary,
+        decision,
+        eventId: done.outbox ? (done.event?.id ?? null) : null,
+        settled: done.settled,
+        verdict: done.verdict,
+      };
+    };
+    /** Refutes the hints of one query group (those of other groups wait for their own inquiry). */
+    const refute = (of: Hint[], detail: string) => {
+      const ids = new Set(of.map((hint) => hint.callbackId));
+      return () =>
+        of
+          .filter((hint) => ids.has(hint.callbackId))
+          .map((hint) => ({ callbackId: hint.callbackId, state: 'conflicted' as const, detail }));
+    };
 
     if (answer.kind === 'unavailable' || answer.kind === 'refused') {
       const attempts = tx.attempts + 1;
@@ -413,11 +463,12 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
       if (answer.kind === 'refused') this.logger.error(line);
       else this.logger.warn(line);
       this.count(api.provider, answer.kind);
-      return done(
-        `${answer.kind}: ${answer.reason}`,
-        { ...keep, attempts, nextAt: new Date(Date.now() + delay) },
-        { error: answer.reason },
-      );
+      return finish(`${answer.kind}: ${answer.reason}`, {
+        ...keep,
+        attempts,
+        nextAt: new Date(Date.now() + delay),
+        error: answer.reason,
+      });
     }
 
     const incomplete = async (reason: string): Promise<InquiryOutcome> => {
@@ -426,58 +477,56 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
         const delay = retryDelayMs(count, retryMaxSeconds);
         this.logger.warn(`${where}: ${reason}; asked again in ${Math.round(delay / 1000)} s`);
         this.count(api.provider, 'incomplete');
-        return done(
-          `incomplete: ${reason}`,
-          {
-            ...keep,
-            attempts: tx.attempts + 1,
-            incomplete: count,
-            nextAt: new Date(Date.now() + delay),
-          },
-          { error: reason },
-        );
+        return finish(`incomplete: ${reason}`, {
+          ...keep,
+          attempts: tx.attempts + 1,
+          incomplete: count,
+          nextAt: new Date(Date.now() + delay),
+          error: reason,
+        });
       }
       // Held for an operator: listed as unconfirmed, never published on such an answer.
-      const { total: held } = await this.settleAll(
-        tx,
-        askedAt,
-        () => ({
-          state: 'unconfirmed',
-          detail: `held for an operator after ${count} answers: ${reason}`,
-        }),
-        null,
+      const detail = `held for an operator after ${count} answers: ${reason}`;
+      const held = await finish(
+        `unconfirmed: ${reason}`,
+        { attempts: 0, incomplete: 0, recheckStep: null, nextAt: null, error: reason },
+        {
+          verdicts: (_answer, waiting) =>
+            waiting.map((hint) => ({
+              callbackId: hint.callbackId,
+              state: 'unconfirmed' as const,
+              detail,
+            })),
+        },
       );
       this.logger.error(
-        `${where}: ${reason} (${count} times); ${held} callback(s) held as unconfirmed for an operator`,
+        `${where}: ${reason} (${count} times); ${held.settled} callback(s) held as unconfirmed for an operator`,
       );
-      this.count(api.provider, 'unconfirmed', held);
-      return done(
-        `unconfirmed: ${reason}`,
-        { attempts: 0, incomplete: 0, recheckStep: null, nextAt: null },
-        { error: reason },
-      );
+      this.count(api.provider, 'unconfirmed', held.settled);
+      return held;
     };
 
     if (answer.kind === 'unknown') {
       if (!group) return incomplete(`the provider does not know it any more (${answer.reason})`);
       // The provider does not know the transaction as these hints describe it: they are refuted.
       const detail = `the provider does not confirm the transaction as this callback describes it: ${answer.reason}`;
-      const refuted = await this.store.settleHints(
-        group.map((hint) => ({ callbackId: hint.callbackId, state: 'conflicted', detail })),
-        null,
-      );
-      this.count(api.provider, 'conflicted', refuted);
-      this.logger.error(
-        `${where}: ${refuted} callback(s) conflict with the provider, nothing published: ${answer.reason}`,
-      );
       const others = groups.length > 1;
       const recheckStep = tx.recheckStep ?? 0;
-      return done(`conflicted: ${answer.reason}`, {
-        attempts: 0,
-        incomplete: tx.incomplete,
-        recheckStep: others ? tx.recheckStep : recheckStep,
-        nextAt: others ? new Date() : this.recheckAt(recheckStep),
-      });
+      const refuted = await finish(
+        `conflicted: ${answer.reason}`,
+        {
+          attempts: 0,
+          incomplete: tx.incomplete,
+          recheckStep: others ? tx.recheckStep : recheckStep,
+          nextAt: others ? new Date() : this.recheckAt(recheckStep),
+        },
+        { verdicts: refute(group, detail) },
+      );
+      this.count(api.provider, 'conflicted', refuted.settled);
+      this.logger.error(
+        `${where}: ${refuted.settled} callback(s) conflict with the provider, nothing published: ${answer.reason}`,
+      );
+      return refuted;
     }
 
     const report = answer.report;
@@ -493,94 +542,53 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
     if (problem?.kind === 'incomplete') return incomplete(problem.reason);
     if (problem) {
       if (!group) return incomplete(problem.reason);
-      const refuted = await this.store.settleHints(
-        group.map((hint) => ({
-          callbackId: hint.callbackId,
-          state: 'conflicted',
-          detail: problem.reason,
-        })),
-        null,
+      const refuted = await finish(
+        `conflicted: ${problem.reason}`,
+        {
+          attempts: 0,
+          incomplete: tx.incomplete,
+          recheckStep: tx.recheckStep,
+          nextAt: groups.length > 1 ? new Date() : null,
+        },
+        { verdicts: refute(group, problem.reason) },
       );
-      this.count(api.provider, 'conflicted', refuted);
-      return done(`conflicted: ${problem.reason}`, {
-        attempts: 0,
-        incomplete: tx.incomplete,
-        recheckStep: tx.recheckStep,
-        nextAt: groups.length > 1 ? new Date() : null,
-      });
+      this.count(api.provider, 'conflicted', refuted.settled);
+      return refuted;
     }
 
-    // A complete answer about this transaction: it is the event.
-    const lease = this.relay.leaseForNewRow();
-    const applied = await this.store.applyAnswer(
-      tx,
-      owner,
-      {
-        ...tx,
-        transaction,
+    // A complete answer about this transaction: it is the event, and it judges every waiting hint.
+    const judgeHint = (hint: Hint): HintVerdict => {
+      const verdict = judge(
+        claimOfHint(hint),
         report,
-        method: hints.length > 0 ? 'inquiry' : 'reconciliation',
-        at: askedAt,
-      },
-      lease,
-    );
-    if (applied === null) {
-      return {
-        asked: true,
-        answer: summary,
-        decision: 'lease lost: another replica took over',
-        eventId: null,
-      };
-    }
-    if (applied.outbox) this.publish([applied.outbox], lease);
-
-    let disagreed = 0;
-    const settled = await this.settleAll(
-      tx,
-      askedAt,
-      (hint) => {
-        const verdict = judge(
-          claimOfHint(hint),
-          report,
-          api.mismatches?.(queryOfEvent(hint.event), report) ?? [],
-        );
-        const claimed = hint.event.body.data.status;
-        if (verdict.outcome === 'confirmed') {
-          return {
-            state: 'confirmed',
-            detail: `${api.provider} reports ${report.providerStatus} (${report.status})`,
-          };
-        }
-        disagreed += 1;
-        if (verdict.outcome === 'contradicted') {
-          return {
-            state: 'contradicted',
-            detail: `the callback says ${claimed}, ${api.provider} reports ${report.providerStatus} (${report.status}): the provider's answer is applied`,
-          };
-        }
-        return {
-          state: 'conflicted',
-          detail: `${verdict.reason}: the provider's answer is applied, not the callback`,
-        };
-      },
-      applied.recordId,
-    );
-    for (const [state, n] of Object.entries(settled.byState))
-      this.count(api.provider, state as VerificationResult, n);
-    if (disagreed > 0) {
-      this.logger.warn(
-        `${where}: ${disagreed} of ${settled.total} callback(s) claim other facts than the provider reports (${report.status}); the provider's answer is what counts`,
+        api.mismatches?.(queryOfEvent(hint.event), report) ?? [],
       );
-    }
-    if (hints.length === 0) {
-      this.count(api.provider, report.status === 'pending' ? 'still-pending' : 'reconciled');
-    }
+      if (verdict.outcome === 'confirmed') {
+        return {
+          callbackId: hint.callbackId,
+          state: 'confirmed',
+          detail: `${api.provider} reports ${report.providerStatus} (${report.status})`,
+        };
+      }
+      if (verdict.outcome === 'contradicted') {
+        return {
+          callbackId: hint.callbackId,
+          state: 'contradicted',
+          detail: `the callback says ${hint.event.body.data.status}, ${api.provider} reports ${report.providerStatus} (${report.status}): the provider's answer is applied`,
+        };
+      }
+      return {
+        callbackId: hint.callbackId,
+        state: 'conflicted',
+        detail: `${verdict.reason}: the provider's answer is applied, not the callback`,
+      };
+    };
 
     // A claim the provider contradicts may be early (the provider lags its own callback): ask
     // again on the bounded schedule. A re-ask in progress goes on to its next step.
     let recheckStep: number | null = null;
     let nextAt: Date | null = null;
-    if (disagreed > 0) {
+    if (hints.some((hint) => judgeHint(hint).state !== 'confirmed')) {
       recheckStep = 0;
       nextAt = this.recheckAt(0);
     } else if (tx.recheckStep !== null) {
@@ -588,38 +596,39 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
       nextAt = this.recheckAt(step);
       recheckStep = nextAt ? step : null;
     }
-    const decision = `${report.status} (${report.providerStatus}) applied: ${applied.verdict}${
-      settled.total > 0 ? `; ${settled.total} callback(s) settled` : ''
-    }`;
-    return done(
-      decision,
-      { attempts: 0, incomplete: 0, recheckStep, nextAt },
-      { query, eventId: applied.outbox ? applied.event.id : null },
+    let judged: HintVerdict[] = [];
+    const lease = this.relay.leaseForNewRow();
+    const applied = await finish(
+      `${report.status} (${report.providerStatus}) applied`,
+      { attempts: 0, incomplete: 0, recheckStep, nextAt, query },
+      {
+        record: {
+          ...tx,
+          transaction,
+          report,
+          method: hints.length > 0 ? 'inquiry' : 'reconciliation',
+          at: askedAt,
+        },
+        lease,
+        verdicts: (_answer, waiting) => (judged = waiting.map(judgeHint)),
+      },
     );
-  }
-
-  /**
-   * Settles every hint of the transaction received up to `before`, page by page (a flood of
-   * variants costs one inquiry, not one each).
-   */
-  private async settleAll(
-    tx: TransactionKey,
-    before: Date,
-    verdictOf: (hint: Hint) => Omit<HintVerdict, 'callbackId'>,
-    answerId: string | null,
-  ): Promise<{ total: number; byState: Record<string, number> }> {
-    const byState: Record<string, number> = {};
-    let total = 0;
-    for (let page = 0; page < MAX_SETTLE_PAGES; page += 1) {
-      const hints = await this.store.waitingHints(tx, HINT_PAGE, before);
-      if (hints.length === 0) break;
-      const verdicts = hints.map((hint) => ({ callbackId: hint.callbackId, ...verdictOf(hint) }));
-      await this.store.settleHints(verdicts, answerId);
-      for (const verdict of verdicts) byState[verdict.state] = (byState[verdict.state] ?? 0) + 1;
-      total += hints.length;
-      if (hints.length < HINT_PAGE) break;
+    if (applied.decision.startsWith('lease lost')) return applied;
+    const disagreed = judged.filter((verdict) => verdict.state !== 'confirmed').length;
+    for (const verdict of judged) this.count(api.provider, verdict.state);
+    if (disagreed > 0) {
+      this.logger.warn(
+        `${where}: ${disagreed} of ${judged.length} callback(s) claim other facts than the provider reports (${report.status}); the provider's answer is what counts`,
+      );
     }
-    return { total, byState };
+    if (judged.length === 0) {
+      this.count(api.provider, report.status === 'pending' ? 'still-pending' : 'reconciled');
+    }
+    const settled = judged.length > 0 ? `; ${judged.length} callback(s) judged` : '';
+    return {
+      ...applied,
+      decision: `${applied.decision}: ${applied.verdict ?? 'applied'}${settled}`,
+    };
   }
 
   publish(outbox: OutboxRecord[], lease: { owner: string; until: Date } | null): void {
@@ -682,6 +691,7 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
     clearInterval(this.sweepTimer);
+    clearTimeout(this.sweepSoon);
     await this.sweeping;
     // Queued work is simply left leased: its lease expires and a sweep takes it again.
     this.queue.length = 0;

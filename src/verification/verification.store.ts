@@ -21,7 +21,13 @@ import {
   requestParams,
   searchableReference,
 } from '../persistence/callback-store.js';
-import { SqlDialect, type SqlPlan, type SqlPlanContext, step } from '../persistence/sql-dialect.js';
+import {
+  SqlDialect,
+  type SqlPlan,
+  type SqlPlanContext,
+  type SqlRows,
+  step,
+} from '../persistence/sql-dialect.js';
 import { TurnBatch } from '../persistence/turn-batch.js';
 import { applyObservation, type TransitionResult } from '../transactions/transaction-states.js';
 import type { ProviderReport, StatusQuery } from './status-api.js';
@@ -72,6 +78,8 @@ export interface ScheduledInquiry extends TransactionKey {
   recheckStep: number | null;
   /** The inquiry the provider last answered completely (the proven way to ask). */
   query: StatusQuery | null;
+  /** The lease token it is held under, when it was leased while storing a hint (else the claimer's). */
+  owner?: string;
 }
 
 /** A stored hint: the callback's claim as the gateway normalized it (its event, never published as is). */
@@ -293,20 +301,39 @@ export function* recordInquiry(
   return { ...result, recordId, event };
 }
 
-/** Settlement transactions in flight per instance (each holds one pooled connection). */
-const SETTLE_CONCURRENCY = 2;
+/** Verification-worker statements in flight per instance (each holds one pooled connection). */
+const WORK_CONCURRENCY = 2;
 
 /** Most hints one PostgreSQL statement stores (19 parameters each). */
 const MAX_BATCH = 100;
 
 /** Hints settled per statement when an answer settles many (a flood of variants). */
 export const HINT_PAGE = 500;
+/** Hints one answer judges at most; the rest keep their transaction due and wait for the next. */
+const MAX_JUDGED = 5000;
 
 interface PendingHint {
   callback: AcceptedCallbackRecord;
   event: TransactionEvent;
-  resolve: (outcome: 'verifying' | 'duplicate') => void;
+  lease: Lease;
+  resolve: (stored: StoredHintResult) => void;
   reject: (error: unknown) => void;
+}
+
+/** A lease held on a transaction's schedule row. */
+export interface Lease {
+  owner: string;
+  until: Date;
+}
+
+/**
+ * A stored hint: `verifying` (stored) or `duplicate` (the same bytes were stored already); when
+ * the transaction's schedule was free, it is leased to the caller right away (`leased`), so the
+ * inquiry starts without a claim query.
+ */
+export interface StoredHintResult {
+  outcome: 'verifying' | 'duplicate';
+  leased: ScheduledInquiry | null;
 }
 
 /** The verdict on one hint, as an answer settles it. */
@@ -324,11 +351,29 @@ const CALLBACK_OUTCOME: Record<HintVerdict['state'], string> = {
   unconfirmed: 'unconfirmed',
 };
 
+/** How a transaction's schedule row is left after an inquiry (InquirySchedule release). */
+export interface ScheduleRelease {
+  /** When it is due next; null: nothing scheduled (a waiting hint still makes it due now). */
+  nextAt: Date | null;
+  attempts: number;
+  incomplete: number;
+  recheckStep: number | null;
+  /** The inquiry the provider answered completely (kept as the proven way to ask). */
+  query?: StatusQuery;
+  /** Whether the provider was asked (checked_at, checks). */
+  asked: boolean;
+  result: string;
+  error?: string | null;
+}
+
+/** Thrown inside a settlement when the lease is no longer the caller's: rolls everything back. */
+class LeaseLost extends Error {}
+
 /**
  * Hints and the inquiry schedule. A hint is stored with its callback before the ack (never taking
  * an event's de-duplication slot) and schedules its transaction; transactions are claimed under a
  * lease, one inquiry at a time per transaction across replicas; an answer is applied once and
- * settles every hint that was waiting.
+ * settles every hint that was waiting, in one database transaction with the schedule's release.
  */
 @Injectable()
 export class VerificationStore {
@@ -336,15 +381,17 @@ export class VerificationStore {
     for (let i = 0; i < queue.length; i += MAX_BATCH)
       void this.writeBatch(queue.slice(i, i + MAX_BATCH));
   });
-  private settling = 0;
-  private readonly settleWaiters: Array<() => void> = [];
+  private working = 0;
+  private readonly workWaiters: Array<() => void> = [];
+  /** Batches that failed as a whole and were written hint by hint (a bad row, or a bug: tests read it). */
+  batchesRetried = 0;
 
   constructor(private readonly sql: SqlDialect) {}
 
   /**
    * The callback (outcome `verifying`, event_id = its hint id), its verification row and its
-   * transaction's schedule (due now unless it is backing off), in one transaction; nothing when
-   * the same bytes are stored already (`duplicate`).
+   * transaction's schedule (due now unless it is backing off; leased to `lease.owner` when free),
+   * in one transaction; nothing when the same bytes are stored already (`duplicate`).
    *
    * On PostgreSQL, hints that reach the store in the same event-loop turn are written by one
    * statement; a failed batch is retried hint by hint, so one bad row fails only itself.
@@ -352,45 +399,59 @@ export class VerificationStore {
   async storeHint(
     callback: AcceptedCallbackRecord,
     event: TransactionEvent,
-  ): Promise<'verifying' | 'duplicate'> {
-    if (!this.sql.isPostgres) return this.storeHintOne(callback, event);
+    lease: Lease,
+  ): Promise<StoredHintResult> {
+    if (!this.sql.isPostgres) return this.storeHintOne(callback, event, lease);
     return new Promise((resolve, reject) => {
-      this.pending.add({ callback, event, resolve, reject });
+      this.pending.add({ callback, event, lease, resolve, reject });
     });
   }
 
   private async writeBatch(batch: PendingHint[]): Promise<void> {
     if (batch.length > 1) {
       try {
-        const stored = await this.insertBatch(batch);
-        for (const item of batch)
-          item.resolve(stored.has(item.callback.id) ? 'verifying' : 'duplicate');
+        const { stored, leased } = await this.insertBatch(batch);
+        for (const item of batch) {
+          const isStored = stored.has(item.callback.id);
+          // The lease goes to one stored hint of its transaction; the inquiry covers them all.
+          const mine = isStored ? (leased.get(transactionOf(item.callback)) ?? null) : null;
+          if (mine) leased.delete(transactionOf(item.callback));
+          item.resolve({ outcome: isStored ? 'verifying' : 'duplicate', leased: mine });
+        }
         return;
       } catch {
+        this.batchesRetried += 1;
         // One by one below: each hint gets its own verdict (or its own error).
       }
     }
     await Promise.all(
       batch.map((item) =>
-        this.storeHintOne(item.callback, item.event).then(item.resolve, item.reject),
+        this.storeHintOne(item.callback, item.event, item.lease).then(item.resolve, item.reject),
       ),
     );
   }
 
-  private async insertBatch(batch: PendingHint[]): Promise<Set<string>> {
-    const width = 19;
+  private async insertBatch(
+    batch: PendingHint[],
+  ): Promise<{ stored: Set<string>; leased: Map<string, ScheduledInquiry> }> {
+    const width = 20;
     const rows = batch.map(() => `(${placeholders(width)})`).join(', ');
-    const params = batch.flatMap(({ callback, event }) => [
+    const params = batch.flatMap(({ callback, event, lease }) => [
       ...identityParams(callback),
       ...requestParams(callback),
       searchableReference(callback.merchantReference),
       callback.credentialKey ?? null,
       JSON.stringify({ event, transitionKey: callback.transitionKey } satisfies StoredHint),
+      lease.owner,
+      lease.until.toISOString(),
     ]);
-    const result = await this.sql.queryPrepared<{ id: string }>(
+    const result = await this.sql.queryPrepared<{
+      id: string | null;
+      schedule: string | null;
+    }>(
       `WITH input (id, provider, account, transaction_key, status, transition_key, event_id, source_ip, method,
                    path, headers, raw_body, raw_body_encoding, verification, received_at, merchant_reference,
-                   credential_key, event)
+                   credential_key, event, lease_owner, lease_until)
          AS (VALUES ${rows}),
        stored AS (
          INSERT INTO callbacks (${CALLBACK_COLUMNS})
@@ -408,22 +469,47 @@ export class VerificationStore {
          FROM input i JOIN stored s ON s.id = i.id
          RETURNING callback_id, provider, account, transaction_key, created_at),
        scheduled AS (
-         INSERT INTO inquiry_schedule AS s (provider, account, transaction_key, checked_at, checks, next_at)
-         SELECT provider, account, transaction_key, MIN(created_at), 0, MIN(created_at)
-         FROM waiting GROUP BY provider, account, transaction_key
+         INSERT INTO inquiry_schedule AS s (provider, account, transaction_key, checked_at, checks, next_at,
+                                            lease_owner, lease_until)
+         SELECT w.provider, w.account, w.transaction_key, MIN(w.created_at), 0, MIN(w.created_at),
+                MIN(i.lease_owner), MIN(i.lease_until)::timestamptz
+         FROM waiting w JOIN input i ON i.id = w.callback_id
+         GROUP BY w.provider, w.account, w.transaction_key
          ON CONFLICT (provider, account, transaction_key) DO UPDATE SET ${SCHEDULE_HINT_UPDATE}
-         RETURNING 1)
-       SELECT callback_id AS id FROM waiting`,
+         RETURNING ${SCHEDULE_RETURNING}, lease_owner, lease_until)
+       SELECT callback_id AS id, NULL AS schedule FROM waiting
+       UNION ALL
+       SELECT NULL, json_build_object('provider', provider, 'account', account, 'transaction_key', transaction_key,
+                                      'attempts', attempts, 'incomplete', incomplete, 'recheck_step', recheck_step,
+                                      'query', query, 'lease_owner', lease_owner, 'lease_until', lease_until)::text
+       FROM scheduled`,
       params,
     );
-    return new Set(result.map((row) => row.id));
+    const stored = new Set<string>();
+    const leased = new Map<string, ScheduledInquiry>();
+    const owned = new Set(batch.map(({ lease }) => lease.owner));
+    for (const row of result) {
+      if (row.id) stored.add(row.id);
+      if (!row.schedule) continue;
+      const schedule = JSON.parse(row.schedule) as ScheduleRow & {
+        lease_owner: string | null;
+        lease_until: string | null;
+      };
+      // Lease tokens are unique per stored hint: a token of this batch means this batch took it.
+      if (schedule.lease_owner !== null && owned.has(schedule.lease_owner)) {
+        const scheduled = { ...toScheduled(schedule), owner: schedule.lease_owner };
+        leased.set(transactionOf(scheduled), scheduled);
+      }
+    }
+    return { stored, leased };
   }
 
   /** storeHint as its own transaction (SQLite, and the one-by-one retry of a batch). */
   private storeHintOne(
     callback: AcceptedCallbackRecord,
     event: TransactionEvent,
-  ): Promise<'verifying' | 'duplicate'> {
+    lease: Lease,
+  ): Promise<StoredHintResult> {
     const stored: StoredHint = { event, transitionKey: callback.transitionKey };
     const at = callback.receivedAt.toISOString();
     return this.sql.transact(function* () {
@@ -438,9 +524,16 @@ export class VerificationStore {
           callback.credentialKey ?? null,
         ],
       );
-      if (inserted.length === 0) return 'duplicate' as const;
-      yield* waitingHintSteps(callback, stored, at);
-      return 'verifying' as const;
+      if (inserted.length === 0) return { outcome: 'duplicate' as const, leased: null };
+      const [schedule] = (yield* waitingHintSteps(callback, stored, at, lease)) as unknown as Array<
+        ScheduleRow & { lease_owner: string | null; lease_until: string | Date | null }
+      >;
+      // Lease tokens are unique per stored hint: this one's token means this hint took it.
+      const mine = schedule?.lease_owner === lease.owner;
+      return {
+        outcome: 'verifying' as const,
+        leased: mine ? { ...toScheduled(schedule), owner: lease.owner } : null,
+      };
     });
   }
 
@@ -490,7 +583,7 @@ export class VerificationStore {
         ],
       );
       if (duplicate) return 'duplicate' as const;
-      yield* waitingHintSteps(callback, stored, at);
+      yield* waitingHintSteps(callback, stored, at, null);
       return 'verifying' as const;
     });
   }
@@ -588,103 +681,76 @@ export class VerificationStore {
   }
 
   /**
-   * Applies the provider's complete answer (stored as an INQUIRY record) to the transaction's
-   * state, in one transaction that holds the lease. Null when the lease is no longer `owner`'s.
+   * Everything that follows one inquiry, in one database transaction: the provider's complete
+   * answer stored (method INQUIRY) and applied to the transaction's state (`record`), the waiting
+   * hints settled with their verdicts (`verdicts`, given the stored answer's id), and the schedule
+   * row released (due now when a hint is still waiting and the schedule is not backing off). Null,
+   * and nothing written, when the lease is no longer `owner`'s (another replica took over).
    */
-  async applyAnswer(
+  async finish(
     key: TransactionKey,
     owner: string,
-    record: InquiryRecord,
-    lease: { owner: string; until: Date } | null,
-  ): Promise<(TransitionResult & { recordId: string | null; event: TransactionEvent }) | null> {
-    return this.settlement(() =>
-      this.sql.transact(function* (context) {
-        const held = yield step(
-          `SELECT 1 FROM inquiry_schedule WHERE ${KEY} AND lease_owner = ?${context.postgres ? ' FOR UPDATE' : ''}`,
-          [...keyParams(key), owner],
-        );
-        if (held.length === 0) return null;
-        return yield* recordInquiry(context, record, lease);
-      }),
-    );
-  }
-
-  /** Settles hints (still waiting) with their verdicts; the answer record that settled them, if any. */
-  async settleHints(verdicts: HintVerdict[], answerId: string | null): Promise<number> {
-    if (verdicts.length === 0) return 0;
-    const at = new Date().toISOString();
-    return this.settlement(() =>
-      this.sql.transact(function* () {
-        let settled = 0;
-        for (const verdict of verdicts) {
-          const rows = yield step(
-            `UPDATE verifications SET state = ?, detail = ?, settled_at = ?, answer_id = COALESCE(?, answer_id)
-             WHERE callback_id = ? AND state IN ('verifying', 'unconfirmed') RETURNING callback_id`,
-            [verdict.state, verdict.detail.slice(0, 2000), at, answerId, verdict.callbackId],
-          );
-          if (rows.length === 0) continue;
-          settled += 1;
-          yield step(`UPDATE callbacks SET outcome = ? WHERE id = ?`, [
-            CALLBACK_OUTCOME[verdict.state],
-            verdict.callbackId,
-          ]);
-        }
-        return settled;
-      }),
-    );
-  }
-
-  /**
-   * Gives the transaction back after an inquiry: the next time it is due (null: nothing
-   * scheduled) — but due now when a hint is still waiting (one that arrived while the inquiry was
-   * in flight) and the schedule is not backing off.
-   */
-  async release(
-    key: TransactionKey,
-    owner: string,
-    next: {
-      nextAt: Date | null;
-      attempts: number;
-      incomplete: number;
-      recheckStep: number | null;
-      query?: StatusQuery;
-      asked: boolean;
-      result: string;
-      error?: string | null;
+    work: {
+      record?: InquiryRecord;
+      lease?: Lease | null;
+      /**
+       * The verdicts on the hints still without one that were received up to `cutoff` (loaded in
+       * the same transaction, so hints stored while the provider was being asked are judged too).
+       */
+      verdicts?: (answerId: string | null, waiting: Hint[]) => HintVerdict[];
+      cutoff?: Date;
+      release: ScheduleRelease;
     },
-  ): Promise<void> {
+  ): Promise<
+    | (Partial<TransitionResult> & {
+        recordId: string | null;
+        event: TransactionEvent | null;
+        settled: number;
+      })
+    | null
+  > {
+    const postgres = this.sql.isPostgres;
     const now = new Date().toISOString();
-    const ts = this.sql.isPostgres ? '?::timestamptz' : '?';
-    await this.sql.query(
-      `UPDATE inquiry_schedule SET lease_owner = NULL, lease_until = NULL,
-              attempts = ?, incomplete = ?, recheck_step = ?, query = COALESCE(?, query),
-              checked_at = CASE WHEN ? = 1 THEN ${ts} ELSE checked_at END, checks = checks + ?,
-              last_result = ?, last_error = ?,
-              next_at = CASE
-                WHEN ? = 0 AND EXISTS (SELECT 1 FROM verifications v
-                                       WHERE v.provider = inquiry_schedule.provider
-                                         AND v.account = inquiry_schedule.account
-                                         AND v.transaction_key = inquiry_schedule.transaction_key
-                                         AND v.state = 'verifying')
-                THEN ${ts} ELSE ${ts} END
-       WHERE ${KEY} AND lease_owner = ?`,
-      [
-        next.attempts,
-        next.incomplete,
-        next.recheckStep,
-        next.query ? JSON.stringify(next.query) : null,
-        next.asked ? 1 : 0,
-        now,
-        next.asked ? 1 : 0,
-        next.result.slice(0, 1000),
-        next.error?.slice(0, 1000) ?? null,
-        next.attempts,
-        now,
-        next.nextAt?.toISOString() ?? null,
-        ...keyParams(key),
-        owner,
-      ],
-    );
+    type Finished = Partial<TransitionResult> & {
+      recordId: string | null;
+      event: TransactionEvent | null;
+      settled: number;
+    };
+    const plan = function* (context: SqlPlanContext): SqlPlan<Finished> {
+      let applied:
+        (TransitionResult & { recordId: string | null; event: TransactionEvent }) | null = null;
+      if (work.record) applied = yield* recordInquiry(context, work.record, work.lease ?? null);
+      let verdicts: HintVerdict[] = [];
+      if (work.verdicts) {
+        const rows = (yield step(
+          `SELECT callback_id, provider, account, transaction_key, event, state, created_at
+           FROM verifications WHERE ${KEY} AND state IN ('verifying', 'unconfirmed') AND created_at <= ?
+           ORDER BY created_at, callback_id LIMIT ?`,
+          [...keyParams(key), (work.cutoff ?? new Date()).toISOString(), MAX_JUDGED],
+        )) as unknown as HintRow[];
+        verdicts = work.verdicts(applied?.recordId ?? null, rows.map(toHint));
+      }
+      const settled = yield* settleHintSteps(verdicts, applied?.recordId ?? null, now);
+      const released = yield releaseStep(key, owner, work.release, now, postgres);
+      if (released.length === 0) throw new LeaseLost();
+      return {
+        ...(applied ?? {}),
+        recordId: applied?.recordId ?? null,
+        event: applied?.event ?? null,
+        settled,
+      };
+    };
+    try {
+      return await this.work(() => this.sql.transact(plan));
+    } catch (error) {
+      if (error instanceof LeaseLost) return null;
+      throw error;
+    }
+  }
+
+  /** Gives the transaction back without an answer to apply (see finish). */
+  async release(key: TransactionKey, owner: string, release: ScheduleRelease): Promise<void> {
+    await this.finish(key, owner, { release });
   }
 
   /**
@@ -720,7 +786,7 @@ export class VerificationStore {
     const event = withVerification(hint.event, verification);
     const at = new Date().toISOString();
     const detail = `published without the provider's confirmation by ${verification.by}: ${verification.reason}`;
-    return this.settlement(() =>
+    return this.work(() =>
       this.sql.transact(function* (context) {
         const owned = yield step(
           `UPDATE verifications SET state = 'published_unverified', detail = ?, settled_at = ?
@@ -748,16 +814,20 @@ export class VerificationStore {
     );
   }
 
-  /** At most SETTLE_CONCURRENCY settlements hold a pooled connection at once (off the ack path). */
-  private async settlement<T>(run: () => Promise<T>): Promise<T> {
-    while (this.settling >= SETTLE_CONCURRENCY)
-      await new Promise<void>((resolve) => this.settleWaiters.push(resolve));
-    this.settling += 1;
+  /**
+   * At most WORK_CONCURRENCY statements or transactions of the verification worker hold a pooled
+   * connection at once: inquiries are off the ack path and never take the connections incoming
+   * callbacks are stored with.
+   */
+  private async work<T>(run: () => Promise<T>): Promise<T> {
+    while (this.working >= WORK_CONCURRENCY)
+      await new Promise<void>((resolve) => this.workWaiters.push(resolve));
+    this.working += 1;
     try {
       return await run();
     } finally {
-      this.settling -= 1;
-      this.settleWaiters.shift()?.();
+      this.working -= 1;
+      this.workWaiters.shift()?.();
     }
   }
 
@@ -829,19 +899,26 @@ export class VerificationStore {
 
 /**
  * A stored hint makes its transaction due at the hint's time — unless the transaction is backing
- * off after failed asks (then the backoff stands) or is due sooner already.
+ * off after failed asks (then the backoff stands) or is due sooner already — and leases it to the
+ * replica that stored the hint when nobody holds it and it is not backing off.
  */
+const FREE_FOR_HINT = `excluded.lease_owner IS NOT NULL AND s.attempts = 0
+             AND (s.lease_until IS NULL OR s.lease_until < excluded.next_at)`;
 const SCHEDULE_HINT_UPDATE = `next_at = CASE
              WHEN s.next_at IS NULL THEN excluded.next_at
              WHEN s.attempts = 0 AND s.next_at > excluded.next_at THEN excluded.next_at
-             ELSE s.next_at END`;
+             ELSE s.next_at END,
+           lease_owner = CASE WHEN ${FREE_FOR_HINT} THEN excluded.lease_owner ELSE s.lease_owner END,
+           lease_until = CASE WHEN ${FREE_FOR_HINT} THEN excluded.lease_until ELSE s.lease_until END`;
+const SCHEDULE_RETURNING = `provider, account, transaction_key, attempts, incomplete, recheck_step, query`;
 
 /** A stored hint's verification row, and its transaction scheduled (one statement each). */
 function* waitingHintSteps(
   callback: Pick<AcceptedCallbackRecord, 'id' | 'provider' | 'account' | 'transactionKey'>,
   stored: StoredHint,
   at: string,
-): SqlPlan<void> {
+  lease: Lease | null,
+): SqlPlan<SqlRows> {
   yield step(
     `INSERT INTO verifications (callback_id, provider, account, transaction_key, event, state, attempts,
                                 next_at, created_at)
@@ -856,10 +933,92 @@ function* waitingHintSteps(
       at,
     ],
   );
-  yield step(
-    `INSERT INTO inquiry_schedule AS s (provider, account, transaction_key, checked_at, checks, next_at)
-     VALUES (?, ?, ?, ?, 0, ?)
-     ON CONFLICT (provider, account, transaction_key) DO UPDATE SET ${SCHEDULE_HINT_UPDATE}`,
-    [...keyParams(callback), at, at],
+  return yield step(
+    `INSERT INTO inquiry_schedule AS s (provider, account, transaction_key, checked_at, checks, next_at,
+                                        lease_owner, lease_until)
+     VALUES (?, ?, ?, ?, 0, ?, ?, ?)
+     ON CONFLICT (provider, account, transaction_key) DO UPDATE SET ${SCHEDULE_HINT_UPDATE}
+     RETURNING ${SCHEDULE_RETURNING}, lease_owner, lease_until`,
+    [...keyParams(callback), at, at, lease?.owner ?? null, lease?.until.toISOString() ?? null],
+  );
+}
+
+/** The transaction a callback or a schedule row belongs to, as one string. */
+function transactionOf(key: { provider: string; account: string; transactionKey: string }): string {
+  return JSON.stringify([key.provider, key.account, key.transactionKey]);
+}
+
+/** Settles waiting (or unconfirmed) hints: one statement per distinct verdict, one for their callbacks. */
+function* settleHintSteps(
+  verdicts: HintVerdict[],
+  answerId: string | null,
+  at: string,
+): SqlPlan<number> {
+  const groups = new Map<string, HintVerdict[]>();
+  for (const verdict of verdicts) {
+    const group = `${verdict.state}\u0000${verdict.detail}`;
+    groups.set(group, [...(groups.get(group) ?? []), verdict]);
+  }
+  let settled = 0;
+  for (const group of groups.values()) {
+    const { state, detail } = group[0];
+    for (let i = 0; i < group.length; i += HINT_PAGE) {
+      const ids = group.slice(i, i + HINT_PAGE).map((verdict) => verdict.callbackId);
+      const rows = yield step(
+        `UPDATE verifications SET state = ?, detail = ?, settled_at = ?, answer_id = COALESCE(?, answer_id)
+         WHERE callback_id IN (${placeholders(ids.length)}) AND state IN ('verifying', 'unconfirmed')
+         RETURNING callback_id`,
+        [state, detail.slice(0, 2000), at, answerId, ...ids],
+      );
+      if (rows.length === 0) continue;
+      settled += rows.length;
+      yield step(`UPDATE callbacks SET outcome = ? WHERE id IN (${placeholders(rows.length)})`, [
+        CALLBACK_OUTCOME[state],
+        ...rows.map((row) => row.callback_id),
+      ]);
+    }
+  }
+  return settled;
+}
+
+/** Releases a schedule row held by `owner` (no row: the lease is someone else's now). */
+function releaseStep(
+  key: TransactionKey,
+  owner: string,
+  next: ScheduleRelease,
+  now: string,
+  postgres: boolean,
+) {
+  const ts = postgres ? '?::timestamptz' : '?';
+  return step(
+    `UPDATE inquiry_schedule SET lease_owner = NULL, lease_until = NULL,
+            attempts = ?, incomplete = ?, recheck_step = ?, query = COALESCE(?, query),
+            checked_at = CASE WHEN ? = 1 THEN ${ts} ELSE checked_at END, checks = checks + ?,
+            last_result = ?, last_error = ?,
+            next_at = CASE
+              WHEN ? = 0 AND EXISTS (SELECT 1 FROM verifications v
+                                     WHERE v.provider = inquiry_schedule.provider
+                                       AND v.account = inquiry_schedule.account
+                                       AND v.transaction_key = inquiry_schedule.transaction_key
+                                       AND v.state = 'verifying')
+              THEN ${ts} ELSE ${ts} END
+     WHERE ${KEY} AND lease_owner = ?
+     RETURNING provider`,
+    [
+      next.attempts,
+      next.incomplete,
+      next.recheckStep,
+      next.query ? JSON.stringify(next.query) : null,
+      next.asked ? 1 : 0,
+      now,
+      next.asked ? 1 : 0,
+      next.result.slice(0, 1000),
+      next.error?.slice(0, 1000) ?? null,
+      next.attempts,
+      now,
+      next.nextAt?.toISOString() ?? null,
+      ...keyParams(key),
+      owner,
+    ],
   );
 }

@@ -35,6 +35,8 @@ function record(
   };
 }
 
+const lease = () => ({ owner: 'test-instance', until: new Date(Date.now() + 30_000) });
+
 const eventOf = (callback: AcceptedCallbackRecord) => {
   const id = eventIdFor('nicepay', 'default', callback.transactionKey, 'succeeded');
   return {
@@ -81,13 +83,26 @@ describe('callbacks waiting for verification, written in batches (postgres)', ()
   it('exact copies in the same turn and of stored hints are duplicates; each original waits once', async () => {
     const keys = Array.from({ length: 12 }, (_, i) => `TXBATCH${i}-${randomUUID().slice(0, 8)}`);
     const earlier = record(keys[0]);
-    assert.equal(await store.storeHint(earlier, eventOf(earlier)), 'verifying');
+    const first = await store.storeHint(earlier, eventOf(earlier), lease());
+    assert.equal(first.outcome, 'verifying');
+    assert.equal(
+      first.leased?.transactionKey,
+      keys[0],
+      'a free transaction is leased to the storer',
+    );
 
     // One turn: every key three times (the first key's copies meet a stored callback).
     const sent = keys.flatMap((key) => [record(key), record(key), record(key)]);
-    const outcomes = await Promise.all(
-      sent.map((callback) => store.storeHint(callback, eventOf(callback))),
+    const results = await Promise.all(
+      sent.map((callback) => store.storeHint(callback, eventOf(callback), lease())),
     );
+    const outcomes = results.map((result) => result.outcome);
+    assert.equal(store.batchesRetried, 0, 'written by the batched statement, not hint by hint');
+    for (const [i, key] of keys.entries()) {
+      const leases = results.slice(3 * i, 3 * i + 3).filter((result) => result.leased);
+      // The first key's schedule is still leased from the first store; each other one once.
+      assert.equal(leases.length, i === 0 ? 0 : 1, `${key}: leased once`);
+    }
     for (const [i, key] of keys.entries()) {
       const mine = outcomes.slice(3 * i, 3 * i + 3);
       assert.deepEqual(
@@ -142,8 +157,13 @@ describe('callbacks waiting for verification, written in batches (postgres)', ()
     const variants = Array.from({ length: 20 }, (_, i) =>
       record(key, randomUUID(), `tXid=${key}&status=1&referenceNo=VICTIM-${i}`),
     );
-    const outcomes = await Promise.all(variants.map((v) => store.storeHint(v, eventOf(v))));
-    assert.deepEqual([...new Set(outcomes)], ['verifying']);
+    const results = await Promise.all(variants.map((v) => store.storeHint(v, eventOf(v), lease())));
+    assert.deepEqual([...new Set(results.map((result) => result.outcome))], ['verifying']);
+    assert.equal(
+      results.filter((result) => result.leased).length,
+      1,
+      'one lease for the transaction',
+    );
     assert.equal(
       await count(`SELECT count(*) AS n FROM verifications WHERE transaction_key = $1`, [key]),
       20,
@@ -162,7 +182,7 @@ describe('callbacks waiting for verification, written in batches (postgres)', ()
     const bad = record(`TXBAD-${randomUUID().slice(0, 8)}`, `${randomUUID()}-too-long`);
     const settled = await Promise.allSettled(
       [...good.slice(0, 2), bad, ...good.slice(2)].map((callback) =>
-        store.storeHint(callback, eventOf(callback)),
+        store.storeHint(callback, eventOf(callback), lease()),
       ),
     );
     assert.deepEqual(
