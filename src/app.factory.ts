@@ -3,8 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
-import { type GatewayConfig, topupsEnabled } from './config/gateway-config.js';
-import { topupCommandTransport } from './topups/topup-commands.js';
+import type { GatewayConfig } from './config/gateway-config.js';
 import { bodyParsing, effectiveLimit } from './http/body-parsing.js';
 import { CallbackProviderRegistry } from './ingest/provider-registry.js';
 import { ErrorFilter } from './http/error.filter.js';
@@ -92,18 +91,6 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
   if (config.http.docsEnabled) {
     app.use(['/docs', '/docs-json'], docsSecurityHeaders());
     mountSwaggerUi(app, config);
-  }
-  if (topupsEnabled(config.topups)) {
-    // Top-up commands on the RMQ transport, consumed once every module is initialized. Started
-    // in the background: the gateway must take callbacks while the broker is away, and the
-    // transport connects whenever it can.
-    app.connectMicroservice(topupCommandTransport(config), { inheritAppConfig: true });
-    await app.init();
-    app
-      .startAllMicroservices()
-      .catch((error: unknown) =>
-        app.get(Logger).error(`Top-up command consumer failed: ${(error as Error).message}`),
-      );
   }
   return app;
 }

@@ -217,7 +217,7 @@ describe('a newcomer starting the gateway', () => {
     }
   });
 
-  it('/health/ready 503 names the failing component', async () => {
+  it('/health/ready stays 200 with the broker unreachable: its state is in the body', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'gw-ready-'));
     // Port 1 refuses at once: the broker is down from the start.
     const gateway = await startGateway({
@@ -226,10 +226,15 @@ describe('a newcomer starting the gateway', () => {
     });
     try {
       const response = await fetch(`${gateway.url}/health/ready`);
-      assert.equal(response.status, 503);
-      const body = (await response.json()) as { message: string; errors: string[] };
-      assert.match(body.message, /^Not ready: broker: RabbitMQ channel is not open$/);
-      assert.deepEqual(body.errors, ['broker: RabbitMQ channel is not open']);
+      assert.equal(response.status, 200, 'a broker outage never takes the gateway out of service');
+      const body = (await response.json()) as {
+        status: string;
+        info: { broker: { status: string; connected: boolean; components: object } };
+      };
+      assert.equal(body.status, 'degraded');
+      assert.equal(body.info.broker.status, 'degraded');
+      assert.equal(body.info.broker.connected, false);
+      assert.deepEqual(Object.keys(body.info.broker.components), ['publisher']);
     } finally {
       await gateway.close();
       rmSync(dir, { recursive: true, force: true });

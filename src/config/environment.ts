@@ -140,8 +140,16 @@ export class EnvironmentVariables {
 
   @IsOptional()
   @Transform(emptyToUndefined)
-  @Matches(/^amqps?:\/\/.+/, { message: 'AMQP_URL must be an amqp:// or amqps:// URL' })
+  // One URL, or several separated by commas (the nodes of a cluster): tried in turn.
+  @Matches(/^\s*amqps?:\/\/[^,\s]+(\s*,\s*amqps?:\/\/[^,\s]+)*\s*$/, {
+    message: 'AMQP_URL must be an amqp:// or amqps:// URL, or several separated by commas',
+  })
   AMQP_URL?: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsIn(['quorum', 'classic'], { message: 'QUEUE_TYPE must be quorum or classic' })
+  QUEUE_TYPE?: 'quorum' | 'classic';
 
   @IsOptional()
   @Transform(emptyToUndefined)
@@ -585,6 +593,7 @@ export const ENVIRONMENT_VARIABLE_NAMES = [
   'DATABASE_POOL_SIZE',
   'DATABASE_PREPARED_STATEMENTS',
   'AMQP_URL',
+  'QUEUE_TYPE',
   'EVENTS_EXCHANGE',
   'BODY_LIMIT',
   'TRUSTED_PROXIES',

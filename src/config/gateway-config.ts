@@ -4,6 +4,9 @@ import { AccountRegistry, type ProvidersConfig } from './accounts.js';
 import { readAccountsFile } from './accounts-file.js';
 import { ConfigurationError, validateEnvironment } from './environment.js';
 import { buildProviders } from './provider-accounts.js';
+import { amqpUrls, type QueueType } from '../messaging/broker-topology.js';
+
+const DEFAULT_AMQP_URL = 'amqp://guest:guest@localhost:5672';
 
 export type {
   McpaymentInquirySettings,
@@ -88,7 +91,16 @@ export interface GatewayConfig {
         runMigrations: boolean;
       }
     | { type: 'better-sqlite3'; path: string; runMigrations: boolean };
-  amqp: { url: string; exchange: string; publishTimeoutMs: number };
+  amqp: {
+    /** The first of `urls` (developer commands connect there). */
+    url: string;
+    /** Every broker URL of AMQP_URL; the gateway fails over between them. */
+    urls: string[];
+    exchange: string;
+    publishTimeoutMs: number;
+    /** Type of every queue the gateway declares (holding, command and dead-letter queues). */
+    queueType: QueueType;
+  };
   outbox: { sweepIntervalMs: number; batchSize: number; leaseMs: number };
   /** Admin API under /admin; null (the API answers 404) when ADMIN_API_KEY is unset. */
   admin: { apiKey: string } | null;
@@ -216,9 +228,11 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
           runMigrations,
         },
     amqp: {
-      url: vars.AMQP_URL ?? 'amqp://guest:guest@localhost:5672',
+      url: amqpUrls(vars.AMQP_URL ?? DEFAULT_AMQP_URL)[0],
+      urls: amqpUrls(vars.AMQP_URL ?? DEFAULT_AMQP_URL),
       exchange: vars.EVENTS_EXCHANGE ?? 'payments.events',
       publishTimeoutMs: vars.PUBLISH_TIMEOUT_MS ?? 10_000,
+      queueType: vars.QUEUE_TYPE ?? 'quorum',
     },
     outbox: {
       sweepIntervalMs: vars.OUTBOX_SWEEP_INTERVAL_MS ?? 2_000,

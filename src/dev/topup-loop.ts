@@ -2,7 +2,7 @@ import amqplib from 'amqplib';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import type { GatewayConfig } from '../config/gateway-config.js';
-import { brokerTopology } from '../messaging/broker-topology.js';
+import { brokerTopology, queueOptions } from '../messaging/broker-topology.js';
 import { TOPUP_PROVIDERS, TOPUP_REQUESTED } from '../topups/topup-names.js';
 import { defaultReference } from './simulation.js';
 
@@ -118,7 +118,8 @@ export async function runTopupLoop(
       datacontenttype: 'application/json',
       data,
     };
-    await channel.assertQueue(queue, { durable: true });
+    // The gateway's own declaration (QUEUE_TYPE), so neither side conflicts.
+    await channel.assertQueue(queue, queueOptions(config.amqp.queueType));
     channel.sendToQueue(queue, Buffer.from(JSON.stringify(command)), {
       persistent: true,
       contentType: 'application/cloudevents+json',

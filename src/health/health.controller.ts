@@ -6,7 +6,7 @@ import {
   HealthIndicatorService,
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
-import { EventPublisher } from '../messaging/event-publisher.js';
+import { BrokerStatus } from '../messaging/broker-status.js';
 
 /**
  * Terminus's 503 carries the failing indicators in its response object; the gateway's one error
@@ -32,7 +32,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly database: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
-    private readonly publisher: EventPublisher,
+    private readonly broker: BrokerStatus,
   ) {}
 
   @Get('live')
@@ -44,16 +44,19 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: the database answers and the broker channel is open' })
+  @ApiOperation({
+    summary: "Readiness: a callback can be stored now (the broker's state is reported, never a 503)",
+  })
   async ready() {
     try {
       return await this.health.check([
         () => this.database.pingCheck('database', { timeout: 2_000 }),
+        // Never a reason for 503: callbacks are stored and their events wait in the outbox.
+        // Each broker component's state and every declaration's outcome are in the body.
         () => {
           const broker = this.indicators.check('broker');
-          return this.publisher.connected
-            ? broker.up()
-            : broker.down('RabbitMQ channel is not open');
+          const report = this.broker.report();
+          return this.broker.healthy() ? broker.up(report) : broker.degraded(report);
         },
       ]);
     } catch (error) {

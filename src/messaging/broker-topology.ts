@@ -1,7 +1,13 @@
 /**
- * The broker names and URL redaction shared by the gateway's publisher and the developer
- * commands (`npm run events`, `simulate -- topup`). Free of NestJS, so those commands start fast.
+ * The broker names, queue arguments and URL handling shared by the gateway's broker components
+ * and the developer commands (`npm run events`, `simulate -- topup`). Free of NestJS, so those
+ * commands start fast.
  */
+
+/** The type of every queue the gateway declares (`QUEUE_TYPE`). */
+export type QueueType = 'quorum' | 'classic';
+
+export const QUEUE_TYPES: readonly QueueType[] = ['quorum', 'classic'];
 
 /** The names the gateway declares on the broker for an events exchange. */
 export function brokerTopology(exchange: string) {
@@ -12,7 +18,28 @@ export function brokerTopology(exchange: string) {
   };
 }
 
-/** Hides credentials in an AMQP URL for logs. */
+/**
+ * The options every queue the gateway declares (holding queue, command queue, dead letters) is
+ * declared with. A quorum queue is replicated on the cluster's nodes and survives the loss of a
+ * minority of them; `classic` (single-node development) declares no `x-queue-type` at all, so it
+ * matches a queue declared the way the gateway declared it before quorum queues.
+ */
+export function queueOptions(type: QueueType): {
+  durable: true;
+  arguments: Record<string, string>;
+} {
+  return { durable: true, arguments: type === 'quorum' ? { 'x-queue-type': 'quorum' } : {} };
+}
+
+/** `AMQP_URL` as the list of broker URLs it names (comma-separated; spaces ignored). */
+export function amqpUrls(value: string): string[] {
+  return value
+    .split(',')
+    .map((url) => url.trim())
+    .filter((url) => url !== '');
+}
+
+/** Hides credentials in an AMQP URL (or a comma-separated list of them) for logs. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
+  return url.replace(/\/\/([^:@/,]+):([^@/,]+)@/g, '//$1:***@');
 }

@@ -1,10 +1,11 @@
 import { Global, Module } from '@nestjs/common';
+import { BrokerStatus } from './broker-status.js';
 import { EventPublisher } from './event-publisher.js';
 import { OutboxRelay } from './outbox-relay.js';
 
 @Global()
 @Module({
-  providers: [EventPublisher, OutboxRelay],
-  exports: [EventPublisher, OutboxRelay],
+  providers: [BrokerStatus, EventPublisher, OutboxRelay],
+  exports: [BrokerStatus, EventPublisher, OutboxRelay],
 })
 export class MessagingModule {}

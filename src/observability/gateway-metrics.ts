@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { EventPublisher } from '../messaging/event-publisher.js';
+import { BrokerStatus } from '../messaging/broker-status.js';
 import { OutboxRepository } from '../persistence/outbox.repository.js';
 
 /** What became of a callback request, as counted by `gateway_callbacks_total`. */
@@ -105,20 +105,41 @@ export class GatewayMetrics {
 
   private readonly brokerConnected = new Gauge({
     name: 'gateway_broker_connected',
-    help: '1 when the confirm channel to RabbitMQ is open, else 0',
+    help: '1 when the component (publisher: the confirm channel; topup-commands: consuming; topup-dead-letters) has its RabbitMQ channel open, else 0',
+    labelNames: ['component'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly queueMismatch = new Gauge({
+    name: 'gateway_broker_declaration_mismatch',
+    help: '1 when a queue or exchange the gateway declares already exists with another type or arguments (used as it is; see the error log), else 0',
+    labelNames: ['kind', 'name'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly declared = new Gauge({
+    name: 'gateway_broker_declared',
+    help: '1 when the last declaration of a queue or exchange succeeded (or it exists otherwise and is used), 0 while it is retried (its node down, refused)',
+    labelNames: ['kind', 'name'] as const,
     registers: [this.registry],
   });
 
   constructor(
     private readonly outbox: OutboxRepository,
-    private readonly publisher: EventPublisher,
+    private readonly broker: BrokerStatus,
   ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' });
   }
 
   /** The exposition text, with the outbox and broker gauges read now. */
   async render(): Promise<string> {
-    this.brokerConnected.set(this.publisher.connected ? 1 : 0);
+    for (const [component, state] of this.broker.componentStates()) {
+      this.brokerConnected.set({ component }, state.connected ? 1 : 0);
+    }
+    for (const [name, { kind, state }] of this.broker.declarationStates()) {
+      this.queueMismatch.set({ kind, name }, state === 'mismatch' ? 1 : 0);
+      this.declared.set({ kind, name }, state === 'unavailable' ? 0 : 1);
+    }
     try {
       const { count, oldestCreatedAt } = await this.outbox.backlog();
       this.backlog.set(count);

@@ -1,41 +1,8 @@
-import type { ConsumerDeserializer, IncomingEvent, RmqOptions } from '@nestjs/microservices';
-import { Transport } from '@nestjs/microservices';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
-import type { GatewayConfig } from '../config/gateway-config.js';
 import { validationMessages } from '../ingest/validate-fields.js';
 import { TOPUP_REQUESTED } from './topup-names.js';
 import { TopupOrderDto } from './topup-order.dto.js';
-
-/** The one pattern every message of the commands queue is routed to, well-formed or not. */
-export const TOPUP_COMMAND_PATTERN = 'topup.command';
-
-/**
- * Hands every message to the one handler, whatever its body: the handler decides whether it is a
- * command or goes to the dead-letter queue. (Nest's default deserializer would treat a body
- * with `data` and `id` as an internal request packet expecting a reply.)
- */
-export class TopupCommandDeserializer implements ConsumerDeserializer {
-  deserialize(value: unknown): IncomingEvent {
-    return { pattern: TOPUP_COMMAND_PATTERN, data: value };
-  }
-}
-
-/** The RMQ transport the gateway consumes commands with: durable queue, manual ack, bounded prefetch. */
-export function topupCommandTransport(config: GatewayConfig): RmqOptions {
-  return {
-    transport: Transport.RMQ,
-    options: {
-      urls: [config.amqp.url],
-      queue: config.topups.commandsQueue,
-      queueOptions: { durable: true },
-      noAck: false,
-      prefetchCount: 20,
-      deserializer: new TopupCommandDeserializer(),
-      socketOptions: { heartbeatIntervalInSeconds: 5, reconnectTimeInSeconds: 1 },
-    },
-  };
-}
 
 /** A command the gateway can never take, and why. */
 export class MalformedCommand extends Error {}

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AdminKeyGuard } from '../admin/admin-key.guard.js';
 import { TOPUP_ORDER_CLIENTS } from '../providers/topup-clients.js';
-import { TopupCommandsController } from './topup-commands.controller.js';
+import { TopupCommandConsumer } from './topup-command-consumer.js';
 import { TopupDeadLetters } from './topup-dead-letters.js';
 import { TopupMetrics } from './topup-metrics.js';
 import type { TopupOrderClient } from './topup-order-client.js';
@@ -16,7 +16,7 @@ import { TopupsController } from './topups.controller.js';
  * only when a provider's request API is configured.
  */
 @Module({
-  controllers: [TopupCommandsController, TopupsController],
+  controllers: [TopupsController],
   providers: [
     ...TOPUP_ORDER_CLIENTS,
     {
@@ -28,6 +28,7 @@ import { TopupsController } from './topups.controller.js';
     TopupOrdersService,
     TopupPlacementWorker,
     TopupDeadLetters,
+    TopupCommandConsumer,
     TopupMetrics,
     AdminKeyGuard,
   ],

@@ -290,7 +290,7 @@ describe('the event contract (openapi/asyncapi.yaml + transaction-event.schema.j
     });
     after(() => bed?.teardown());
 
-    it('are declared on the broker as the document says (topic exchange, durable holding queue)', async () => {
+    it('are declared on the broker as the document says (topic exchange, durable quorum holding queue)', async () => {
       const declared = document
         .channels()
         .get('transactionEvents')!
@@ -312,6 +312,7 @@ describe('the event contract (openapi/asyncapi.yaml + transaction-event.schema.j
           durable: holding.queue.durable,
           exclusive: holding.queue.exclusive,
           autoDelete: holding.queue.autoDelete,
+          arguments: { 'x-queue-type': holding.queue['x-queue-type'] },
         });
         await channel.close();
       } finally {

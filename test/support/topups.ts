@@ -3,6 +3,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { type PpobSandbox, ppobSandbox } from '../../src/sandbox/ppob.sandbox.js';
 import { type SidopulsaSandbox, sidopulsaSandbox } from '../../src/sandbox/sidopulsa.sandbox.js';
 import type { TopupSandboxTiming } from '../../src/sandbox/topup-sandbox.js';
+import { queueOptions } from '../../src/messaging/broker-topology.js';
 import { AMQP_URL, sleep } from './broker.js';
 import { PPOB, SIDOPULSA } from './credentials.js';
 import type { DatabaseKind } from './databases.js';
@@ -121,7 +122,7 @@ export async function publishCommands(
   const connection = await amqplib.connect(AMQP_URL);
   try {
     const channel = await connection.createConfirmChannel();
-    await channel.assertQueue(queue, { durable: true });
+    await channel.assertQueue(queue, queueOptions('quorum'));
     for (const body of bodies) {
       const content = Buffer.isBuffer(body)
         ? body

@@ -35,14 +35,18 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): OrderServi
   };
 }
 
-/** The RMQ transport options: a durable queue bound to the gateway's topic exchange, manual ack. */
+/** The RMQ transport options: a durable quorum queue bound to the gateway's topic exchange, manual ack. */
 export function rmqOptions(options: OrderServiceOptions): RmqOptions {
   return {
     transport: Transport.RMQ,
     options: {
-      urls: [options.amqpUrl],
+      // Several URLs (comma-separated, the nodes of a cluster) are tried in turn.
+      urls: options.amqpUrl.split(',').map((url) => url.trim()),
       queue: options.queue,
-      queueOptions: { durable: true },
+      // A quorum queue: replicated on the cluster's nodes, so a node that dies loses nothing. A
+      // classic queue lives on one node: in a test on a 3-node cluster, killing that node dropped
+      // 5,153 of 8,560 events the broker had confirmed to the gateway (docs/events.md).
+      queueOptions: { durable: true, arguments: { 'x-queue-type': 'quorum' } },
       // ServerRMQ asserts the exchange before binding; the arguments must equal the gateway's
       // declaration (durable topic with an alternate exchange) or RabbitMQ closes the channel
       // with PRECONDITION_FAILED "inequivalent arg 'alternate-exchange'".

@@ -64,11 +64,15 @@ export async function requestTopup(
   request: TopupRequest,
 ): Promise<string> {
   const id = randomUUID();
-  const connection = await amqplib.connect(options.amqpUrl);
+  const connection = await amqplib.connect(options.amqpUrl.split(',')[0].trim());
   try {
     const channel = await connection.createConfirmChannel();
-    // Declared exactly as the gateway declares it, so sending works before the gateway is up.
-    await channel.assertQueue(options.commandsQueue, { durable: true });
+    // Declared exactly as the gateway declares it (a quorum queue, QUEUE_TYPE=quorum), so
+    // sending works before the gateway is up and neither side gets PRECONDITION_FAILED.
+    await channel.assertQueue(options.commandsQueue, {
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum' },
+    });
     const command = {
       specversion: '1.0',
       id,
