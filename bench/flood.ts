@@ -105,6 +105,7 @@ async function main(): Promise<void> {
       AMQP_URL,
       EVENTS_EXCHANGE: exchange,
       PORT: String(port),
+      MANAGEMENT_PORT: String(port),
       TRUSTED_PROXIES: '127.0.0.1,::1',
       NICEPAY_ALLOWED_IPS: NICEPAY_ADDRESS,
     },

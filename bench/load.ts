@@ -130,6 +130,8 @@ export async function startGateway(
       DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '20',
       ...env,
       PORT: String(port),
+      // One port, as measured before MANAGEMENT_PORT (production would add 9090 per gateway).
+      MANAGEMENT_PORT: String(port),
     },
     stdio: ['ignore', openSync('/dev/null', 'w'), 'inherit'],
   });

@@ -55,6 +55,8 @@ export async function spawnGateway(
       ...PROVIDER_ENV,
       ...env,
       PORT: String(listenPort),
+      // One port unless the test separates them (production would otherwise take 9090).
+      MANAGEMENT_PORT: env.MANAGEMENT_PORT ?? String(listenPort),
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
