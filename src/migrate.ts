@@ -1,29 +1,23 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
-import { DataSource } from 'typeorm';
 import { ConfigurationError } from './config/environment.js';
 import { loadConfig } from './config/gateway-config.js';
-import { dataSourceOptions } from './persistence/database.options.js';
+import { runMigrationsGuarded } from './persistence/schema-migrations.js';
 
-/** Runs pending migrations and exits: the Kubernetes Job's entry point (`node dist/src/migrate.js`). */
+/**
+ * Runs pending migrations and exits: the Kubernetes init container's entry point
+ * (`node dist/src/migrate.js`). Runners started at the same time (one per new pod) wait for each
+ * other on a PostgreSQL advisory lock: the first applies the migrations, the others find none.
+ */
 async function migrate(): Promise<void> {
   if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig(process.env);
-  const dataSource = new DataSource({
-    ...dataSourceOptions(config.database),
-    migrationsRun: false,
-  });
-  await dataSource.initialize();
-  try {
-    const applied = await dataSource.runMigrations({ transaction: 'each' });
-    process.stdout.write(
-      applied.length > 0
-        ? `Applied ${applied.length} migration(s): ${applied.map((m) => m.name).join(', ')}\n`
-        : 'Database schema is up to date\n',
-    );
-  } finally {
-    await dataSource.destroy();
-  }
+  const applied = await runMigrationsGuarded(config.database);
+  process.stdout.write(
+    applied.length > 0
+      ? `Applied ${applied.length} migration(s): ${applied.join(', ')}\n`
+      : 'Database schema is up to date\n',
+  );
 }
 
 migrate().catch((error: unknown) => {

@@ -8,6 +8,7 @@ import { createTestDatabase, type DatabaseKind } from './support/databases.js';
 import { acceptedCallbacks, createTestBed, startGateway, type TestBed } from './support/gateway.js';
 import { nicepayNotification, nicepayToken, postForm } from './support/nicepay.js';
 import { TcpProxy } from './support/tcp-proxy.js';
+import { assertClockVersion } from './support/versions.js';
 
 async function unpublished(bed: TestBed): Promise<number> {
   const [row] = await bed.db.query<{ n: number | string }>(
@@ -84,7 +85,10 @@ export function pipelineSuite(kind: DatabaseKind): void {
           callbackId: stored.id,
           verification: { method: 'signature', at: body.data.receivedAt },
           previousStatus: null,
-          transactionVersion: 1,
+          transactionVersion: assertClockVersion(
+            body.data.transactionVersion,
+            body.data.receivedAt,
+          ),
           raw: fields,
         });
         assert.ok(!Number.isNaN(Date.parse(body.data.receivedAt)));

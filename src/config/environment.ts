@@ -139,6 +139,34 @@ export class EnvironmentVariables {
   DATABASE_PREPARED_STATEMENTS?: boolean;
 
   @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(600_000)
+  DATABASE_CONNECT_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  DATABASE_STATEMENT_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_000)
+  @Max(3_600_000)
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1_000)
+  @Max(600_000)
+  DATABASE_KEEPALIVE_DELAY_MS?: number;
+
+  @IsOptional()
   @Transform(emptyToUndefined)
   // One URL, or several separated by commas (the nodes of a cluster): tried in turn.
   @Matches(/^\s*amqps?:\/\/[^,\s]+(\s*,\s*amqps?:\/\/[^,\s]+)*\s*$/, {
@@ -592,6 +620,10 @@ export const ENVIRONMENT_VARIABLE_NAMES = [
   'DATABASE_MIGRATIONS_RUN',
   'DATABASE_POOL_SIZE',
   'DATABASE_PREPARED_STATEMENTS',
+  'DATABASE_CONNECT_TIMEOUT_MS',
+  'DATABASE_STATEMENT_TIMEOUT_MS',
+  'DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS',
+  'DATABASE_KEEPALIVE_DELAY_MS',
   'AMQP_URL',
   'QUEUE_TYPE',
   'EVENTS_EXCHANGE',

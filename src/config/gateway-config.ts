@@ -89,6 +89,11 @@ export interface GatewayConfig {
         /** Named prepared statements for the hot path's batched writes (off behind a pooler without them). */
         preparedStatements?: boolean;
         runMigrations: boolean;
+        /** Pool timeouts (database.options.ts POOL_DEFAULTS when absent): a hung primary costs seconds. */
+        connectTimeoutMs?: number;
+        statementTimeoutMs?: number;
+        idleInTransactionTimeoutMs?: number;
+        keepAliveDelayMs?: number;
       }
     | { type: 'better-sqlite3'; path: string; runMigrations: boolean };
   amqp: {
@@ -221,6 +226,10 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
           poolSize: vars.DATABASE_POOL_SIZE ?? 10,
           preparedStatements: vars.DATABASE_PREPARED_STATEMENTS ?? true,
           runMigrations,
+          connectTimeoutMs: vars.DATABASE_CONNECT_TIMEOUT_MS,
+          statementTimeoutMs: vars.DATABASE_STATEMENT_TIMEOUT_MS,
+          idleInTransactionTimeoutMs: vars.DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+          keepAliveDelayMs: vars.DATABASE_KEEPALIVE_DELAY_MS,
         }
       : {
           type: 'better-sqlite3',

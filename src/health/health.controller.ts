@@ -7,6 +7,8 @@ import {
   TypeOrmHealthIndicator,
 } from '@nestjs/terminus';
 import { BrokerStatus } from '../messaging/broker-status.js';
+import { schemaProblem } from '../persistence/schema-migrations.js';
+import { SqlDialect } from '../persistence/sql-dialect.js';
 
 /**
  * Terminus's 503 carries the failing indicators in its response object; the gateway's one error
@@ -33,6 +35,7 @@ export class HealthController {
     private readonly database: TypeOrmHealthIndicator,
     private readonly indicators: HealthIndicatorService,
     private readonly broker: BrokerStatus,
+    private readonly sql: SqlDialect,
   ) {}
 
   @Get('live')
@@ -45,12 +48,21 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   @ApiOperation({
-    summary: "Readiness: a callback can be stored now (the broker's state is reported, never a 503)",
+    summary:
+      "Readiness: a callback can be stored now (the broker's state is reported, never a 503)",
   })
   async ready() {
     try {
       return await this.health.check([
         () => this.database.pingCheck('database', { timeout: 2_000 }),
+        // Not at this build's schema (unmigrated, or an older release's): every callback would 503.
+        async () => {
+          const schema = this.indicators.check('schema');
+          const problem = await schemaProblem((sql, params) => this.sql.query(sql, params)).catch(
+            (error: unknown) => `cannot read the schema version: ${(error as Error).message}`,
+          );
+          return problem === null ? schema.up() : schema.down(problem);
+        },
         // Never a reason for 503: callbacks are stored and their events wait in the outbox.
         // Each broker component's state and every declaration's outcome are in the body.
         () => {

@@ -361,6 +361,14 @@ function batchStatement(size: number): string {
   return text;
 }
 
+/**
+ * The version floor of a batched row, in SQL: the callback's receipt time in epoch milliseconds
+ * (the gateway's clock), as nextVersion (transaction-states.ts) takes it. The inserted row carries
+ * it (`excluded.version`) to the ON CONFLICT update, which keeps the larger of it and the state's
+ * version + 1.
+ */
+const VERSION_CLOCK = `floor(extract(epoch FROM received_at::timestamptz) * 1000)::bigint`;
+
 function buildBatchStatement(size: number): string {
   const width = CALLBACK_PARAMS + EVENT_PARAMS;
   const rows = Array.from({ length: size }, () => `(${placeholders(width)})`).join(', ');
@@ -383,12 +391,14 @@ function buildBatchStatement(size: number): string {
          INSERT INTO transactions AS state (provider, account, transaction_key, status, previous_status,
                                               refunded_total, version, first_callback_id, last_callback_id,
                                               created_at, updated_at)
-         SELECT provider, account, transaction_key, status, NULL, NULLIF(transition_key, ''), 1, id, id,
+         SELECT provider, account, transaction_key, status, NULL, NULLIF(transition_key, ''),
+                GREATEST(1, ${VERSION_CLOCK}), id, id,
                 received_at::timestamptz, received_at::timestamptz
          FROM fresh ORDER BY provider, account, transaction_key
          ON CONFLICT (provider, account, transaction_key) DO UPDATE
            SET previous_status = state.status, status = excluded.status,
-               refunded_total = excluded.refunded_total, version = state.version + 1,
+               refunded_total = excluded.refunded_total,
+               version = GREATEST(state.version + 1, excluded.version),
                last_callback_id = excluded.last_callback_id, updated_at = excluded.updated_at
            WHERE ${postgresTransitionPredicate('state', 'excluded')}
          RETURNING last_callback_id AS id, version, previous_status),

@@ -5,6 +5,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js'
 import { CallbackStore } from './callback-store.js';
 import { dataSourceOptions } from './database.options.js';
 import { OutboxRepository } from './outbox.repository.js';
+import { runMigrationsGuarded } from './schema-migrations.js';
 import { SqlDialect } from './sql-dialect.js';
 import { TransactionStates } from '../transactions/transaction-states.js';
 
@@ -13,11 +14,17 @@ import { TransactionStates } from '../transactions/transaction-states.js';
   imports: [
     TypeOrmModule.forRootAsync({
       inject: [GATEWAY_CONFIG],
-      useFactory: (config: GatewayConfig) => ({
-        ...dataSourceOptions(config.database),
-        // Fail start-up fast with the real error rather than retrying silently.
-        retryAttempts: 0,
-      }),
+      useFactory: async (config: GatewayConfig) => {
+        // DATABASE_MIGRATIONS_RUN: applied before the pool serves, under the advisory lock (replicas
+        // starting together wait for each other instead of racing).
+        if (config.database.runMigrations) await runMigrationsGuarded(config.database);
+        return {
+          ...dataSourceOptions(config.database),
+          migrationsRun: false,
+          // Fail start-up fast with the real error rather than retrying silently.
+          retryAttempts: 0,
+        };
+      },
     }),
   ],
   providers: [

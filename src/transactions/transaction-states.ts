@@ -33,7 +33,7 @@ export interface StateObservation {
 export type TransitionResult =
   | {
       verdict: 'transition';
-      /** The state's version after this observation (1 for the first). */
+      /** The state's version after this observation (nextVersion: ordered, clock-derived). */
       version: number;
       previousStatus: EventStatus | null;
       /** The outbox row written (null when no event was given): publish it after the commit. */
@@ -51,6 +51,19 @@ export type TransitionResult =
 const KEY = `provider = ? AND account = ? AND transaction_key = ?`;
 
 /**
+ * A transition's version: higher than the previous one, and never lower than the gateway's clock
+ * in epoch milliseconds when it records the transition. Versions of one transaction stay ordered
+ * across a loss of the database's latest writes (a restore, an asynchronous failover): a status
+ * recorded afterwards starts again from the clock, above every version published before the loss
+ * as long as the replicas' clocks agree within the time the recovery took. Consumers compare
+ * versions, never count them. The batched callback write computes the same in SQL
+ * (callback-store.ts, `GREATEST(state.version + 1, <receipt time in ms>)`).
+ */
+export function nextVersion(previous: number | null, clockMs: number): number {
+  return Math.max(previous === null ? 1 : previous + 1, Math.floor(clockMs));
+}
+
+/**
  * The reusable state operation, as a plan: applies `observation` to the transaction's state row and,
  * when it is a transition, writes the outbox row — all inside the caller's transaction. Compose it
  * with the caller's own statements (`yield* applyObservation(context, observation)` inside a plan
@@ -66,22 +79,24 @@ export function* applyObservation(
 ): SqlPlan<TransitionResult> {
   const key = [observation.provider, observation.account, observation.transactionKey];
   const at = observation.observedAt.toISOString();
+  const clock = Date.now();
   const created = yield step(
     `INSERT INTO transactions (provider, account, transaction_key, status, previous_status, refunded_total,
                                version, first_callback_id, last_callback_id, created_at, updated_at)
-     VALUES (?, ?, ?, ?, NULL, ?, 1, ?, ?, ?, ?)
+     VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (provider, account, transaction_key) DO NOTHING RETURNING version`,
     [
       ...key,
       observation.status,
       observation.refundedTotal,
+      nextVersion(null, clock),
       observation.callbackId,
       observation.callbackId,
       at,
       at,
     ],
   );
-  let version = 1;
+  let version = nextVersion(null, clock);
   let previousStatus: EventStatus | null = null;
   if (created.length === 0) {
     const [current] = (yield step(
@@ -95,13 +110,13 @@ export function* applyObservation(
     if (verdict !== 'transition') {
       return { verdict, version: Number(current.version), status: current.status, outbox: null };
     }
+    version = nextVersion(Number(current.version), clock);
     yield step(
-      `UPDATE transactions SET previous_status = status, status = ?, refunded_total = ?, version = version + 1,
+      `UPDATE transactions SET previous_status = status, status = ?, refunded_total = ?, version = ?,
               last_callback_id = COALESCE(?, last_callback_id), updated_at = ?
        WHERE ${KEY}`,
-      [observation.status, observation.refundedTotal, observation.callbackId, at, ...key],
+      [observation.status, observation.refundedTotal, version, observation.callbackId, at, ...key],
     );
-    version = Number(current.version) + 1;
     previousStatus = current.status;
   }
 

@@ -4,6 +4,7 @@ import { eventIdFor } from '../../src/events/transaction-event.js';
 import { sleep } from '../support/broker.js';
 import { acceptedCallbacks, createTestBed, type TestBed } from '../support/gateway.js';
 import { mcpaymentCallback, mcpaymentSignature, postMcpayment } from '../support/mcpayment.js';
+import { assertClockVersion } from '../support/versions.js';
 
 const ACK = '{"message":"SUCCESS"}';
 
@@ -86,7 +87,10 @@ describe('MCPayment on postgres', () => {
         callbackId: stored.id,
         verification: { method: 'signature', at: event.data.receivedAt },
         previousStatus: null,
-        transactionVersion: 1,
+        transactionVersion: assertClockVersion(
+          event.data.transactionVersion,
+          event.data.receivedAt,
+        ),
         raw: JSON.parse(text),
       });
 

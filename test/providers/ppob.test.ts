@@ -11,6 +11,7 @@ import {
   urlTokenConfigurationSuite,
   waitForEvent,
 } from '../support/ppob-sidopulsa.js';
+import { assertClockVersion } from '../support/versions.js';
 
 /** A report as the PPOB server sends it (seed 003 §2), for a fresh ref_id. */
 function ppobReport(overrides: Record<string, string> = {}): Record<string, string> {
@@ -76,7 +77,10 @@ describe('PPOB server reports, HTTP → PostgreSQL → RabbitMQ', () => {
         callbackId: row.id,
         verification: { method: 'signature', at: event.body.data.receivedAt },
         previousStatus: null,
-        transactionVersion: 1,
+        transactionVersion: assertClockVersion(
+          event.body.data.transactionVersion,
+          event.body.data.receivedAt,
+        ),
         raw: fields,
       });
       assert.equal(row.path, '/callbacks/ppob/:token');

@@ -11,6 +11,7 @@ import {
   s88payFormText,
   s88payPayload,
 } from '../support/s88pay.js';
+import { assertClockVersion } from '../support/versions.js';
 
 async function waitUntil(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -85,7 +86,7 @@ describe('S88Pay callbacks on postgres', () => {
       callbackId: stored.id,
       verification: { method: 'signature', at: body.data.receivedAt },
       previousStatus: null,
-      transactionVersion: 1,
+      transactionVersion: assertClockVersion(body.data.transactionVersion, body.data.receivedAt),
       raw: rawWithoutSecret,
     });
     assert.ok(

@@ -14,6 +14,7 @@ import {
   urlTokenConfigurationSuite,
   waitForEvent,
 } from '../support/ppob-sidopulsa.js';
+import { assertClockVersion } from '../support/versions.js';
 
 /** A report shaped like Sidopulsa's examples, for a fresh serverid/clientid. */
 function sidopulsaReport(overrides: Record<string, string> = {}): Record<string, string> {
@@ -89,7 +90,10 @@ describe('Sidopulsa reports, HTTP → PostgreSQL → RabbitMQ', () => {
         callbackId: row.id,
         verification: { method: 'signature', at: event.body.data.receivedAt },
         previousStatus: null,
-        transactionVersion: 1,
+        transactionVersion: assertClockVersion(
+          event.body.data.transactionVersion,
+          event.body.data.receivedAt,
+        ),
         raw: fields,
       });
       assert.equal(row.status, status);

@@ -12,7 +12,7 @@ const TRANSACTIONS = 200;
  * Two gateway processes sharing PostgreSQL receive, for each of 200 transactions, its `Pending`
  * and its `Success` report at the same moment, in random order, mostly each on a different process. The
  * transitions of a transaction serialize on its state row: exactly one order is recorded, every
- * transaction ends `succeeded`, and the published versions have no gaps and no repeats.
+ * transaction ends `succeeded`, and the published versions increase with no repeats.
  */
 describe('concurrent statuses of one transaction on two gateway processes (PostgreSQL)', () => {
   let db: TestDatabase;
@@ -37,7 +37,7 @@ describe('concurrent statuses of one transaction on two gateway processes (Postg
     await db.drop();
   });
 
-  it('every transaction ends succeeded; no pending event above its succeeded one; versions without gaps or repeats', async () => {
+  it('every transaction ends succeeded; no pending event above its succeeded one; versions increasing without repeats', async () => {
     const refs = Array.from({ length: TRANSACTIONS }, () => uniqueRef('CC'));
     const report = (ref: string, status: 'Pending' | 'Success') => ({
       ref_id: ref,
@@ -78,12 +78,12 @@ describe('concurrent statuses of one transaction on two gateway processes (Postg
       [],
       'every transaction ends succeeded',
     );
-    const expectedEvents = states.reduce((sum, s) => sum + Number(s.version), 0);
-
     const callbacks = await db.query<{ transaction_key: string; status: string; outcome: string }>(
       `SELECT transaction_key, status, outcome FROM callbacks WHERE transaction_key LIKE 'CC%'`,
     );
     assert.equal(callbacks.length, 2 * TRANSACTIONS, 'both reports of every transaction stored');
+    // One event per transition: per accepted callback.
+    const expectedEvents = callbacks.filter((c) => c.outcome === 'accepted').length;
 
     await tap.waitFor(expectedEvents, 30_000, 1000);
     const events = tap.bodies();
@@ -105,12 +105,19 @@ describe('concurrent statuses of one transaction on two gateway processes (Postg
     }
     let pendingFirst = 0;
     for (const { transaction_key: ref, version } of states) {
-      const list = (byRef.get(ref) ?? []).sort((a, b) => a.version - b.version);
-      assert.deepEqual(
-        list.map((e) => e.version),
-        Array.from({ length: Number(version) }, (_, i) => i + 1),
-        `${ref}: versions 1..${version}, no gap, no repeat`,
+      const published = (byRef.get(ref) ?? []).sort((a, b) => a.version - b.version);
+      // Versions are ordered (clock-derived), not counted: distinct, and the state holds the last.
+      assert.equal(
+        new Set(published.map((e) => e.version)).size,
+        published.length,
+        `${ref}: no repeat`,
       );
+      assert.equal(
+        published.at(-1)?.version,
+        Number(version),
+        `${ref}: the state's version is the last`,
+      );
+      const list = published.map((e, i) => ({ ...e, version: i + 1 }));
       const succeeded = list.find((e) => e.status === 'succeeded');
       assert.ok(succeeded, `${ref}: a succeeded event`);
       for (const e of list.filter((x) => x.status === 'pending'))

@@ -7,6 +7,7 @@ import { TransactionStates } from '../../src/transactions/transaction-states.js'
 import { PPOB } from '../support/credentials.js';
 import type { DatabaseKind } from '../support/databases.js';
 import { callbacksMetric } from './metrics.js';
+import { assertClockVersion, assertIncreasing } from '../support/versions.js';
 import { createTestBed, type TestBed } from '../support/gateway.js';
 import { mcpaymentCallback, mcpaymentSignature, postMcpayment } from '../support/mcpayment.js';
 import { nicepayNotification, postForm } from '../support/nicepay.js';
@@ -34,12 +35,19 @@ function callbacksOf(bed: TestBed, transactionKey: string): Promise<CallbackRow[
   );
 }
 
-async function stateOf(bed: TestBed, transactionKey: string) {
+/**
+ * The transaction's state; with its published `events`, the version is given as the rank of the
+ * event that carries it (1 for the first transition, …), so assertions read like the table.
+ */
+async function stateOf(bed: TestBed, transactionKey: string, events?: TappedEvent[]) {
   const [row] = await bed.db.query<{ status: string; version: number | string }>(
     `SELECT status, version FROM transactions WHERE transaction_key = $1`,
     [transactionKey],
   );
-  return row && { status: row.status, version: Number(row.version) };
+  if (!row || !events) return row && { status: row.status, version: Number(row.version) };
+  const rank = events.findIndex((e) => e.body.data.transactionVersion === Number(row.version));
+  assert.ok(rank >= 0, `the state's version ${row.version} is the version of a published event`);
+  return { status: row.status, version: rank + 1 };
 }
 
 /** Waits for `count` events of a subject and checks that no further one arrives. */
@@ -49,12 +57,15 @@ async function eventsFor(bed: TestBed, subject: string, count: number): Promise<
   return events.sort((a, b) => a.body.data.transactionVersion - b.body.data.transactionVersion);
 }
 
+/**
+ * [previous status, status, n] of each event in version order, n counting the transitions: versions
+ * are ordered and clock-derived (never below the callback's receipt), not counted.
+ */
 function transitions(events: TappedEvent[]): Array<[string | null, string, number]> {
-  return events.map((e) => [
-    e.body.data.previousStatus,
-    e.body.data.status,
-    e.body.data.transactionVersion,
-  ]);
+  for (const e of events)
+    assertClockVersion(e.body.data.transactionVersion, e.body.data.receivedAt);
+  assertIncreasing(events.map((e) => e.body.data.transactionVersion));
+  return events.map((e, i) => [e.body.data.previousStatus, e.body.data.status, i + 1]);
 }
 
 /** One forward-only state per transaction, HTTP → database → RabbitMQ. */
@@ -89,7 +100,7 @@ export function transactionStateSuite(kind: DatabaseKind): void {
           [null, 'pending', 1],
           ['pending', 'succeeded', 2],
         ]);
-        assert.deepEqual(await stateOf(bed, ref), { status: 'succeeded', version: 2 });
+        assert.deepEqual(await stateOf(bed, ref, events), { status: 'succeeded', version: 2 });
         assert.deepEqual(
           (await callbacksOf(bed, ref)).map((c) => c.outcome),
           ['accepted', 'accepted'],
@@ -111,7 +122,7 @@ export function transactionStateSuite(kind: DatabaseKind): void {
             ['pending', 'superseded'],
           ],
         );
-        assert.deepEqual(await stateOf(bed, ref), { status: 'succeeded', version: 1 });
+        assert.deepEqual(await stateOf(bed, ref, events), { status: 'succeeded', version: 1 });
         assert.equal(await callbacksMetric(bed, 'ppob', 'superseded'), superseded + 1);
         // The late Pending re-sent is a duplicate of the stored one: acked, nothing new stored.
         await send(report(ref, 'Pending'));
@@ -184,7 +195,7 @@ export function transactionStateSuite(kind: DatabaseKind): void {
         assert.notEqual(events[1].messageId, events[2].messageId);
         const rows = await callbacksOf(bed, paid.transaction_id);
         assert.equal(rows.length, 3, 'the re-sent refund is a duplicate: not stored again');
-        assert.deepEqual(await stateOf(bed, paid.transaction_id), {
+        assert.deepEqual(await stateOf(bed, paid.transaction_id, events), {
           status: 'refunded',
           version: 3,
         });
@@ -282,24 +293,22 @@ export function transactionStateSuite(kind: DatabaseKind): void {
 
       it('records a status seen without a callback, publishes the transition, refuses what is not one', async () => {
         const key = uniqueRef('INQ');
+        const observedAt = new Date();
         const first = await observe(key, 'pending');
         assert.equal(first.verdict, 'transition');
-        assert.equal(first.version, 1);
+        assertClockVersion(first.version, observedAt);
         const second = await observe(key, 'succeeded');
         assert.deepEqual(
-          [
-            second.verdict,
-            second.version,
-            second.verdict === 'transition' && second.previousStatus,
-          ],
-          ['transition', 2, 'pending'],
+          [second.verdict, second.verdict === 'transition' && second.previousStatus],
+          ['transition', 'pending'],
         );
+        assertIncreasing([first.version, second.version]);
         const again = await observe(key, 'succeeded');
-        assert.deepEqual([again.verdict, again.version], ['duplicate', 2]);
+        assert.deepEqual([again.verdict, again.version], ['duplicate', second.version]);
         const late = await observe(key, 'failed');
         assert.deepEqual(
           [late.verdict, late.version, late.verdict !== 'transition' && late.status],
-          ['superseded', 2, 'succeeded'],
+          ['superseded', second.version, 'succeeded'],
         );
         const events = await eventsFor(bed, `ORD-${key}`, 2);
         assert.deepEqual(transitions(events), [
@@ -318,7 +327,7 @@ export function transactionStateSuite(kind: DatabaseKind): void {
         const key = uniqueRef('ORDER');
         const result = await observe(key, 'pending', false);
         assert.deepEqual([result.verdict, result.outbox], ['transition', null]);
-        assert.deepEqual(await stateOf(bed, key), { status: 'pending', version: 1 });
+        assert.deepEqual(await stateOf(bed, key), { status: 'pending', version: result.version });
         assert.equal(tapped(bed, (b) => b.subject === `ORD-${key}`).length, 0);
       });
     });

@@ -8,6 +8,7 @@ import {
   payloadHead,
   renderPayload,
 } from '../../src/events/transaction-event.js';
+import { nextVersion } from '../../src/transactions/transaction-states.js';
 import { decideTransition } from '../../src/transactions/transitions.js';
 
 /** The default transitions, written out independently of the table in transitions.ts. */
@@ -122,5 +123,32 @@ describe('event ids and payloads with transitions', () => {
       data: { ...event.body.data, previousStatus: 'pending', transactionVersion: 2 },
     });
     assert.equal(payloadHead(event.body), JSON.stringify(event.body).slice(0, -2));
+  });
+});
+
+describe('transaction versions: ordered, clock-derived (nextVersion)', () => {
+  const t = Date.parse('2026-01-10T08:00:00.000Z');
+
+  it('the first version is the clock in epoch milliseconds; each next one is higher', () => {
+    const first = nextVersion(null, t);
+    assert.equal(first, t);
+    assert.equal(nextVersion(first, t + 250), t + 250, 'later: the clock');
+    assert.equal(nextVersion(first, t), t + 1, 'same millisecond: previous + 1');
+    assert.equal(nextVersion(first, t - 5_000), t + 1, 'a clock behind never lowers a version');
+    assert.equal(
+      nextVersion(3, t),
+      t,
+      'a version counted before the upgrade (1, 2, 3…) is overtaken',
+    );
+  });
+
+  it('after a loss of the latest writes, a new status is still above every version published', () => {
+    // Published: pending at t, succeeded at t + 40 ms; the database then loses the second write.
+    const pending = nextVersion(null, t);
+    const lostSucceeded = nextVersion(pending, t + 40);
+    // The failover takes seconds: the state row is back at `pending` (or gone) when a refund comes.
+    const afterFailover = nextVersion(pending, t + 6_000);
+    assert.ok(afterFailover > lostSucceeded);
+    assert.ok(nextVersion(null, t + 6_000) > lostSucceeded, 'also when the whole row was lost');
   });
 });

@@ -8,6 +8,7 @@ import { IndexesForScale1765500000000 } from './1765500000000-indexes-for-scale.
 import { DedupByEventId1765600000000 } from './1765600000000-dedup-by-event-id.js';
 import { AdminSearchIndexes1765700000000 } from './1765700000000-admin-search-indexes.js';
 import { InquirySchedule1765800000000 } from './1765800000000-inquiry-schedule.js';
+import { OrderedVersions1765900000000 } from './1765900000000-ordered-versions.js';
 
 /** Every migration, in order. Listed explicitly so the same list works from src and dist. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   DedupByEventId1765600000000,
   AdminSearchIndexes1765700000000,
   InquirySchedule1765800000000,
+  OrderedVersions1765900000000,
 ];
