@@ -133,6 +133,11 @@ export interface Delivery {
   redelivered: boolean;
 }
 
+export interface TapOptions {
+  urls?: string[];
+  queueType?: 'classic' | 'quorum';
+}
+
 /**
  * What a downstream consumer sees: a durable queue bound to the events exchange, consumed with
  * acks and reconnecting on its own, so it survives a RabbitMQ stop/start (an exclusive queue
@@ -151,18 +156,27 @@ export class ResilientTap {
   private reconnecting: Promise<void> | null = null;
   readonly queue: string;
 
-  private constructor(readonly exchange: string) {
+  private attempts = 0;
+
+  private constructor(
+    readonly exchange: string,
+    private readonly options: TapOptions,
+  ) {
     this.queue = `${exchange}.fault-tap`;
   }
 
-  static async bind(exchange: string): Promise<ResilientTap> {
-    const tap = new ResilientTap(exchange);
+  /** `urls` (tried in turn, e.g. a cluster's nodes) default to AMQP_URL; the queue is classic. */
+  static async bind(exchange: string, options: TapOptions = {}): Promise<ResilientTap> {
+    const tap = new ResilientTap(exchange, options);
     await tap.connect();
     return tap;
   }
 
   private async connect(): Promise<void> {
-    const connection = await amqplib.connect(AMQP_URL);
+    const urls = this.options.urls ?? [AMQP_URL];
+    const connection = await amqplib.connect(urls[this.attempts++ % urls.length], {
+      timeout: 5_000,
+    });
     connection.on('error', () => undefined);
     connection.on('close', () => this.lost());
     const channel = await connection.createChannel();
@@ -173,7 +187,7 @@ export class ResilientTap {
     });
     await channel.assertQueue(this.queue, {
       durable: true,
-      arguments: { 'x-queue-type': 'classic' },
+      arguments: { 'x-queue-type': this.options.queueType ?? 'classic' },
     });
     await channel.bindQueue(this.queue, this.exchange, '#');
     await channel.prefetch(500);
