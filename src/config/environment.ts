@@ -438,6 +438,20 @@ export class EnvironmentVariables {
   @Transform(toInt)
   @IsInt()
   @Min(1)
+  @Max(86_400)
+  EXPECTED_MIN_INTERVAL_SECONDS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
+  @Max(86_400)
+  EXPECTED_MAX_INTERVAL_SECONDS?: number;
+
+  @IsOptional()
+  @Transform(toInt)
+  @IsInt()
+  @Min(1)
   @Max(86_400 * 30)
   RECONCILE_AFTER_SECONDS?: number;
 
@@ -612,6 +626,7 @@ export function validateEnvironment(env: Record<string, string | undefined>): En
 export const ENVIRONMENT_VARIABLE_NAMES = [
   'HOST',
   'PORT',
+  'MANAGEMENT_PORT',
   'NODE_ENV',
   'LOG_LEVEL',
   'SERVICE_NAME',
@@ -645,7 +660,6 @@ export const ENVIRONMENT_VARIABLE_NAMES = [
   'REJECTED_PER_SOURCE_PER_MINUTE',
   'REJECTED_PER_MINUTE',
   'RETENTION_INTERVAL_MINUTES',
-  'MANAGEMENT_PORT',
   'ACCOUNTS_FILE',
   'S88PAY_API_KEY',
   'S88PAY_SECRET_KEY',
@@ -668,6 +682,8 @@ export const ENVIRONMENT_VARIABLE_NAMES = [
   'VERIFY_RATE_PER_SECOND',
   'VERIFY_RECHECK_SECONDS',
   'VERIFY_INCOMPLETE_ATTEMPTS',
+  'EXPECTED_MIN_INTERVAL_SECONDS',
+  'EXPECTED_MAX_INTERVAL_SECONDS',
   'RECONCILE_AFTER_SECONDS',
   'RECONCILE_MAX_AGE_HOURS',
   'RECONCILE_INTERVAL_SECONDS',

@@ -122,6 +122,8 @@ export interface GatewayConfig {
     recheckSeconds: number[];
     /** Answers lacking a fact the event needs before the hints are held for an operator. */
     incompleteAttempts: number;
+    /** Expected payments: the interval between inquiries, a quarter of the time left, within these. */
+    expected: { minIntervalSeconds: number; maxIntervalSeconds: number };
     reconcile: { afterSeconds: number; maxAgeHours: number; intervalSeconds: number };
   };
   /** The local provider sandbox (npm run sandbox); `embedded` runs it inside the gateway (development). */
@@ -263,6 +265,13 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
         .split(',')
         .map((part) => Number(part.trim())),
       incompleteAttempts: vars.VERIFY_INCOMPLETE_ATTEMPTS ?? 5,
+      expected: {
+        minIntervalSeconds: vars.EXPECTED_MIN_INTERVAL_SECONDS ?? 30,
+        maxIntervalSeconds: Math.max(
+          vars.EXPECTED_MAX_INTERVAL_SECONDS ?? 900,
+          vars.EXPECTED_MIN_INTERVAL_SECONDS ?? 30,
+        ),
+      },
       reconcile: {
         afterSeconds: vars.RECONCILE_AFTER_SECONDS ?? 900,
         maxAgeHours: vars.RECONCILE_MAX_AGE_HOURS ?? 72,

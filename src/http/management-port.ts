@@ -10,7 +10,15 @@ import { errorBody } from './error.filter.js';
  * (admin API and verification admin, top-up orders, metrics, API docs, the operator console,
  * developer tools). Everything else a provider may reach.
  */
-const MANAGEMENT_PREFIXES = ['/admin', '/metrics', '/docs', '/console', '/topups', '/dev'];
+const MANAGEMENT_PREFIXES = [
+  '/admin',
+  '/metrics',
+  '/docs',
+  '/console',
+  '/topups',
+  '/payments',
+  '/dev',
+];
 /** Served only on the public port: a management listener never takes a provider callback. */
 const PUBLIC_PREFIXES = ['/callbacks'];
 

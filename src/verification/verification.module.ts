@@ -2,6 +2,9 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { AdminAuditInterceptor } from '../admin/admin-audit.js';
 import { AdminKeyGuard } from '../admin/admin-key.guard.js';
+import { ExpectedPaymentsController } from './expected-payments.controller.js';
+import { ExpectedPaymentsService } from './expected-payments.service.js';
+import { ExpectedPaymentsStore } from './expected-payments.store.js';
 import { ReconciliationService } from './reconciliation.service.js';
 import { StatusApiRegistry } from './status-api.registry.js';
 import { VerificationController } from './verification.controller.js';
@@ -20,15 +23,17 @@ export class VerificationModule {
     return {
       module: VerificationModule,
       imports: [DiscoveryModule],
-      controllers: options.admin ? [VerificationController] : [],
+      controllers: options.admin ? [VerificationController, ExpectedPaymentsController] : [],
       providers: [
         StatusApiRegistry,
         VerificationStore,
+        ExpectedPaymentsStore,
+        ExpectedPaymentsService,
         VerificationService,
         ReconciliationService,
         ...(options.admin ? [AdminKeyGuard, AdminAuditInterceptor] : []),
       ],
-      exports: [VerificationService],
+      exports: [VerificationService, ExpectedPaymentsService],
     };
   }
 }

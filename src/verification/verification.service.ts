@@ -12,6 +12,7 @@ import type { TransactionEvent } from '../events/transaction-event.js';
 import { OutboxRelay } from '../messaging/outbox-relay.js';
 import { GatewayMetrics } from '../observability/gateway-metrics.js';
 import type { AcceptedCallbackRecord, OutboxRecord } from '../persistence/callback-store.js';
+import { ExpectedPaymentsService, type FollowedAnswer } from './expected-payments.service.js';
 import { Breaker, RateLimiter, retryDelayMs } from './pacing.js';
 import type {
   InquiryAnswer,
@@ -53,7 +54,8 @@ export type VerificationResult =
   | 'incomplete'
   | 'unconfirmed'
   | 'reconciled'
-  | 'still-pending';
+  | 'still-pending'
+  | 'unknown-expected';
 
 /** What the provider answered, as an operator reads it (admin "verify now"). */
 export interface AnswerSummary {
@@ -177,6 +179,7 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
     private readonly store: VerificationStore,
     private readonly apis: StatusApiRegistry,
     private readonly relay: OutboxRelay,
+    private readonly expected: ExpectedPaymentsService,
     metrics: GatewayMetrics,
   ) {
     const { ratePerSecond, retryMaxSeconds } = config.verification;
@@ -397,6 +400,9 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
       query = groups[0].query;
       group = groups[0].hints;
     }
+    // An expected payment before any callback or answer: what the order service said it created.
+    const fromExpected = !query && tx.followUntil !== null;
+    if (!query && tx.followUntil) query = await this.expected.queryOf(tx);
     if (!query) {
       const latest = await this.store.latestEvent(tx);
       if (latest) query = queryOfEvent(latest);
@@ -421,13 +427,24 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
         record?: InquiryRecord;
         lease?: Lease | null;
         verdicts?: (answerId: string | null, waiting: Hint[]) => HintVerdict[];
+        /** What this inquiry found for an expected payment of the transaction, if it has one. */
+        followed?: FollowedAnswer;
       } = {},
     ): Promise<InquiryOutcome & { settled: number; verdict?: string }> => {
+      // A followed (expected) transaction is asked on its own schedule too, whichever is sooner.
+      const follow = tx.followUntil
+        ? this.expected.decide(tx.followUntil, work.followed ?? { kind: 'no-answer' })
+        : null;
+      const nextAt =
+        follow?.nextAt && (!release.nextAt || follow.nextAt < release.nextAt)
+          ? follow.nextAt
+          : release.nextAt;
       const done = await this.store.finish(tx, owner, {
         ...work,
         cutoff: askedAt,
-        release: { ...release, asked: true, result: decision },
+        release: { ...release, nextAt, asked: true, result: decision },
       });
+      if (done !== null && follow) await this.expected.settle(tx, follow);
       if (done === null) {
         return {
           asked: true,
@@ -507,6 +524,14 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
     };
 
     if (answer.kind === 'unknown') {
+      if (fromExpected) {
+        this.count(api.provider, 'unknown-expected');
+        return finish(
+          `unknown: ${answer.reason}`,
+          { ...keep, attempts: 0, nextAt: null },
+          { followed: { kind: 'unknown', reason: answer.reason } },
+        );
+      }
       if (!group) return incomplete(`the provider does not know it any more (${answer.reason})`);
       // The provider does not know the transaction as these hints describe it: they are refuted.
       const detail = `the provider does not confirm the transaction as this callback describes it: ${answer.reason}`;
@@ -611,6 +636,11 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
         },
         lease,
         verdicts: (_answer, waiting) => (judged = waiting.map(judgeHint)),
+        followed: {
+          kind: 'answered',
+          status: report.status,
+          providerStatus: report.providerStatus,
+        },
       },
     );
     if (applied.decision.startsWith('lease lost')) return applied;

@@ -78,6 +78,8 @@ export interface ScheduledInquiry extends TransactionKey {
   recheckStep: number | null;
   /** The inquiry the provider last answered completely (the proven way to ask). */
   query: StatusQuery | null;
+  /** An expected payment's expiry: the transaction is followed until it is final or this passed. */
+  followUntil: Date | null;
   /** The lease token it is held under, when it was leased while storing a hint (else the claimer's). */
   owner?: string;
 }
@@ -113,6 +115,7 @@ interface ScheduleRow {
   incomplete: number | string;
   recheck_step: number | string | null;
   query: string | null;
+  follow_until?: string | Date | null;
 }
 
 /** What the verifications table stores per hint: the claimed event (without transition) and its key. */
@@ -168,6 +171,7 @@ function toScheduled(row: ScheduleRow): ScheduledInquiry {
     attempts: Number(row.attempts),
     incomplete: Number(row.incomplete),
     recheckStep: row.recheck_step === null ? null : Number(row.recheck_step),
+    followUntil: row.follow_until ? new Date(row.follow_until) : null,
     query: row.query ? (JSON.parse(row.query) as StatusQuery) : null,
   };
 }
@@ -481,7 +485,8 @@ export class VerificationStore {
        UNION ALL
        SELECT NULL, json_build_object('provider', provider, 'account', account, 'transaction_key', transaction_key,
                                       'attempts', attempts, 'incomplete', incomplete, 'recheck_step', recheck_step,
-                                      'query', query, 'lease_owner', lease_owner, 'lease_until', lease_until)::text
+                                      'query', query, 'follow_until', follow_until,
+                                      'lease_owner', lease_owner, 'lease_until', lease_until)::text
        FROM scheduled`,
       params,
     );
@@ -608,7 +613,7 @@ export class VerificationStore {
          WHERE next_at IS NOT NULL AND next_at <= ? AND (lease_until IS NULL OR lease_until < ?)
            AND provider IN (${placeholders(providers.length)})
          ORDER BY next_at LIMIT ? ${lock})
-       RETURNING provider, account, transaction_key, attempts, incomplete, recheck_step, query`,
+       RETURNING ${SCHEDULE_RETURNING}`,
       [
         owner,
         new Date(now.getTime() + leaseMs).toISOString(),
@@ -639,7 +644,7 @@ export class VerificationStore {
        ON CONFLICT (provider, account, transaction_key) DO UPDATE
          SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
          WHERE s.lease_until IS NULL OR s.lease_until < ? OR s.lease_owner = excluded.lease_owner
-       RETURNING provider, account, transaction_key, attempts, incomplete, recheck_step, query`,
+       RETURNING ${SCHEDULE_RETURNING}`,
       [...keyParams(key), now, now, owner, until, now],
     );
     return row ? toScheduled(row) : null;
@@ -910,7 +915,8 @@ const SCHEDULE_HINT_UPDATE = `next_at = CASE
              ELSE s.next_at END,
            lease_owner = CASE WHEN ${FREE_FOR_HINT} THEN excluded.lease_owner ELSE s.lease_owner END,
            lease_until = CASE WHEN ${FREE_FOR_HINT} THEN excluded.lease_until ELSE s.lease_until END`;
-const SCHEDULE_RETURNING = `provider, account, transaction_key, attempts, incomplete, recheck_step, query`;
+const SCHEDULE_RETURNING = `provider, account, transaction_key, attempts, incomplete, recheck_step, query,
+  follow_until`;
 
 /** A stored hint's verification row, and its transaction scheduled (one statement each). */
 function* waitingHintSteps(

@@ -9,6 +9,7 @@ import { DedupByEventId1765600000000 } from './1765600000000-dedup-by-event-id.j
 import { AdminSearchIndexes1765700000000 } from './1765700000000-admin-search-indexes.js';
 import { InquirySchedule1765800000000 } from './1765800000000-inquiry-schedule.js';
 import { OrderedVersions1765900000000 } from './1765900000000-ordered-versions.js';
+import { ExpectedPayments1766000000000 } from './1766000000000-expected-payments.js';
 
 /** Every migration, in order. Listed explicitly so the same list works from src and dist. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   AdminSearchIndexes1765700000000,
   InquirySchedule1765800000000,
   OrderedVersions1765900000000,
+  ExpectedPayments1766000000000,
 ];

@@ -1,0 +1,3 @@
+import { expectedSuite } from './expected.suite.js';
+
+expectedSuite('postgres');
