@@ -6,7 +6,7 @@ import type { DatabaseKind } from '../support/databases.js';
 import { createTestBed, type TestBed } from '../support/gateway.js';
 import { inquiryEnv, startTestSandbox, type TestSandbox } from '../support/sandbox.js';
 import { StatusApiProxy } from '../support/status-api-proxy.js';
-import { eventually, sendCallback } from './verification.suite.js';
+import { eventually } from './verification.suite.js';
 
 const ADMIN_KEY = 'expected-test-admin-key-0123456789abc';
 type Body = Record<string, unknown>;
