@@ -10,6 +10,11 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { type BrokerComponentLink, brokerComponent } from '../messaging/broker-link.js';
 import { BrokerStatus } from '../messaging/broker-status.js';
+import {
+  CommandDeliveries,
+  MAX_COMMAND_DELIVERIES,
+  REQUEUE_MAX_DELAY_MS,
+} from './command-deliveries.js';
 import { MalformedCommand, parseTopupCommand } from './topup-commands.js';
 import { TopupDeadLetters } from './topup-dead-letters.js';
 import { TopupMetrics } from './topup-metrics.js';
@@ -18,18 +23,22 @@ import { TopupOrderRefused, TopupOrdersService } from './topup-orders.service.js
 /** Unacknowledged commands in flight at once. */
 const PREFETCH = 20;
 
-/** Pause before a command is returned to the queue, so an outage is not a tight redelivery loop. */
-const REQUEUE_DELAY_MS = 1_000;
-
 /** Returns the message to the queue after a pause; a closed channel redelivers it anyway. */
-function requeueLater(channel: Channel, message: ConsumeMessage): void {
+function requeueLater(channel: Channel, message: ConsumeMessage, delayMs: number): void {
   setTimeout(() => {
     try {
       channel.nack(message, false, true);
     } catch {
       // channel already closed: the broker requeues unacknowledged messages itself
     }
-  }, REQUEUE_DELAY_MS).unref();
+  }, delayMs).unref();
+}
+
+/** An error's name and message for a log line or a reason, bounded, whatever was thrown. */
+function errorText(error: unknown): string {
+  const text =
+    error instanceof Error ? `${error.name}: ${error.message}` : `thrown ${typeof error}`;
+  return text.slice(0, 300);
 }
 
 /** Acknowledges unless the channel closed meanwhile (the broker then redelivers: a repeat, no second order). */
@@ -77,6 +86,9 @@ export class TopupCommandConsumer
     private readonly metrics: TopupMetrics,
   ) {}
 
+  /** Failed deliveries per command, so that none is requeued without a bound. */
+  readonly deliveries = new CommandDeliveries();
+
   /** Starts once every module is ready; connects whenever the broker can be reached. */
   onApplicationBootstrap(): void {
     const { amqp, serviceName, topups } = this.config;
@@ -92,10 +104,9 @@ export class TopupCommandConsumer
           await channel.prefetch(PREFETCH);
           await channel.consume(queue, (message) => {
             if (message) {
-              this.onCommand(channel, message).catch((error: unknown) => {
-                this.logger.error(`Top-up command not handled: ${(error as Error).message}`);
-                requeueLater(channel, message);
-              });
+              this.onCommand(channel, message).catch((error: unknown) =>
+                this.retryLater(channel, message, `not handled (${errorText(error)})`),
+              );
             } else {
               // basic.cancel from the server (queue deleted, its leader moved or its node lost).
               this.logger.warn(`Consumer of ${queue} cancelled by RabbitMQ; consuming again`);
@@ -108,29 +119,60 @@ export class TopupCommandConsumer
     this.broker = broker;
   }
 
+  /**
+   * Handles one command. Whatever it contains, it ends acknowledged (stored, or a repeat),
+   * dead-lettered (it can never be taken, or failed MAX_COMMAND_DELIVERIES times) or requeued
+   * after a growing pause: never held unacknowledged, never requeued without a bound.
+   */
   async onCommand(channel: Channel, message: ConsumeMessage): Promise<void> {
     let parsed;
     try {
       parsed = parseTopupCommand(decode(message.content));
     } catch (error) {
-      if (!(error instanceof MalformedCommand)) throw error;
-      return this.reject(channel, message, error.message);
+      // Anything the parser throws (a stack overflow on a pathological body included) is a
+      // property of the command: it would throw again on every delivery.
+      const reason =
+        error instanceof MalformedCommand
+          ? error.message
+          : `command could not be read (${errorText(error)})`;
+      return this.reject(channel, message, reason);
     }
     try {
       const { created, order } = await this.orders.submit(parsed.order, 'amqp', parsed.id);
       this.metrics.commands.inc({ source: 'amqp', outcome: created ? 'accepted' : 'repeated' });
       this.reply(channel, message, { created, order });
+      this.deliveries.settled(message);
       ack(channel, message);
     } catch (error) {
       if (error instanceof TopupOrderRefused) {
         return this.reject(channel, message, error.reason);
       }
       this.metrics.commands.inc({ source: 'amqp', outcome: 'unavailable' });
-      this.logger.error(
-        `Storing top-up command ${parsed.id} failed, returning it to the queue: ${(error as Error).message}`,
+      this.retryLater(
+        channel,
+        message,
+        `storing top-up command ${parsed.id.slice(0, 255)} failed (${errorText(error)})`,
       );
-      requeueLater(channel, message);
     }
+  }
+
+  /** Requeues after a growing pause, or dead-letters once the command has failed too often. */
+  private retryLater(channel: Channel, message: ConsumeMessage, what: string): void {
+    const decision = this.deliveries.failed(message);
+    if (decision.action === 'requeue') {
+      this.logger.error(
+        `Top-up command ${what}; returning it to the queue in ${decision.delayMs} ms (delivery ${decision.delivery} of ${MAX_COMMAND_DELIVERIES})`,
+      );
+      requeueLater(channel, message, decision.delayMs);
+      return;
+    }
+    this.logger.error(`Top-up command ${what} on delivery ${decision.delivery}; dead-lettering it`);
+    void this.reject(
+      channel,
+      message,
+      `failed on ${decision.delivery} deliveries, the last: ${what}`,
+      true,
+    );
   }
 
   /** Answers the known state to `replyTo` when the command asked for a reply. */
@@ -147,19 +189,29 @@ export class TopupCommandConsumer
     }
   }
 
-  private async reject(channel: Channel, message: ConsumeMessage, reason: string): Promise<void> {
+  private async reject(
+    channel: Channel,
+    message: ConsumeMessage,
+    reason: string,
+    exhausted = false,
+  ): Promise<void> {
+    const id = (message.properties.messageId as string | undefined)?.slice(0, 255) ?? '(no id)';
     try {
-      await this.deadLetters.deadLetter(message, reason);
+      const { trimmed } = await this.deadLetters.deadLetter(message, reason);
       this.metrics.commands.inc({ source: 'amqp', outcome: 'dead-lettered' });
-      this.logger.warn(
-        `Top-up command ${message.properties.messageId ?? '(no id)'} dead-lettered: ${reason}`,
-      );
+      const how = trimmed ? ' (headers trimmed: too large for one AMQP header frame)' : '';
+      this.logger.warn(`Top-up command ${id} dead-lettered${how}: ${reason.slice(0, 1000)}`);
+      this.deliveries.settled(message);
       ack(channel, message);
     } catch (error) {
+      // The dead-letter queue cannot take it now (broker trouble): counted like any failure,
+      // at the longest pause once the command has used up its deliveries.
+      const decision = exhausted ? null : this.deliveries.failed(message);
+      const delayMs = decision?.action === 'requeue' ? decision.delayMs : REQUEUE_MAX_DELAY_MS;
       this.logger.error(
-        `Could not dead-letter a top-up command (${reason}): ${(error as Error).message}; returning it to the queue`,
+        `Could not dead-letter top-up command ${id} (${reason.slice(0, 300)}): ${errorText(error)}; returning it to the queue in ${delayMs} ms`,
       );
-      requeueLater(channel, message);
+      requeueLater(channel, message, delayMs);
     }
   }
 

@@ -11,6 +11,19 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /**
+ * A short description of a value for a refusal reason, whatever it holds: never serializes
+ * nested values (a 20,000-deep array makes JSON.stringify throw RangeError).
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') {
+    return value.length > 64 ? `${JSON.stringify(value.slice(0, 64))}…` : JSON.stringify(value);
+  }
+  if (Array.isArray(value)) return 'an array';
+  if (value === null || typeof value !== 'object') return String(value);
+  return 'an object';
+}
+
+/**
  * Reads a `topup.requested` CloudEvent (structured mode, JSON): the envelope, then `data` against
  * TopupOrderDto with unknown fields refused. Throws MalformedCommand naming every problem.
  */
@@ -24,7 +37,7 @@ export function parseTopupCommand(value: unknown): { id: string; order: TopupOrd
   if (typeof value.source !== 'string' || value.source.trim() === '')
     problems.push('source must be a non-empty string');
   if (value.type !== TOPUP_REQUESTED)
-    problems.push(`type must be "${TOPUP_REQUESTED}" (got ${JSON.stringify(value.type)})`);
+    problems.push(`type must be "${TOPUP_REQUESTED}" (got ${describeValue(value.type)})`);
   if (!isObject(value.data)) problems.push('data must be an object');
   if (problems.length > 0)
     throw new MalformedCommand(`not a ${TOPUP_REQUESTED} CloudEvent: ${problems.join('; ')}`);
