@@ -34,11 +34,9 @@ const managementService = services.find((object) => object.metadata.name === `${
 const configMap = only('ConfigMap');
 const hpa = only('HorizontalPodAutoscaler');
 const pdb = only('PodDisruptionBudget');
-const job = only('Job');
 const podSpec = deployment.spec.template.spec;
 const container = podSpec.containers[0];
-const jobPod = job.spec.template.spec;
-const jobContainer = jobPod.containers[0];
+const migrateContainer = (podSpec.initContainers ?? []).find((c: Yaml) => c.name === 'migrate');
 const configData: Record<string, unknown> = configMap.data ?? {};
 const secretData: Record<string, unknown> = {
   ...(secretExample.data ?? {}),
@@ -86,13 +84,12 @@ describe('kustomization', () => {
         `${object.kind} ${object.metadata?.name}`,
       );
     }
-    for (const workload of [deployment, job])
-      assert.equal(workload.spec.template.metadata.labels[NAME_LABEL], APP);
+    assert.equal(deployment.spec.template.metadata.labels[NAME_LABEL], APP);
   });
 
-  it('lets kustomize images override the image of the Deployment and the Job', () => {
+  it('lets kustomize images override the image of the gateway and of the migrate init container', () => {
     const names = (kustomization.images ?? []).map((image: Yaml) => image.name);
-    for (const image of [container.image, jobContainer.image]) {
+    for (const image of [container.image, migrateContainer.image]) {
       assert.ok(
         names.includes(String(image).split(':')[0]),
         `${image} not covered by images: ${names}`,
@@ -167,7 +164,7 @@ describe('Deployment', () => {
     );
   });
 
-  it('reads its environment from the ConfigMap and the Secret, and leaves migrations to the Job', () => {
+  it('reads its environment from the ConfigMap and the Secret, and leaves migrations to the init container', () => {
     const envFrom: Yaml[] = container.envFrom ?? [];
     assert.ok(envFrom.some((source) => source.configMapRef?.name === configMap.metadata.name));
     assert.ok(envFrom.some((source) => source.secretRef?.name === secretExample.metadata.name));
@@ -187,10 +184,6 @@ describe('Service', () => {
     assert.equal(containerPortNumber(port.targetPort), container.ports[0].containerPort);
     assert.equal(containerPortNumber(port.targetPort), 3000);
     assert.ok(selects(service.spec.selector, deployment.spec.template.metadata.labels));
-    assert.ok(
-      !selects(service.spec.selector, job.spec.template.metadata.labels),
-      'migration pods would get traffic',
-    );
   });
 });
 
@@ -308,33 +301,35 @@ describe('HorizontalPodAutoscaler and PodDisruptionBudget', () => {
       'a PDB equal to replicas blocks every node drain',
     );
     assert.ok(selects(pdb.spec.selector.matchLabels, deployment.spec.template.metadata.labels));
-    assert.ok(!selects(pdb.spec.selector.matchLabels, job.spec.template.metadata.labels));
   });
 });
 
-describe('migration Job', () => {
-  it('runs node dist/src/migrate.js (not main.js, which DATABASE_MIGRATIONS_RUN=false would stop)', () => {
-    const command = [...(jobContainer.command ?? []), ...(jobContainer.args ?? [])];
+describe('migrations (init container)', () => {
+  it('every pod runs node dist/src/migrate.js before the gateway starts (advisory lock: runners wait)', () => {
+    assert.ok(migrateContainer, 'an init container named migrate');
+    const command = [...(migrateContainer.command ?? []), ...(migrateContainer.args ?? [])];
     assert.deepEqual(command, ['node', 'dist/src/migrate.js']);
     assert.ok(
       existsSync(repoPath('src/migrate.ts')),
       'src/migrate.ts, compiled to dist/src/migrate.js',
     );
-    assert.equal(jobContainer.image, container.image);
+    assert.equal(migrateContainer.image, container.image);
   });
 
-  it('retries a bounded number of times and is never restarted as a service', () => {
-    assert.equal(job.apiVersion, 'batch/v1');
-    assert.ok(['Never', 'OnFailure'].includes(jobPod.restartPolicy));
-    assert.ok(Number.isInteger(job.spec.backoffLimit) && job.spec.backoffLimit > 0);
+  it('no Job whose immutable template would have to be deleted by hand on each release', () => {
+    assert.deepEqual(
+      objects.filter((object) => object.kind === 'Job'),
+      [],
+    );
   });
 
   it('gets the same configuration and security context as the gateway', () => {
-    assert.deepEqual(jobContainer.envFrom, container.envFrom);
-    assert.deepEqual(jobPod.securityContext, podSpec.securityContext);
-    assert.deepEqual(jobContainer.securityContext, container.securityContext);
-    assert.ok(quantity(jobContainer.resources?.limits?.memory) > 0);
-    assert.ok((jobContainer.volumeMounts ?? []).some((mount: Yaml) => mount.mountPath === '/tmp'));
+    assert.deepEqual(migrateContainer.envFrom, container.envFrom);
+    assert.deepEqual(migrateContainer.securityContext, container.securityContext);
+    assert.ok(quantity(migrateContainer.resources?.limits?.memory) > 0);
+    assert.ok(
+      (migrateContainer.volumeMounts ?? []).some((mount: Yaml) => mount.mountPath === '/tmp'),
+    );
   });
 });
 

@@ -29,7 +29,29 @@ describe('configuration', () => {
       poolSize: 10,
       preparedStatements: true,
       runMigrations: false,
+      // Unset: the pool defaults apply (database.options.ts POOL_DEFAULTS).
+      connectTimeoutMs: undefined,
+      statementTimeoutMs: undefined,
+      idleInTransactionTimeoutMs: undefined,
+      keepAliveDelayMs: undefined,
     });
+    const tuned = loadConfig({
+      DATABASE_URL: 'postgres://u@db/g',
+      DATABASE_CONNECT_TIMEOUT_MS: '2000',
+      DATABASE_STATEMENT_TIMEOUT_MS: '2500',
+      DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: '60000',
+      DATABASE_KEEPALIVE_DELAY_MS: '5000',
+    }).database;
+    assert.ok(tuned.type === 'postgres');
+    assert.deepEqual(
+      [
+        tuned.connectTimeoutMs,
+        tuned.statementTimeoutMs,
+        tuned.idleInTransactionTimeoutMs,
+        tuned.keepAliveDelayMs,
+      ],
+      [2000, 2500, 60000, 5000],
+    );
     const off = loadConfig({
       DATABASE_URL: 'postgres://u@db/g',
       DATABASE_PREPARED_STATEMENTS: 'false',

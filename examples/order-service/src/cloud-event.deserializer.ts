@@ -30,7 +30,7 @@ export interface Transaction {
   callbackId: string;
   /** The transaction's status before this event; null for its first. */
   previousStatus?: string | null;
-  /** 1, 2, 3… per transaction: apply an event only if it is higher than the version held. */
+  /** Higher on every transition (clock-derived, with gaps): apply it only if above the version held. */
   transactionVersion?: number;
 }
 
