@@ -12,6 +12,7 @@ import { ConfigurationError } from '../config/environment.js';
 import { type GatewayConfig, loadConfig } from '../config/gateway-config.js';
 import { localUrl, startupEnvironment } from '../config/startup-environment.js';
 import { type SimulatedRequest, UnknownStatusError } from '../dev/simulation.js';
+import { EXPECT_USAGE, runExpectLoop } from '../dev/expect-loop.js';
 import { runTopupLoop, TOPUP_USAGE } from '../dev/topup-loop.js';
 import { registerWithSandbox } from '../sandbox/register-callback.js';
 import {
@@ -43,6 +44,8 @@ function usage(): string {
     ),
     '',
     TOPUP_USAGE,
+    '',
+    EXPECT_USAGE,
   ];
   return `${lines.join('\n')}\n`;
 }
@@ -99,6 +102,7 @@ function hint(request: SimulatedRequest, status: number): string | null {
 
 async function run(argv: string[], env: Record<string, string | undefined>): Promise<number> {
   if (argv[0] === 'topup') return runTopup(argv.slice(1), env);
+  if (argv[0] === 'expect') return runExpect(argv.slice(1), env);
   let parsed;
   try {
     parsed = parseArgs({
@@ -198,6 +202,17 @@ async function runTopup(argv: string[], env: Record<string, string | undefined>)
     return await runTopupLoop(argv, config, (line) => process.stdout.write(`${line}\n`));
   } catch (error) {
     process.stderr.write(`${(error as Error).message}\n\n${TOPUP_USAGE}\n`);
+    return 1;
+  }
+}
+
+/** `simulate -- expect …`: an expected payment whose callbacks never come, found by inquiry. */
+async function runExpect(argv: string[], env: Record<string, string | undefined>): Promise<number> {
+  try {
+    const config = loadConfig(env);
+    return await runExpectLoop(argv, config, (line) => process.stdout.write(`${line}\n`));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${EXPECT_USAGE}\n`);
     return 1;
   }
 }
