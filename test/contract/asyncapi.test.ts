@@ -161,7 +161,13 @@ describe('the event contract (openapi/asyncapi.yaml + transaction-event.schema.j
     it('declares the message: content type, headers, correlation id and the JSON Schema payload', () => {
       assert.equal(message.contentType(), 'application/cloudevents+json');
       const headers = message.headers()!.json() as Json;
-      assert.deepEqual(Object.keys(headers.properties).sort(), ['provider', 'schema-version']);
+      // traceparent / tracestate: only when the gateway exports traces (docs/events.md).
+      assert.deepEqual(Object.keys(headers.properties).sort(), [
+        'provider',
+        'schema-version',
+        'traceparent',
+        'tracestate',
+      ]);
       assert.deepEqual(headers.required, ['provider', 'schema-version']);
       assert.equal(message.correlationId()!.location(), '$message.payload#/id');
       const bindings = message.bindings().get('amqp')!.value();
