@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import { PROVIDER_ENV } from '../support/credentials.js';
 import type { McpaymentSandbox } from '../../src/providers/mcpayment/mcpayment.sandbox.js';
-import { sleep } from '../support/broker.js';
+import { AMQP_URL, sleep } from '../support/broker.js';
 import type { DatabaseKind } from '../support/databases.js';
 import { createTestBed, type TestBed } from '../support/gateway.js';
 import { inquiryEnv, startTestSandbox, type TestSandbox } from '../support/sandbox.js';
@@ -209,6 +216,41 @@ export function expectedSuite(kind: DatabaseKind): void {
       await eventually('published once the provider answers', async () =>
         eventsOf(body.transaction_id).some((b) => b.type === 'payment.succeeded'),
       );
+    });
+
+    it('npm run simulate -- expect nicepay: a payment whose callbacks never come is found by inquiry', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'gw-expect-'));
+      const script = fileURLToPath(new URL('../../src/bin/simulate.js', import.meta.url));
+      try {
+        // Asynchronously: the gateway under test runs in this process.
+        const result = await promisify(execFile)(
+          process.execPath,
+          [script, 'expect', 'nicepay', '--pay-after', '1', '--expires', '20'],
+          {
+            cwd: dir,
+            env: {
+              PATH: process.env.PATH ?? '',
+              NODE_ENV: 'test',
+              ...PROVIDER_ENV,
+              ...inquiryEnv(proxy.url),
+              ADMIN_API_KEY: ADMIN_KEY,
+              AMQP_URL,
+              EVENTS_EXCHANGE: bed.exchange,
+              HOST: '127.0.0.1',
+              PORT: new URL(bed.gateway.managementUrl).port,
+            },
+            encoding: 'utf8',
+            timeout: 60_000,
+          },
+        );
+        assert.match(result.stdout, /POST \/payments\/expected .* → 201/);
+        assert.match(
+          result.stdout,
+          /< event payment\.succeeded\.nicepay: .*verification reconciliation/,
+        );
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('refuses what the provider cannot be asked with, naming it', async () => {
