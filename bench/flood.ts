@@ -101,6 +101,7 @@ async function main(): Promise<void> {
       NODE_ENV: 'production',
       LOG_LEVEL: 'warn',
       ...PROVIDER_ENV,
+      EXPECTED_COMMANDS_QUEUE: 'off',
       ...db.env,
       AMQP_URL,
       EVENTS_EXCHANGE: exchange,

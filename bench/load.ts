@@ -126,6 +126,7 @@ export async function startGateway(
       NODE_OPTIONS: SHIPPED_NODE_OPTIONS,
       LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
       ...PROVIDER_ENV,
+      EXPECTED_COMMANDS_QUEUE: 'off',
       AMQP_URL,
       DATABASE_POOL_SIZE: process.env.DATABASE_POOL_SIZE ?? '20',
       ...env,

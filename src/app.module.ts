@@ -42,7 +42,10 @@ export class AppModule {
         ObservabilityModule,
         IngestModule,
         // Status inquiry after the ack, reconciliation; its admin routes only with ADMIN_API_KEY.
-        VerificationModule.forRoot({ admin: config.admin !== null }),
+        VerificationModule.forRoot({
+          admin: config.admin !== null,
+          expectedCommands: config.verification.expected.commandsQueue !== null,
+        }),
         HealthModule,
         ...PROVIDER_MODULES,
         // ACCOUNTS_FILE re-read on change and SIGHUP: only when the file is configured.

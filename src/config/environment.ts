@@ -435,6 +435,14 @@ export class EnvironmentVariables {
   VERIFY_INCOMPLETE_ATTEMPTS?: number;
 
   @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^[\w.:-]{1,200}$/, {
+    message:
+      'EXPECTED_COMMANDS_QUEUE must be letters, digits, dots, colons, dashes or underscores (off: no command consumer)',
+  })
+  EXPECTED_COMMANDS_QUEUE?: string;
+
+  @IsOptional()
   @Transform(toInt)
   @IsInt()
   @Min(1)
@@ -682,6 +690,7 @@ export const ENVIRONMENT_VARIABLE_NAMES = [
   'VERIFY_RATE_PER_SECOND',
   'VERIFY_RECHECK_SECONDS',
   'VERIFY_INCOMPLETE_ATTEMPTS',
+  'EXPECTED_COMMANDS_QUEUE',
   'EXPECTED_MIN_INTERVAL_SECONDS',
   'EXPECTED_MAX_INTERVAL_SECONDS',
   'RECONCILE_AFTER_SECONDS',

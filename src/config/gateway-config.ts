@@ -122,8 +122,16 @@ export interface GatewayConfig {
     recheckSeconds: number[];
     /** Answers lacking a fact the event needs before the hints are held for an operator. */
     incompleteAttempts: number;
-    /** Expected payments: the interval between inquiries, a quarter of the time left, within these. */
-    expected: { minIntervalSeconds: number; maxIntervalSeconds: number };
+    /**
+     * Expected payments: the interval between inquiries (a quarter of the time left, within these),
+     * and the queue of `payment.expected` commands (null: no consumer) with its dead-letter queue.
+     */
+    expected: {
+      minIntervalSeconds: number;
+      maxIntervalSeconds: number;
+      commandsQueue: string | null;
+      deadLetterQueue: string;
+    };
     reconcile: { afterSeconds: number; maxAgeHours: number; intervalSeconds: number };
   };
   /** The local provider sandbox (npm run sandbox); `embedded` runs it inside the gateway (development). */
@@ -204,6 +212,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
   }
   if (problems.length > 0) throw new ConfigurationError(problems);
   const commandsQueue = vars.TOPUP_COMMANDS_QUEUE ?? 'payments.topup.requests';
+  const expectedQueue = vars.EXPECTED_COMMANDS_QUEUE ?? 'payments.payment.expected';
 
   const runMigrations = vars.DATABASE_MIGRATIONS_RUN ?? true;
   return {
@@ -266,6 +275,8 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
         .map((part) => Number(part.trim())),
       incompleteAttempts: vars.VERIFY_INCOMPLETE_ATTEMPTS ?? 5,
       expected: {
+        commandsQueue: expectedQueue === 'off' ? null : expectedQueue,
+        deadLetterQueue: `${expectedQueue}.dead-letter`,
         minIntervalSeconds: vars.EXPECTED_MIN_INTERVAL_SECONDS ?? 30,
         maxIntervalSeconds: Math.max(
           vars.EXPECTED_MAX_INTERVAL_SECONDS ?? 900,

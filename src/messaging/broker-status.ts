@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 
 /** A part of the gateway that uses the broker, each on its own connection. */
-export type BrokerComponent = 'publisher' | 'topup-commands' | 'topup-dead-letters';
+export type BrokerComponent =
+  | 'publisher'
+  | 'topup-commands'
+  | 'topup-dead-letters'
+  | 'expected-payment-commands'
+  | 'expected-payment-dead-letters';
 
 /**
  * What became of the last declaration of a queue or exchange the gateway declares:

@@ -2,6 +2,10 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { AdminAuditInterceptor } from '../admin/admin-audit.js';
 import { AdminKeyGuard } from '../admin/admin-key.guard.js';
+import {
+  ExpectedPaymentCommandConsumer,
+  ExpectedPaymentDeadLetters,
+} from './expected-payment-commands.js';
 import { ExpectedPaymentsController } from './expected-payments.controller.js';
 import { ExpectedPaymentsService } from './expected-payments.service.js';
 import { ExpectedPaymentsStore } from './expected-payments.store.js';
@@ -19,7 +23,7 @@ import { VerificationStore } from './verification.store.js';
 @Global()
 @Module({})
 export class VerificationModule {
-  static forRoot(options: { admin: boolean }): DynamicModule {
+  static forRoot(options: { admin: boolean; expectedCommands: boolean }): DynamicModule {
     return {
       module: VerificationModule,
       imports: [DiscoveryModule],
@@ -29,6 +33,9 @@ export class VerificationModule {
         VerificationStore,
         ExpectedPaymentsStore,
         ExpectedPaymentsService,
+        ...(options.expectedCommands
+          ? [ExpectedPaymentDeadLetters, ExpectedPaymentCommandConsumer]
+          : []),
         VerificationService,
         ReconciliationService,
         ...(options.admin ? [AdminKeyGuard, AdminAuditInterceptor] : []),

@@ -53,6 +53,7 @@ export async function spawnGateway(
       AMQP_URL,
       OUTBOX_SWEEP_INTERVAL_MS: '250',
       ...PROVIDER_ENV,
+      EXPECTED_COMMANDS_QUEUE: 'off',
       ...env,
       PORT: String(listenPort),
       // One port unless the test separates them (production would otherwise take 9090).

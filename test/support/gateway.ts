@@ -27,6 +27,8 @@ export async function startGateway(env: Record<string, string>): Promise<Running
     OUTBOX_SWEEP_INTERVAL_MS: '250',
     PUBLISH_TIMEOUT_MS: '3000',
     ...PROVIDER_ENV,
+    // No consumer of the shared default command queue: a test that sends commands names its own.
+    EXPECTED_COMMANDS_QUEUE: 'off',
     ...env,
   });
   const app = await createGateway(config);

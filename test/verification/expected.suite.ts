@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
+import amqplib from 'amqplib';
+import { randomUUID } from 'node:crypto';
+import { REJECTION_REASON_HEADER } from '../../src/messaging/commands.js';
 import { PROVIDER_ENV } from '../support/credentials.js';
 import type { McpaymentSandbox } from '../../src/providers/mcpayment/mcpayment.sandbox.js';
 import { AMQP_URL, sleep } from '../support/broker.js';
@@ -28,6 +31,7 @@ export function expectedSuite(kind: DatabaseKind): void {
     let sandbox: TestSandbox;
     let proxy: StatusApiProxy;
     let bed: TestBed;
+    const commands = `test.expected.${randomUUID().slice(0, 8)}`;
 
     before(async () => {
       sandbox = await startTestSandbox();
@@ -46,11 +50,16 @@ export function expectedSuite(kind: DatabaseKind): void {
         EXPECTED_MAX_INTERVAL_SECONDS: '1',
         RECONCILE_AFTER_SECONDS: '3600',
         ADMIN_API_KEY: ADMIN_KEY,
+        EXPECTED_COMMANDS_QUEUE: commands,
       });
       sandbox.sandbox.setGatewayUrl(bed.gateway.url);
     });
     after(async () => {
       await bed.teardown();
+      const connection = await amqplib.connect(AMQP_URL);
+      const channel = await connection.createChannel();
+      for (const queue of [commands, `${commands}.dead-letter`]) await channel.deleteQueue(queue);
+      await connection.close();
       await proxy.close();
       await sandbox.sandbox.close();
     });
@@ -251,6 +260,58 @@ export function expectedSuite(kind: DatabaseKind): void {
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+    it('payment.expected commands on RabbitMQ: followed like POST; a conflicting repeat and a malformed one are dead-lettered with the reason', async () => {
+      const { key, body } = await silentPayment(`ORD-EXPECT-CMD-${kind}`);
+      const expected = expectation(body, 60_000);
+      const connection = await amqplib.connect(AMQP_URL);
+      try {
+        const channel = await connection.createConfirmChannel();
+        const send = async (data: unknown) => {
+          const command = {
+            specversion: '1.0',
+            id: randomUUID(),
+            source: '/order-service',
+            type: 'payment.expected',
+            datacontenttype: 'application/json',
+            data,
+          };
+          channel.sendToQueue(commands, Buffer.from(JSON.stringify(command)), {
+            persistent: true,
+            messageId: command.id,
+            contentType: 'application/cloudevents+json',
+          });
+          await channel.waitForConfirms();
+        };
+        await eventually('the command consumer', async () => {
+          const info = await channel.checkQueue(commands).catch(() => null);
+          return (info?.consumerCount ?? 0) > 0;
+        });
+        await send(expected);
+        await send({ ...expected, amount: '99999999' });
+        await send({ ...expected, details: undefined, providerTransactionId: 'other-tx' });
+        const reasons: string[] = [];
+        await eventually('two dead letters', async () => {
+          const message = await channel.get(`${commands}.dead-letter`, { noAck: true });
+          if (message) reasons.push(String(message.properties.headers?.[REJECTION_REASON_HEADER]));
+          return reasons.length >= 2;
+        });
+        assert.ok(
+          reasons.some((reason) => /another amount/.test(reason)),
+          reasons.join(' | '),
+        );
+        assert.ok(
+          reasons.some((reason) => /details\.externalId/.test(reason)),
+          reasons.join(' | '),
+        );
+      } finally {
+        await connection.close();
+      }
+      await mcpayment().update(key, { status: 'PAID', send: false });
+      await eventually('the payment, found by inquiry', async () =>
+        eventsOf(body.transaction_id).some((b) => b.type === 'payment.succeeded'),
+      );
     });
 
     it('refuses what the provider cannot be asked with, naming it', async () => {
