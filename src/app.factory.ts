@@ -19,6 +19,7 @@ import { AuthFailureLimiter } from './http/auth-failure-limiter.js';
 import { callbackTraffic } from './http/callback-traffic.js';
 import { docsSecurityHeaders } from './http/security-headers.js';
 import { portSeparation } from './http/management-port.js';
+import { refuseUnprintableInput } from './http/printable-input.js';
 import { traceRequests } from './observability/tracing.js';
 import { GatewayMetrics } from './observability/gateway-metrics.js';
 import { RejectedAttemptRecorder } from './retention/rejected-attempts.js';
@@ -78,6 +79,8 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
   );
   app.use(bodyParsing(limits, config.http.bodyLimit, OTHER_ROUTES_BODY_LIMIT));
   app.use(requestScope);
+  // Operator and internal routes: no control character reaches a handler or the database.
+  app.use(refuseUnprintableInput());
   // OpenTelemetry (OTEL_EXPORTER_OTLP_ENDPOINT): a span per callback request, continuing the
   // caller's traceparent; the span name carries the provider, never a URL token.
   app.use(

@@ -12,6 +12,7 @@ import type { Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import { from, type Observable, switchMap, tap } from 'rxjs';
 import { storableText } from '../common/printable.js';
+import { safeErrorText } from '../common/safe-error.js';
 import { SqlDialect } from '../persistence/sql-dialect.js';
 import type { AdminRequest } from './admin-key.guard.js';
 
@@ -86,7 +87,7 @@ export class AdminAuditInterceptor implements NestInterceptor {
           id,
         ])
         .catch((err: Error) =>
-          this.logger.warn(`Could not complete audit row ${id}: ${err.message}`),
+          this.logger.warn(`Could not complete audit row ${id}: ${safeErrorText(err)}`),
         );
     });
 
@@ -105,7 +106,9 @@ export class AdminAuditInterceptor implements NestInterceptor {
         ],
       )
       .catch((err: Error) => {
-        this.logger.error(`Admin audit row could not be written, request refused: ${err.message}`);
+        this.logger.error(
+          `Admin audit row could not be written, request refused: ${safeErrorText(err)}`,
+        );
         throw new ServiceUnavailableException(
           'The admin audit trail is unavailable; nothing was done',
         );
@@ -115,7 +118,7 @@ export class AdminAuditInterceptor implements NestInterceptor {
       switchMap(() => next.handle()),
       tap({
         next: (value) => (result = value),
-        error: (err: unknown) => (error = err instanceof Error ? err.message : String(err)),
+        error: (err: unknown) => (error = safeErrorText(err)),
       }),
     );
   }

@@ -8,6 +8,7 @@ import {
 } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { Request, Response } from 'express';
+import { isDataException, safeErrorFields } from '../common/safe-error.js';
 
 interface ErrorBody {
   statusCode: number;
@@ -33,8 +34,12 @@ export class ErrorFilter implements ExceptionFilter {
     const body = errorBody(exception, requestId);
     // Kept for the rejected-attempt record (callback-traffic.ts).
     res.locals.errorMessage = body.message;
-    if (body.statusCode >= 500 && !(exception instanceof HttpException)) {
-      this.logger.error({ err: exception, requestId }, 'Unhandled error');
+    if (!(exception instanceof HttpException)) {
+      // Never the error object itself: a database error carries the statement's parameter
+      // values (and its message may repeat one).
+      const error = safeErrorFields(exception);
+      if (body.statusCode >= 500) this.logger.error({ error, requestId }, 'Unhandled error');
+      else this.logger.warn({ error, requestId }, 'Request refused by the database');
     }
     if (!res.headersSent) res.status(body.statusCode).json(body);
   }
@@ -52,6 +57,16 @@ export function errorBody(exception: unknown, requestId?: string): ErrorBody {
       error,
       message: Array.isArray(message) ? message.join('; ') : String(message ?? error),
       ...(Array.isArray(errors) ? { errors: errors.map(String) } : {}),
+      requestId,
+    };
+  }
+  if (isDataException(exception)) {
+    // A value the database cannot store or compare (NUL in text, an out-of-range number, a
+    // malformed UUID) that validation let through: the request's fault, not a server error.
+    return {
+      statusCode: HttpStatus.BAD_REQUEST,
+      error: 'Bad Request',
+      message: 'A value in the request cannot be stored or compared by the database',
       requestId,
     };
   }

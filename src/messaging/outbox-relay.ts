@@ -13,6 +13,7 @@ import { OutboxRepository } from '../persistence/outbox.repository.js';
 import { GatewayMetrics } from '../observability/gateway-metrics.js';
 import { tracedPublish } from '../observability/tracing.js';
 import { EventPublisher } from './event-publisher.js';
+import { safeErrorText } from '../common/safe-error.js';
 
 const MARK_BATCH = 200;
 const MARK_DELAY_MS = 5;
@@ -81,7 +82,7 @@ export class OutboxRelay implements OnApplicationBootstrap, BeforeApplicationShu
         if (rows.length < batchSize) break;
       }
     } catch (error) {
-      this.logger.warn(`Outbox sweep interrupted: ${(error as Error).message}`);
+      this.logger.warn(`Outbox sweep interrupted: ${safeErrorText(error)}`);
     }
   }
 

@@ -9,6 +9,7 @@ import { encodeRawBody } from '../persistence/callback-store.js';
 import type { CallbackOutcome } from '../persistence/stored-callback.entity.js';
 import { SqlDialect } from '../persistence/sql-dialect.js';
 import { storableText } from '../common/printable.js';
+import { safeErrorText } from '../common/safe-error.js';
 
 /** What callback-traffic.ts needs of the recorder. */
 export interface RejectedAttemptSink {
@@ -113,7 +114,7 @@ export class RejectedAttemptRecorder implements RejectedAttemptSink, BeforeAppli
       this.schedule();
     } catch (error) {
       this.counter.inc({ result: 'failed' });
-      this.logger.warn(`Could not queue a rejected attempt: ${(error as Error).message}`);
+      this.logger.warn(`Could not queue a rejected attempt: ${safeErrorText(error)}`);
     }
   }
 

@@ -3,6 +3,9 @@ import { IsIn, IsOptional, IsString, Matches, ValidateIf } from 'class-validator
 import { TOPUP_PROVIDERS } from './topup-names.js';
 
 const prepaid = (order: TopupOrderDto) => order.inquiryId === undefined || order.inquiryId === null;
+/** Required for a prepaid order; checked whenever sent (a postpaid order may carry it too). */
+const prepaidOrSent = (field: 'product' | 'destination') => (order: TopupOrderDto) =>
+  prepaid(order) || order[field] !== undefined;
 
 /**
  * What a fulfilment service asks for: the `data` of a `topup.requested` command, and the body of
@@ -39,7 +42,7 @@ export class TopupOrderDto {
     description: 'Product code (prepaid). Required without inquiryId.',
     example: 'S10',
   })
-  @ValidateIf(prepaid)
+  @ValidateIf(prepaidOrSent('product'))
   @IsString()
   @Matches(/^[A-Za-z0-9._-]{1,32}$/, { message: 'product must be 1-32 letters, digits, . _ or -' })
   product?: string;
@@ -48,7 +51,7 @@ export class TopupOrderDto {
     description: 'Customer number (phone, meter id). Required without inquiryId.',
     example: '08123214214',
   })
-  @ValidateIf(prepaid)
+  @ValidateIf(prepaidOrSent('destination'))
   @IsString()
   @Matches(/^\+?[0-9A-Za-z]{3,32}$/, { message: 'destination must be 3-32 letters or digits' })
   destination?: string;

@@ -24,6 +24,7 @@ import {
   TopupOrdersRepository,
   type TopupOrderRow,
 } from './topup-orders.repository.js';
+import { safeErrorText } from '../common/safe-error.js';
 
 /** Injection token: every TopupOrderClient (src/providers/topup-clients.ts). */
 export const TOPUP_CLIENTS = Symbol('TOPUP_CLIENTS');
@@ -84,7 +85,7 @@ export class TopupPlacementWorker implements OnApplicationBootstrap, BeforeAppli
     }
     this.running = this.claimRound()
       .catch((error: unknown) =>
-        this.logger.warn(`Looking for top-up orders failed: ${(error as Error).message}`),
+        this.logger.warn(`Looking for top-up orders failed: ${safeErrorText(error)}`),
       )
       .finally(() => {
         this.running = null;
@@ -138,7 +139,7 @@ export class TopupPlacementWorker implements OnApplicationBootstrap, BeforeAppli
       else await this.record(row, what, result);
     } catch (error) {
       // Storage unavailable: the lease runs out and the order is sent again (same refid).
-      this.logger.error(`Recording ${what} failed: ${(error as Error).message}`);
+      this.logger.error(`Recording ${what} failed: ${safeErrorText(error)}`);
     }
   }
 

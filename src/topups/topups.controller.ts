@@ -27,6 +27,7 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { AdminKeyGuard } from '../admin/admin-key.guard.js';
+import { isDataException } from '../common/safe-error.js';
 import { SINGLE_ACCOUNT } from '../providers/shared/topup-callback.js';
 import { MalformedCommand, validateTopupOrder } from './topup-commands.js';
 import { TopupMetrics } from './topup-metrics.js';
@@ -92,6 +93,10 @@ export class TopupsController {
         if (error.kind === 'conflict') throw new ConflictException(error.reason);
         if (error.kind === 'not-configured') throw new NotFoundException(error.reason);
         throw new BadRequestException(error.reason);
+      }
+      if (isDataException(error)) {
+        this.metrics.commands.inc({ source: 'http', outcome: 'invalid' });
+        throw new BadRequestException('A value of the order cannot be stored');
       }
       this.metrics.commands.inc({ source: 'http', outcome: 'unavailable' });
       throw new ServiceUnavailableException('The order could not be stored; retry later');

@@ -20,8 +20,14 @@ import { acceptedCallbacks, createTestBed, type TestBed } from '../support/gatew
 import { mcpaymentCallback, mcpaymentSignature } from '../support/mcpayment.js';
 import { rawRequest } from '../support/raw-http.js';
 import { s88payCallback, s88payPayload } from '../support/s88pay.js';
+import { deleteQueues, topupEnv, uniqueQueue } from '../support/topups.js';
+import { portOf } from '../../src/http/management-port.js';
+import { openApiRequests } from './openapi-requests.js';
 
 const CONTROL = ['\u0000', '\u0001', '\u001f', '\u007f', '\u0085', '\u2028', '\ud800'];
+
+/** How many generated requests are in flight at once. */
+const PARALLEL = 8;
 
 const nested = (depth: number) => `${'{"a":'.repeat(depth)}[1]${'}'.repeat(depth)}`;
 /** Percent-encodes any string, lone surrogates included (encodeURIComponent throws on them). */
@@ -263,5 +269,50 @@ describe('no 5xx from any input (PostgreSQL)', () => {
         { numRuns: 300 },
       );
     });
+  });
+});
+
+describe('no 5xx from any route of the OpenAPI document (PostgreSQL, management port apart)', () => {
+  let bed: TestBed;
+  const queue = uniqueQueue();
+  before(
+    async () =>
+      (bed = await createTestBed('postgres', {
+        ...topupEnv('http://127.0.0.1:9', queue),
+        ADMIN_API_KEY: ADMIN_KEY,
+        MANAGEMENT_PORT: '0',
+        AUTH_FAILURE_LIMIT: '100000',
+      })),
+  );
+  after(async () => {
+    await bed.teardown();
+    await deleteQueues(queue, `${queue}.dead-letter`);
+  });
+
+  it('answers every generated request of every route and method below 500', async () => {
+    const { routes, requests } = openApiRequests(ADMIN_KEY);
+    assert.ok(routes.length >= 20, `${routes.length} routes`);
+    assert.ok(routes.includes('GET /topups/{provider}/{reference}'));
+    const failures: string[] = [];
+    const reached = new Map<string, Set<number>>();
+    let next = 0;
+    const worker = async () => {
+      while (next < requests.length) {
+        const r = requests[next++];
+        const base = portOf(r.route) === 'management' ? bed.gateway.managementUrl : bed.gateway.url;
+        const res = await rawRequest(base, r.method, r.path, { body: r.body, headers: r.headers });
+        const key = `${r.method} ${r.route}`;
+        reached.set(key, (reached.get(key) ?? new Set()).add(res.status));
+        if (res.status >= 500)
+          failures.push(`${key} ${r.what}: ${res.status} ${res.text.slice(0, 200)}`);
+      }
+    };
+    await Promise.all(Array.from({ length: PARALLEL }, worker));
+    assert.deepEqual(failures, [], `${failures.length} of ${requests.length} requests got a 5xx`);
+    // Every route was reached (not all answered 404 for want of a route).
+    for (const route of routes) {
+      const statuses = [...(reached.get(route) ?? [])];
+      assert.ok(statuses.some((s) => s !== 404) || /\{/.test(route), `${route}: ${statuses}`);
+    }
   });
 });
