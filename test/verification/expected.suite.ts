@@ -8,6 +8,10 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import amqplib from 'amqplib';
 import { randomUUID } from 'node:crypto';
+import {
+  type ExpectedPayment,
+  expectPayment,
+} from '../../examples/order-service/src/expect-payment.js';
 import { REJECTION_REASON_HEADER } from '../../src/messaging/commands.js';
 import { PROVIDER_ENV } from '../support/credentials.js';
 import type { McpaymentSandbox } from '../../src/providers/mcpayment/mcpayment.sandbox.js';
@@ -288,7 +292,8 @@ export function expectedSuite(kind: DatabaseKind): void {
           const info = await channel.checkQueue(commands).catch(() => null);
           return (info?.consumerCount ?? 0) > 0;
         });
-        await send(expected);
+        // The valid one as the example order service sends it.
+        await expectPayment(AMQP_URL, commands, expected as ExpectedPayment);
         await send({ ...expected, amount: '99999999' });
         await send({ ...expected, details: undefined, providerTransactionId: 'other-tx' });
         const reasons: string[] = [];
