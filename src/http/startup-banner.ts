@@ -84,7 +84,7 @@ export function startupBanner(
     `  docs        ${config.http.docsEnabled ? `${managementUrl}/docs` : 'off (DOCS_ENABLED=false)'}`,
     `  storage     ${describeStorage(config.database)}`,
     `  traces      ${tracingEnabled() ? `OTLP ${redactUrl(process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT || '')}` : 'off (OTEL_EXPORTER_OTLP_ENDPOINT unset)'}`,
-    `  broker      ${redactUrl(config.amqp.url)}, exchange ${config.amqp.exchange}`,
+    `  broker      ${redactUrl(config.amqp.urls.join(','))}, exchange ${config.amqp.exchange}, ${config.amqp.queueType} queues`,
     `  settings    ${startup.source === 'environment' ? 'environment' : `${startup.file} + environment`}`,
     `  admin API   ${config.admin ? 'on (/admin)' : 'off (ADMIN_API_KEY unset)'}`,
     `  dev tools   ${config.devTools.enabled ? 'on (/dev/sign)' : 'off'}`,

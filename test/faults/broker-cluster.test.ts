@@ -1,5 +1,6 @@
 import amqplib, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import assert from 'node:assert/strict';
+import { setPriority } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { queueOptions } from '../../src/messaging/broker-topology.js';
 import { sleep, uniqueExchange } from '../support/broker.js';
@@ -7,7 +8,7 @@ import { createTestDatabase } from '../support/databases.js';
 import { type GatewayProcess, spawnGateway } from '../support/gateway-process.js';
 import { metricValue, scrape } from '../support/metrics.js';
 import { uniqueRef } from '../support/ppob-sidopulsa.js';
-import { RabbitCluster, type RabbitNode, rabbitScripts } from '../support/rabbit-cluster.js';
+import { NICE, RabbitCluster, type RabbitNode, rabbitScripts } from '../support/rabbit-cluster.js';
 import { TcpBalancer } from '../support/tcp-balancer.js';
 import {
   startTopupSandbox,
@@ -186,6 +187,9 @@ describe(
 
     before(
       async () => {
+        // Heavy (three brokers, a gateway, a stream): lower priority than the suites beside it;
+        // the nodes, rabbitmqctl and the gateway inherit it.
+        setPriority(NICE);
         const started = Date.now();
         cluster = await RabbitCluster.start(3);
         balancer = new TcpBalancer(
@@ -239,7 +243,8 @@ describe(
             'the publisher and the command consumer connected',
             30_000,
           );
-          stream = new FaultStream(url).start();
+          // A steady stream, not a load test: other suites share the machine (npm test runs two at once).
+          stream = new FaultStream(url, { senders: 2, pauseMs: 15 }).start();
           commands = new CommandStream(cluster, commandsQueue);
           await sleep(3_000);
 

@@ -18,6 +18,13 @@ import { freePort } from './gateway-process.js';
 
 const run = promisify(execFile);
 
+/**
+ * Scheduling priority for a process that runs these nodes beside other suites (`npm test` runs
+ * two files at once on the same cores): set on itself, inherited by the nodes, rabbitmqctl and a
+ * gateway it spawns.
+ */
+export const NICE = 10;
+
 /** The RabbitMQ release's own scripts (Debian's /usr/sbin wrappers switch user and log files). */
 export function rabbitScripts(): string | null {
   const base = '/usr/lib/rabbitmq/lib';
@@ -39,10 +46,22 @@ function killQuietly(pid: number): void {
     // already gone
   }
 }
+/** Directories of clusters not yet stopped: removed on exit too. */
+const directories = new Set<string>();
 process.on('exit', () => {
   for (const pid of started) killQuietly(pid);
   for (const group of groups) killQuietly(-group);
+  for (const dir of directories) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export interface RabbitNode {
   name: string;
@@ -70,6 +89,7 @@ export class RabbitCluster {
     const sbin = rabbitScripts();
     if (!sbin) throw new Error('RabbitMQ is not installed (/usr/lib/rabbitmq/lib)');
     const dir = mkdtempSync(join(tmpdir(), 'gw-rabbit-cluster-'));
+    directories.add(dir);
     const cluster = new RabbitCluster(dir, sbin);
     try {
       // root's cookie when it has one, else one of this cluster's own.
@@ -136,7 +156,8 @@ export class RabbitCluster {
         RABBITMQ_LOG_BASE: join(node.dir, 'log'),
         RABBITMQ_PID_FILE: join(node.dir, 'pid'),
         ERL_EPMD_ADDRESS: '127.0.0.1',
-        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1}',
+        // One scheduler each: three nodes share the machine with the other suites.
+        RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS: '-kernel inet_dist_use_interface {127,0,0,1} +S 1:1',
       },
     });
     child.unref();
@@ -200,10 +221,13 @@ export class RabbitCluster {
   }
 
   async stop(): Promise<void> {
+    const pids = this.nodes.map((n) => n.pid).filter((pid): pid is number => pid !== null);
     for (const node of this.nodes) this.kill(node);
     for (const group of groups) killQuietly(-group);
     groups.clear();
-    await sleep(200);
-    rmSync(this.dir, { recursive: true, force: true });
+    // Gone before their files are removed (a dying node may still write its logs).
+    for (let i = 0; i < 50 && pids.some(alive); i += 1) await sleep(100);
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+    directories.delete(this.dir);
   }
 }
