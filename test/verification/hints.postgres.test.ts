@@ -38,6 +38,9 @@ describe('two replicas sharing PostgreSQL: hints of one transaction on both neve
           ...inquiryEnv(proxy.url),
           EVENTS_EXCHANGE: exchange,
           OUTBOX_SWEEP_INTERVAL_MS: '100',
+          ADMIN_API_KEY: 'two-replicas-admin-key-0123456789',
+          EXPECTED_MIN_INTERVAL_SECONDS: '1',
+          EXPECTED_MAX_INTERVAL_SECONDS: '1',
         }),
       );
     }
@@ -99,6 +102,64 @@ describe('two replicas sharing PostgreSQL: hints of one transaction on both neve
     assert.deepEqual(
       events.map((b) => b.type),
       ['payment.succeeded'],
+    );
+  });
+  it('an expected payment followed by both replicas: never asked twice at once, published once', async () => {
+    const mcpayment = sandbox.sandbox.provider<McpaymentSandbox>('mcpayment');
+    const created = await mcpayment.create({
+      status: 'ACTIVE',
+      reference: 'ORD-TWO-EXPECTED',
+      send: false,
+    });
+    const body = JSON.parse(created.callback!.body!) as Record<string, unknown>;
+    const id = String(body.transaction_id);
+    proxy.set(() => ({ delayMs: 700 }));
+    try {
+      const answer = await fetch(`${replicas[0].managementUrl}/payments/expected`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-admin-key': 'two-replicas-admin-key-0123456789',
+        },
+        body: JSON.stringify({
+          provider: 'mcpayment',
+          account: 'default',
+          providerTransactionId: id,
+          merchantReference: body.order_id,
+          amount: String((body.payment_details as Record<string, unknown>).amount),
+          currency: 'IDR',
+          expiresAt: new Date(Date.now() + 60_000).toISOString(),
+          details: {
+            externalId: body.external_id,
+            paymentMethod: body.payment_method,
+            paymentChannel: body.payment_channel,
+          },
+        }),
+      });
+      assert.equal(answer.status, 201);
+      await eventually(
+        'asked several times',
+        async () => proxy.requests.filter((r) => r.body.includes(id)).length >= 3,
+        15_000,
+      );
+      await mcpayment.update(created.key, { status: 'PAID', send: false });
+      await eventually(
+        'paid, found by inquiry',
+        async () =>
+          tap
+            .bodies()
+            .some((b) => b.data.providerTransactionId === id && b.type === 'payment.succeeded'),
+        15_000,
+      );
+    } finally {
+      proxy.set(null);
+    }
+    assert.equal(proxy.maxInFlight.get(id), 1, 'never two inquiries about it at once');
+    await sleep(1_500);
+    const events = tap.bodies().filter((b) => b.data.providerTransactionId === id);
+    assert.deepEqual(
+      events.map((b) => b.type),
+      ['payment.pending', 'payment.succeeded'],
     );
   });
 });
