@@ -13,7 +13,7 @@ import { MIGRATIONS } from '../../src/persistence/migrations/index.js';
 
 /**
  * Database faults on the machine's PostgreSQL, through a TCP proxy (the real cluster failovers are
- * in test/faults/database-cluster.test.ts): a hung connection, a reply lost after the commit, an
+ * in test/faults/database-failover-*.test.ts): a hung connection, a reply lost after the commit, an
  * unmigrated schema, and migration runners started together.
  */
 
