@@ -42,10 +42,21 @@ export function staleSource(dir = root) {
   return null;
 }
 
+/**
+ * Why `dir` must be built before it runs, as the line printed before building, else null: no
+ * build at all (a fresh clone: no dist/src), or the first source changed since the last build.
+ */
+export function buildReason(dir = root) {
+  const stale = staleSource(dir);
+  if (stale === null) return null;
+  if (mtime(join(dir, 'dist', 'src')) < 0) return 'No build yet; building…';
+  return `Building: ${stale} changed since the last build…`;
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const stale = staleSource();
-  if (stale !== null) {
-    process.stderr.write(`Building: ${stale} changed since the last build…\n`);
+  const reason = buildReason();
+  if (reason !== null) {
+    process.stderr.write(`${reason}\n`);
     const result = spawnSync('npm', ['run', 'build', '--silent'], {
       cwd: root,
       stdio: 'inherit',

@@ -211,5 +211,14 @@ describe('simulate and events start fast with a current build', () => {
       assert.equal(again.code, 0, again.stderr);
       assert.equal(readFileSync(npmLog, 'utf8'), 'run build --silent\n', 'built only once');
     });
+
+    it('on a fresh clone (no dist/ at all) says there is no build yet, not that a file changed', async () => {
+      rmSync(join(project, 'dist'), { recursive: true, force: true });
+      rmSync(npmLog, { force: true });
+      const result = await check();
+      assert.equal(result.code, 0, result.stderr);
+      assert.equal(result.stderr, 'No build yet; building…\n');
+      assert.equal(readFileSync(npmLog, 'utf8'), 'run build --silent\n');
+    });
   });
 });
