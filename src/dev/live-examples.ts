@@ -133,10 +133,27 @@ function applyRequest(document: OpenAPIObject, request: SimulatedRequest): void 
 }
 
 /**
+ * Removes the route without a token (`GET /callbacks/sidopulsa`, `GET /callbacks/ppob`) of each
+ * URL-token provider whose every account has a token: on this gateway it can only answer 401
+ * "token required", so the page offers only the route with the token.
+ */
+function withoutTokenlessRoutes(document: OpenAPIObject, config: GatewayConfig): void {
+  for (const provider of ['sidopulsa', 'ppob'] as const) {
+    const settings = config.providers[provider];
+    if (!settings?.accounts.every((account) => account.keys.length > 0)) continue;
+    const item = document.paths?.[`/callbacks/${provider}`];
+    if (!item) continue;
+    delete item.get;
+    if (!Object.keys(item).some((key) => key !== 'parameters'))
+      delete document.paths[`/callbacks/${provider}`];
+  }
+}
+
+/**
  * The served document with a freshly signed callback (new transaction id) for every enabled
  * provider as its example, built for each page load: "Try it out" → "Execute" gives a 2xx and a
- * new event. Developer tools only (DEV_TOOLS_ENABLED, never in production): the examples carry
- * the URL tokens.
+ * new event, on every callback operation the page shows (withoutTokenlessRoutes). Developer tools
+ * only (DEV_TOOLS_ENABLED, never in production): the examples carry the URL tokens.
  */
 export function withLiveExamples(document: OpenAPIObject, config: GatewayConfig): OpenAPIObject {
   const live = structuredClone(document);
@@ -147,5 +164,6 @@ export function withLiveExamples(document: OpenAPIObject, config: GatewayConfig)
     void registerWithLocalSandbox(config.providers, request);
     applyRequest(live, request);
   }
+  withoutTokenlessRoutes(live, config);
   return live;
 }

@@ -1,6 +1,7 @@
 /**
  * Swagger UI in a real browser (Debian's Chromium through playwright-core): for every provider,
- * "Try it out" → "Execute" as shown gives a 2xx and a new event, and again after a reload. On
+ * "Try it out" → "Execute" as shown gives a 2xx and a new event, and again after a reload; the
+ * routes without a token (401 while a token is configured) are not on the page. On
  * the gateway a newcomer gets (`npm start` on a fresh clone: the demo configuration, with its
  * status inquiries to the embedded sandbox) and on one with other credentials and tokens (the
  * examples carry what is configured). Skipped, saying why, when /usr/bin/chromium is absent
@@ -98,6 +99,23 @@ describe('Swagger UI: Try it out → Execute works for every provider, every tim
         await sleep(50);
       }
     }
+
+    it('shows no callback route that can only answer 401 (the routes without a token)', async () => {
+      const page = await browser.newPage();
+      try {
+        await page.goto(`${target.url}/docs`, { waitUntil: 'domcontentloaded' });
+        await page.locator('.opblock-summary-path').first().waitFor();
+        const paths = await page
+          .locator('.opblock-summary-path')
+          .evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-path')));
+        assert.ok(paths.includes('/callbacks/sidopulsa/{token}'), paths.join(' '));
+        for (const tokenless of ['/callbacks/sidopulsa', '/callbacks/ppob']) {
+          assert.ok(!paths.includes(tokenless), `${tokenless} is on the page`);
+        }
+      } finally {
+        await page.close();
+      }
+    });
 
     for (const { method, path, routingKey } of OPERATIONS) {
       it(`${method.toUpperCase()} ${path}: 2xx and a new ${routingKey} event, twice`, async () => {
