@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseEnv } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { ConfigurationError } from '../../src/config/environment.js';
 import { loadConfig } from '../../src/config/gateway-config.js';
 import {
+  DEMO_OVERRIDES,
   demoEnvironment,
   localUrl,
   projectRoot,
@@ -90,6 +92,19 @@ describe('startupEnvironment: where a process gets its settings', () => {
     assert.equal(moved.sandbox.port, 4999);
     assert.equal(moved.sandbox.embedded, true);
     assert.equal(moved.providers.nicepay?.inquiry?.apiUrl, 'http://localhost:4999');
+  });
+
+  it('each value the demo sets otherwise than .env.example is explained there, next to it', () => {
+    const file = readFileSync(join(projectRoot(), '.env.example'), 'utf8');
+    const values = parseEnv(file) as Record<string, string>;
+    for (const [name, value] of Object.entries(DEMO_OVERRIDES)) {
+      if (values[name] === value) continue;
+      const lines = file.split('\n');
+      const at = lines.findIndex((line) => line.startsWith(`${name}=`));
+      let comment = '';
+      for (let i = at - 1; i >= 0 && lines[i].startsWith('#'); i--) comment = lines[i] + comment;
+      assert.match(comment, /demo configuration/i, `${name}: the demo's ${value} is not explained`);
+    }
   });
 });
 
