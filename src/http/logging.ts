@@ -5,6 +5,7 @@ import type { Params } from 'nestjs-pino';
 import pino, { type Level, type Logger } from 'pino';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { GatewayRequest } from '../ingest/gateway-request.js';
+import { readableLines } from './readable-log.js';
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/;
 
@@ -147,7 +148,8 @@ export function rootLogger(config: GatewayConfig): Logger {
         return context && !('reqId' in line) ? { reqId: context.id } : {};
       },
     },
-    logDestination(),
+    // Development (`npm start`): readable lines; production and test: one JSON object a line.
+    config.environment === 'development' ? readableLines(logDestination()) : logDestination(),
   );
   return root;
 }

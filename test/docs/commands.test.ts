@@ -176,6 +176,18 @@ describe('README and docs', () => {
     }
   });
 
+  it('no comment in a shell block is cut off by a blank line from what it introduces', () => {
+    for (const block of SHELL_BLOCKS) {
+      const lines = block.text.trimEnd().split('\n');
+      lines.forEach((line, i) => {
+        assert.ok(
+          !(line.trimStart().startsWith('#') && lines[i + 1]?.trim() === ''),
+          `${block.file}: a blank line follows \`${line.trim()}\``,
+        );
+      });
+    }
+  });
+
   describe('the gateway commands, run as written against a demo-configured gateway', () => {
     let gateway: RunningGateway;
     let tap: EventTap;
