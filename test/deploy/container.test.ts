@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
 import { describe, it } from 'node:test';
@@ -274,6 +275,31 @@ describe('docker/compose.yaml', () => {
       rabbitPorts.includes('5672') && rabbitPorts.includes('15672'),
       `rabbitmq ports ${rabbitPorts}`,
     );
+  });
+
+  it('has only the top-level keys Compose v1 (Debian docker-compose 1.29) accepts: no `name:`', () => {
+    const v1 = new Set(['services', 'volumes', 'networks', 'configs', 'secrets']);
+    const refused = Object.keys(compose).filter((key) => !v1.has(key) && !key.startsWith('x-'));
+    assert.deepEqual(refused, []);
+  });
+
+  it('is valid for `docker-compose config` (.ci/run installs Debian docker-compose)', (t) => {
+    let version: string;
+    try {
+      version = execFileSync('docker-compose', ['version', '--short'], { encoding: 'utf8' });
+    } catch {
+      if (process.env.CI === 'true') assert.fail('CI must validate the file with docker-compose');
+      t.skip('no docker-compose on this machine (`apt-get install -y docker-compose`)');
+      return;
+    }
+    t.diagnostic(`docker-compose ${version.trim()}`);
+    // Throws, with the reason on stderr, when the file is invalid; no Docker engine is needed.
+    const rendered = execFileSync(
+      'docker-compose',
+      ['-f', repoPath('docker/compose.yaml'), 'config'],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    assert.match(rendered, /^services:/m);
   });
 
   it('builds the gateway from the repository root with docker/Dockerfile', () => {
