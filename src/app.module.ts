@@ -9,6 +9,7 @@ import { loggerParams } from './http/logging.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { MessagingModule } from './messaging/messaging.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
+import { OperatorsModule } from './operators/operator-directory.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 import { PROVIDER_MODULES } from './providers/index.js';
 import { RetentionModule } from './retention/retention.module.js';
@@ -40,6 +41,8 @@ export class AppModule {
         PersistenceModule,
         MessagingModule,
         ObservabilityModule,
+        // Who may use the admin API and the console (ADMIN_API_KEY, OPERATORS_FILE, proxy header).
+        OperatorsModule,
         IngestModule,
         // Status inquiry after the ack, reconciliation; its admin routes only with ADMIN_API_KEY.
         VerificationModule.forRoot({
@@ -52,7 +55,7 @@ export class AppModule {
         ...(config.accounts.file ? [AccountsModule] : []),
         // Retention job and rejected-attempt recording: always on.
         RetentionModule,
-        // Admin API (/admin/*): only when ADMIN_API_KEY is set, else those paths are 404.
+        // Admin API (/admin/*): only with ADMIN_API_KEY or OPERATORS_FILE, else those paths are 404.
         ...(config.admin ? [AdminModule] : []),
         // Developer tools (POST /dev/sign/:provider): only when DEV_TOOLS_ENABLED is true.
         ...(config.devTools.enabled ? [DevModule] : []),

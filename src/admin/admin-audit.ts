@@ -69,6 +69,9 @@ export class AdminAuditInterceptor implements NestInterceptor {
       method: req.method,
       path: req.path,
       query: req.query ?? {},
+      // Who: the operator's name (`admin` for the shared ADMIN_API_KEY) and how they signed in.
+      operator: req.operator?.name ?? null,
+      via: req.operator?.via ?? null,
     };
     // Why an operator acted (publish without verification, …) is part of the record.
     const reason = (req.body as { reason?: unknown } | undefined)?.reason;

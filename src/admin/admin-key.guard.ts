@@ -1,20 +1,26 @@
 import {
   type CanActivate,
   type ExecutionContext,
-  Inject,
+  ForbiddenException,
   Injectable,
   Logger,
   UnauthorizedException,
 } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
-import { constantTimeEqual } from '../common/constant-time.js';
-import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
+import { fromOwnOrigin, readSession } from '../operators/console-session.js';
+import { mayAct, type Operator } from '../operators/operator.js';
+import { OperatorDirectory } from '../operators/operator-directory.js';
 
 /** The admin request as the guard leaves it. */
 export interface AdminRequest extends Request {
-  /** First 8 hex digits of SHA-256(key), set once the key matched. */
+  /**
+   * First 8 hex digits of SHA-256(key) when a key was presented; `proxy` or `session` when the
+   * operator came through the trusted proxy's header or a console session.
+   */
   adminKeyFingerprint?: string;
+  /** Who is acting: the audit log and operator-published events carry the name. */
+  operator?: Operator;
 }
 
 export function keyFingerprint(key: string): string {
@@ -31,26 +37,49 @@ export function presentedKey(req: Request): string | undefined {
   return match?.[1];
 }
 
-/** 401 unless the request carries ADMIN_API_KEY, compared in constant time. */
+const READS = new Set(['GET', 'HEAD']);
+
+/**
+ * Recognises the operator of an admin request — a key (ADMIN_API_KEY as `admin`, or a named
+ * operator's key from OPERATORS_FILE, compared in constant time), else the trusted proxy's
+ * identity header, else a console session cookie — or answers 401. Every action (anything but
+ * GET) needs the role `operator`: a viewer gets 403, whatever page it came from.
+ */
 @Injectable()
 export class AdminKeyGuard implements CanActivate {
   private readonly logger = new Logger(AdminKeyGuard.name);
 
-  constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
+  constructor(private readonly operators: OperatorDirectory) {}
 
   canActivate(context: ExecutionContext): boolean {
     const req = context.switchToHttp().getRequest<AdminRequest>();
-    const expected = this.config.admin?.apiKey;
+    const route = (req.route as { path?: string } | undefined)?.path ?? '/admin';
     const key = presentedKey(req);
-    if (!expected || key === undefined || !constantTimeEqual(key, expected)) {
+    const session = key === undefined ? readSession(req, this.operators) : null;
+    const operator =
+      key !== undefined
+        ? this.operators.byKey(key)
+        : (this.operators.byProxy(req) ?? session?.operator ?? null);
+    if (!operator) {
       this.logger.warn(
-        `Admin request refused (${key === undefined ? 'no key' : `wrong key ${keyFingerprint(key)}`}): ${req.method} ${(req.route as { path?: string } | undefined)?.path ?? '/admin'}`,
+        `Admin request refused (${key === undefined ? 'no key' : `wrong key ${keyFingerprint(key)}`}): ${req.method} ${route}`,
       );
       throw new UnauthorizedException(
-        'A valid admin key is required (X-Admin-Key or Authorization: Bearer)',
+        'A valid admin key is required (X-Admin-Key or Authorization: Bearer), or a console session',
       );
     }
-    req.adminKeyFingerprint = keyFingerprint(key);
+    if (!READS.has(req.method)) {
+      if (!mayAct(operator)) {
+        this.logger.warn(`Action refused to viewer ${operator.name}: ${req.method} ${route}`);
+        throw new ForbiddenException(
+          `Operator ${operator.name} has the role viewer: reading only, every action is refused`,
+        );
+      }
+      if (operator.via === 'session' && !fromOwnOrigin(req))
+        throw new ForbiddenException('An action with a console session must come from its pages');
+    }
+    req.operator = operator;
+    req.adminKeyFingerprint = key !== undefined ? keyFingerprint(key) : operator.via;
     return true;
   }
 }

@@ -257,6 +257,18 @@ export class EnvironmentVariables {
   ADMIN_API_KEY?: string;
 
   @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  OPERATORS_FILE?: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(/^[A-Za-z0-9-]{1,64}$/, {
+    message: 'OPERATOR_IDENTITY_HEADER must be a header name, e.g. X-Forwarded-User',
+  })
+  OPERATOR_IDENTITY_HEADER?: string;
+
+  @IsOptional()
   @Transform(toBool)
   @IsBoolean()
   DEV_TOOLS_ENABLED?: boolean;
@@ -661,6 +673,8 @@ export const ENVIRONMENT_VARIABLE_NAMES = [
   'AUTH_FAILURE_LIMIT',
   'AUTH_FAILURE_WINDOW_MS',
   'ADMIN_API_KEY',
+  'OPERATORS_FILE',
+  'OPERATOR_IDENTITY_HEADER',
   'DEV_TOOLS_ENABLED',
   'CALLBACK_RETENTION_DAYS',
   'REJECTED_RETENTION_DAYS',

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { splitList } from '../common/address-allowlist.js';
 import { AccountRegistry, type ProvidersConfig } from './accounts.js';
 import { readAccountsFile } from './accounts-file.js';
+import { readOperatorsFile } from '../operators/operators-file.js';
 import { ConfigurationError, validateEnvironment } from './environment.js';
 import { buildProviders } from './provider-accounts.js';
 import { amqpUrls, type QueueType } from '../messaging/broker-topology.js';
@@ -107,8 +108,18 @@ export interface GatewayConfig {
     queueType: QueueType;
   };
   outbox: { sweepIntervalMs: number; batchSize: number; leaseMs: number };
-  /** Admin API under /admin; null (the API answers 404) when ADMIN_API_KEY is unset. */
-  admin: { apiKey: string } | null;
+  /**
+   * Admin API under /admin and the console; null (those paths answer 404) when neither
+   * ADMIN_API_KEY nor OPERATORS_FILE is set. docs/console.md#operators.
+   */
+  admin: {
+    /** The shared key: operator `admin`, role operator. */
+    apiKey: string | null;
+    /** Named operators (OPERATORS_FILE), re-read on change and SIGHUP. */
+    operatorsFile: string | null;
+    /** OPERATOR_IDENTITY_HEADER: the operator's name, believed only from TRUSTED_PROXIES. */
+    identityHeader: string | null;
+  } | null;
   /** Signing helpers for testers (POST /dev/sign/:provider); never on when NODE_ENV=production. */
   devTools: { enabled: boolean };
   retention: { acceptedDays: number; rejectedDays: number; intervalMinutes: number };
@@ -162,6 +173,22 @@ function triple<T>(
     return null;
   }
   return build(values[0]!, values[1]!, values[2]!);
+}
+
+function adminConfig(
+  vars: ReturnType<typeof validateEnvironment>,
+  problems: string[],
+): GatewayConfig['admin'] {
+  const operatorsFile = vars.OPERATORS_FILE ? resolve(vars.OPERATORS_FILE) : null;
+  if (operatorsFile) problems.push(...readOperatorsFile(operatorsFile).problems);
+  if (vars.OPERATOR_IDENTITY_HEADER && !operatorsFile)
+    problems.push('OPERATOR_IDENTITY_HEADER needs OPERATORS_FILE (it names who may sign in)');
+  if (!vars.ADMIN_API_KEY && !operatorsFile) return null;
+  return {
+    apiKey: vars.ADMIN_API_KEY ?? null,
+    operatorsFile,
+    identityHeader: vars.OPERATOR_IDENTITY_HEADER?.toLowerCase() ?? null,
+  };
 }
 
 /**
@@ -259,7 +286,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       batchSize: vars.OUTBOX_BATCH_SIZE ?? 200,
       leaseMs: vars.OUTBOX_LEASE_MS ?? 15_000,
     },
-    admin: vars.ADMIN_API_KEY ? { apiKey: vars.ADMIN_API_KEY } : null,
+    admin: adminConfig(vars, problems),
     devTools: { enabled: vars.DEV_TOOLS_ENABLED ?? false },
     retention: {
       acceptedDays: vars.CALLBACK_RETENTION_DAYS ?? 90,

@@ -23,18 +23,49 @@ export function openApiDocument(app: INestApplication): OpenAPIObject {
   return document;
 }
 
+/**
+ * The document as Swagger UI gets it: without the `admin` key scheme, so the page has no
+ * "Authorize" box and no generated command line ever carries a key. Its admin operations run
+ * with the operator's console session (an HttpOnly cookie the page cannot read: sign in at
+ * /console/login first). /docs-json keeps the scheme for API clients.
+ */
+export function withoutKeyScheme(document: OpenAPIObject): OpenAPIObject {
+  const schemes = { ...document.components?.securitySchemes };
+  delete schemes.admin;
+  const paths = Object.fromEntries(
+    Object.entries(document.paths).map(([path, item]) => [
+      path,
+      Object.fromEntries(
+        Object.entries(item).map(([method, operation]) => {
+          if (operation === null || typeof operation !== 'object' || !('security' in operation))
+            return [method, operation];
+          const copy = { ...(operation as Record<string, unknown>) };
+          delete copy.security;
+          return [method, copy];
+        }),
+      ),
+    ]),
+  );
+  return {
+    ...document,
+    paths,
+    components: { ...document.components, securitySchemes: schemes },
+  } as OpenAPIObject;
+}
+
 export function mountSwaggerUi(app: INestApplication, config: GatewayConfig): void {
   SwaggerModule.setup('docs', app, () => openApiDocument(app), {
     jsonDocumentUrl: 'docs-json',
     customSiteTitle: 'Payment callback gateway — API',
-    // Each page load (swagger-ui-init.js) and /docs-json: new, freshly signed examples.
-    ...(config.devTools.enabled
-      ? {
-          patchDocumentOnRequest: <Req, Res>(_req: Req, res: Res, document: OpenAPIObject) => {
-            (res as ServerResponse).setHeader('Cache-Control', 'no-store');
-            return withLiveExamples(document, config);
-          },
-        }
-      : {}),
+    // Nothing an operator typed is kept in the browser's storage.
+    swaggerOptions: { persistAuthorization: false },
+    patchDocumentOnRequest: <Req, Res>(req: Req, res: Res, document: OpenAPIObject) => {
+      const forUi = !/^\/docs-(json|yaml)/.test((req as { url?: string }).url ?? '');
+      const patched = forUi ? withoutKeyScheme(document) : document;
+      if (!config.devTools.enabled) return patched;
+      // Each page load (swagger-ui-init.js) and /docs-json: new, freshly signed examples.
+      (res as ServerResponse).setHeader('Cache-Control', 'no-store');
+      return withLiveExamples(patched, config);
+    },
   });
 }

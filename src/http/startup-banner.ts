@@ -86,7 +86,7 @@ export function startupBanner(
     `  traces      ${tracingEnabled() ? `OTLP ${redactUrl(process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_ENDPOINT || '')}` : 'off (OTEL_EXPORTER_OTLP_ENDPOINT unset)'}`,
     `  broker      ${redactUrl(config.amqp.urls.join(','))}, exchange ${config.amqp.exchange}, ${config.amqp.queueType} queues`,
     `  settings    ${startup.source === 'environment' ? 'environment' : `${startup.file} + environment`}`,
-    `  admin API   ${config.admin ? 'on (/admin)' : 'off (ADMIN_API_KEY unset)'}`,
+    `  admin API   ${config.admin ? `on (/admin, /console): ${[config.admin.apiKey ? 'ADMIN_API_KEY as operator admin' : null, config.admin.operatorsFile ? `operators of ${config.admin.operatorsFile}` : null, config.admin.identityHeader ? `${config.admin.identityHeader} from TRUSTED_PROXIES` : null].filter(Boolean).join(', ')}` : 'off (ADMIN_API_KEY and OPERATORS_FILE unset)'}`,
     `  dev tools   ${config.devTools.enabled ? 'on (/dev/sign)' : 'off'}`,
     '  providers',
   );

@@ -158,7 +158,7 @@ export class VerificationController {
   ): Promise<PublishUnverifiedResult> {
     const hint = await this.store.get(callbackIdOf(id));
     if (!hint) throw new NotFoundException(`No verification for callback ${id}`);
-    const by = `admin-key:${req.adminKeyFingerprint ?? 'unknown'}`;
+    const by = req.operator?.name ?? 'unknown';
     const published = await this.verification.publishUnverified(hint.callbackId, body.reason, by);
     if (!published) {
       const now = await this.store.outcomeOf(hint.callbackId);
