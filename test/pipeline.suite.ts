@@ -9,6 +9,7 @@ import { acceptedCallbacks, createTestBed, startGateway, type TestBed } from './
 import { nicepayNotification, nicepayToken, postForm } from './support/nicepay.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 import { assertClockVersion } from './support/versions.js';
+import { publishedRaw } from './support/published.js';
 
 async function unpublished(bed: TestBed): Promise<number> {
   const [row] = await bed.db.query<{ n: number | string }>(
@@ -89,7 +90,7 @@ export function pipelineSuite(kind: DatabaseKind): void {
             body.data.transactionVersion,
             body.data.receivedAt,
           ),
-          raw: fields,
+          raw: publishedRaw(fields, body.data),
         });
         assert.ok(!Number.isNaN(Date.parse(body.data.receivedAt)));
         // Time-ordered (UUID v7) callback ids: new rows land on an index's newest pages.

@@ -1,3 +1,5 @@
+import { maskPersonalText } from './personal-data.js';
+
 /**
  * Errors as they may be logged or stored: never a statement's parameter values, never the part
  * of a database message that repeats a value (`invalid input syntax for type uuid: "…"`), never a
@@ -46,7 +48,11 @@ export function safeErrorFields(error: unknown): Record<string, unknown> {
   const driver = driverErrorOf(error);
   if (!driver) {
     if (!(error instanceof Error)) return { type: typeof error };
-    return { type: error.name, message: error.message.slice(0, 1000), stack: error.stack };
+    return {
+      type: error.name,
+      message: maskPersonalText(error.message.slice(0, 1000)),
+      stack: error.stack,
+    };
   }
   const fields: Record<string, unknown> = {
     type: (error as Error).name,

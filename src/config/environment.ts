@@ -188,6 +188,11 @@ export class EnvironmentVariables {
 
   @IsOptional()
   @Transform(emptyToUndefined)
+  @IsIn(['mask', 'publish'], { message: 'EVENTS_PERSONAL_DATA must be mask or publish' })
+  EVENTS_PERSONAL_DATA?: 'mask' | 'publish';
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
   @Matches(SIZE, { message: 'BODY_LIMIT must be a size such as 65536, 64kb or 1mb' })
   BODY_LIMIT?: string;
 
@@ -662,6 +667,7 @@ export const ENVIRONMENT_VARIABLE_NAMES = [
   'AMQP_URL',
   'QUEUE_TYPE',
   'EVENTS_EXCHANGE',
+  'EVENTS_PERSONAL_DATA',
   'BODY_LIMIT',
   'TRUSTED_PROXIES',
   'OUTBOX_SWEEP_INTERVAL_MS',

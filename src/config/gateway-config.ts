@@ -109,6 +109,11 @@ export interface GatewayConfig {
   };
   outbox: { sweepIntervalMs: number; batchSize: number; leaseMs: number };
   /**
+   * Personal data in published events (EVENTS_PERSONAL_DATA): `mask` (default) or `publish`
+   * (opt-in, for a deployment whose every consumer may process it). See docs/security.md.
+   */
+  events?: { personalData: 'mask' | 'publish' };
+  /**
    * Admin API under /admin and the console; null (those paths answer 404) when neither
    * ADMIN_API_KEY nor OPERATORS_FILE is set. docs/console.md#operators.
    */
@@ -281,6 +286,7 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
       publishTimeoutMs: vars.PUBLISH_TIMEOUT_MS ?? 10_000,
       queueType: vars.QUEUE_TYPE ?? 'quorum',
     },
+    events: { personalData: vars.EVENTS_PERSONAL_DATA ?? 'mask' },
     outbox: {
       sweepIntervalMs: vars.OUTBOX_SWEEP_INTERVAL_MS ?? 2_000,
       batchSize: vars.OUTBOX_BATCH_SIZE ?? 200,

@@ -2,7 +2,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Params } from 'nestjs-pino';
-import pino, { type Level, type Logger } from 'pino';
+import pino, { type Level, type LogFn, type Logger } from 'pino';
+import { maskPersonalText } from '../common/personal-data.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { GatewayRequest } from '../ingest/gateway-request.js';
 import { readableLines } from './readable-log.js';
@@ -135,6 +136,18 @@ export function requestLogging(logger: Logger, providers: ReadonlySet<string>) {
   };
 }
 
+/**
+ * pino `logMethod` hook: every string argument of a log call (the message, with any provider text
+ * it quotes: a top-up answer, a refusal reason) has its e-mail addresses, phone numbers and card
+ * numbers masked before it is written. Runs only for lines whose level is enabled.
+ */
+export function maskPersonalDataInLogs(this: Logger, args: Parameters<LogFn>, method: LogFn): void {
+  for (let i = 0; i < args.length; i += 1) {
+    if (typeof args[i] === 'string') (args as unknown[])[i] = maskPersonalText(args[i] as string);
+  }
+  method.apply(this, args);
+}
+
 /** The gateway's pino logger, one per process (shared by every app a test builds). */
 let root: Logger | undefined;
 export function rootLogger(config: GatewayConfig): Logger {
@@ -142,6 +155,7 @@ export function rootLogger(config: GatewayConfig): Logger {
     {
       level: config.logLevel,
       base: { service: config.serviceName },
+      hooks: { logMethod: maskPersonalDataInLogs },
       // The request id of the request being handled, on every line it causes.
       mixin: (line: object) => {
         const context = requestContext.getStore();

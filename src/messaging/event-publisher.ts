@@ -3,6 +3,7 @@ import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { EventEmitter } from 'node:events';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { EVENT_CONTENT_TYPE, EVENT_SCHEMA_VERSION } from '../events/transaction-event.js';
+import { publishedPayload } from '../events/published-payload.js';
 import type { OutboxRecord } from '../persistence/callback-store.js';
 import {
   type BrokerComponentLink,
@@ -80,7 +81,8 @@ export class EventPublisher extends EventEmitter implements OnModuleInit, OnAppl
       channel.publish(
         this.config.amqp.exchange,
         event.routingKey,
-        Buffer.from(event.payload),
+        // Personal data masked unless EVENTS_PERSONAL_DATA=publish (docs/security.md).
+        Buffer.from(publishedPayload(event.payload, this.config.events?.personalData)),
         {
           persistent: true,
           messageId: event.eventId,

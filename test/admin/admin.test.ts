@@ -23,6 +23,7 @@ import {
   type Json,
   waitUntil,
 } from './admin-support.js';
+import { publishedRaw } from '../support/published.js';
 
 describe('admin API on postgres', () => {
   let bed: TestBed;
@@ -303,7 +304,7 @@ describe('admin API on postgres', () => {
       assert.equal(event.data.paymentMethod, 'virtual_account');
       assert.equal(event.data.callbackId, id);
       assert.equal(event.data.receivedAt, buggy.data.receivedAt);
-      assert.deepEqual(event.data.raw, fields);
+      assert.deepEqual(event.data.raw, publishedRaw(fields, event.data));
 
       // The old row is kept as it was; the callback now has both events.
       const rows = await bed.db.query<{

@@ -5,6 +5,7 @@ import { sleep } from '../support/broker.js';
 import { acceptedCallbacks, createTestBed, type TestBed } from '../support/gateway.js';
 import { mcpaymentCallback, mcpaymentSignature, postMcpayment } from '../support/mcpayment.js';
 import { assertClockVersion } from '../support/versions.js';
+import { publishedRaw } from '../support/published.js';
 
 const ACK = '{"message":"SUCCESS"}';
 
@@ -91,7 +92,7 @@ describe('MCPayment on postgres', () => {
           event.data.transactionVersion,
           event.data.receivedAt,
         ),
-        raw: JSON.parse(text),
+        raw: publishedRaw(JSON.parse(text) as Record<string, unknown>, event.data),
       });
 
       // Stored before the ack, byte for byte, with the signature header and what was verified.

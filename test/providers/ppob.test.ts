@@ -12,6 +12,7 @@ import {
   waitForEvent,
 } from '../support/ppob-sidopulsa.js';
 import { assertClockVersion } from '../support/versions.js';
+import { publishedDestination, publishedRaw } from '../support/published.js';
 
 /** A report as the PPOB server sends it (seed 003 §2), for a fresh ref_id. */
 function ppobReport(overrides: Record<string, string> = {}): Record<string, string> {
@@ -71,7 +72,7 @@ describe('PPOB server reports, HTTP → PostgreSQL → RabbitMQ', () => {
         fee: null,
         paymentMethod: null,
         channel: null,
-        product: { code: 'S10', destination: '08123214214', serialNumber },
+        product: { code: 'S10', destination: publishedDestination('08123214214'), serialNumber },
         occurredAt: event.body.data.receivedAt,
         receivedAt: event.body.data.receivedAt,
         callbackId: row.id,
@@ -81,7 +82,7 @@ describe('PPOB server reports, HTTP → PostgreSQL → RabbitMQ', () => {
           event.body.data.transactionVersion,
           event.body.data.receivedAt,
         ),
-        raw: fields,
+        raw: publishedRaw(fields, event.body.data),
       });
       assert.equal(row.path, '/callbacks/ppob/:token');
     });
@@ -99,10 +100,10 @@ describe('PPOB server reports, HTTP → PostgreSQL → RabbitMQ', () => {
     const [event] = await waitForEvent(bed, (b) => b.subject === fields.ref_id);
     assert.deepEqual(event.body.data.product, {
       code: 'PLN20',
-      destination: '531234567890',
+      destination: publishedDestination('531234567890'),
       serialNumber: 'PLN-TOKEN-0123',
     });
-    assert.deepEqual(event.body.data.raw, fields);
+    assert.deepEqual(event.body.data.raw, publishedRaw(fields, event.body.data));
   });
 
   it('Pending then Success for the same ref_id gives two events, pending first', async () => {

@@ -15,6 +15,7 @@ import {
   waitForEvent,
 } from '../support/ppob-sidopulsa.js';
 import { assertClockVersion } from '../support/versions.js';
+import { publishedDestination, publishedRaw } from '../support/published.js';
 
 /** A report shaped like Sidopulsa's examples, for a fresh serverid/clientid. */
 function sidopulsaReport(overrides: Record<string, string> = {}): Record<string, string> {
@@ -84,7 +85,7 @@ describe('Sidopulsa reports, HTTP → PostgreSQL → RabbitMQ', () => {
         fee: null,
         paymentMethod: null,
         channel: null,
-        product: { code: 'TT5', destination: '081299999999', serialNumber },
+        product: { code: 'TT5', destination: publishedDestination('081299999999'), serialNumber },
         occurredAt: event.body.data.receivedAt,
         receivedAt: event.body.data.receivedAt,
         callbackId: row.id,
@@ -94,7 +95,7 @@ describe('Sidopulsa reports, HTTP → PostgreSQL → RabbitMQ', () => {
           event.body.data.transactionVersion,
           event.body.data.receivedAt,
         ),
-        raw: fields,
+        raw: publishedRaw(fields, event.body.data),
       });
       assert.equal(row.status, status);
       assert.equal(row.path, '/callbacks/sidopulsa/:token');
@@ -145,27 +146,27 @@ describe('Sidopulsa reports, HTTP → PostgreSQL → RabbitMQ', () => {
     assert.equal(ok.data.amount, '9000');
     assert.deepEqual(ok.data.product, {
       code: 'TT5',
-      destination: '081299999999',
+      destination: publishedDestination('081299999999'),
       serialNumber: 'OPTR9039938DS',
     });
     assert.equal(
       ok.data.raw.message,
-      'TRX TT5.081299999999 BERHASIL, HRG:9000 SN: OPTR9039938DS. SISA SALDO:5550 CLIENTID=99323877.',
+      'TRX TT5.0812****999 BERHASIL, HRG:9000 SN: OPTR9039938DS. SISA SALDO:5550 CLIENTID=99323877.',
     );
-    assert.deepEqual(ok.data.raw, Object.fromEntries(success));
+    assert.deepEqual(ok.data.raw, publishedRaw(Object.fromEntries(success), ok.data));
 
     const ko = byKey['topup.failed.sidopulsa'];
     assert.equal(ko.subject, '99323877');
     assert.equal(ko.data.providerStatus, '2');
     assert.deepEqual(ko.data.product, {
       code: 'TT5',
-      destination: '081299999999',
+      destination: publishedDestination('081299999999'),
       serialNumber: null,
     });
     assert.equal(ko.data.raw.sn, 'Trx gagal');
     assert.equal(
       ko.data.raw.message,
-      'TRX TT5.081299999999 GAGAL, Trx gagal. SISA SALDO:5550 CLIENTID=99323877.',
+      'TRX TT5.0812****999 GAGAL, Trx gagal. SISA SALDO:5550 CLIENTID=99323877.',
     );
 
     // The stored raw bytes are the query exactly as received; the token is in neither.
