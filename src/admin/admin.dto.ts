@@ -326,6 +326,15 @@ export class TransactionEventView {
 
 export class TransactionCallbackView {
   @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({
+    enum: ['callback', 'inquiry'],
+    description: "`inquiry`: the provider's stored answer to a status inquiry (method INQUIRY)",
+  })
+  kind!: 'callback' | 'inquiry';
+  @ApiProperty({
+    description: 'How it was proven (a callback) or what the provider reported (an inquiry)',
+  })
+  verification!: string;
   @ApiProperty({ enum: CALLBACK_OUTCOMES }) outcome!: string;
   @ApiProperty({ nullable: true, type: String }) status!: string | null;
   @ApiProperty({ format: 'date-time' }) receivedAt!: string;
@@ -354,4 +363,61 @@ export class TransactionDetail {
     description: 'Every stored callback of the transaction, in arrival order, with its outcome',
   })
   callbacks!: TransactionCallbackView[];
+  @ApiProperty({
+    type: [TransactionCallbackView],
+    description:
+      "The provider's answers to status inquiries and reconciliation (also in `callbacks`, kind inquiry)",
+  })
+  inquiries!: TransactionCallbackView[];
+  @ApiProperty({
+    type: () => [TransactionVerificationView],
+    description:
+      "Callbacks of a verified provider are hints: each one's verification, what it claims and the verdict",
+  })
+  verifications!: TransactionVerificationView[];
+  @ApiProperty({
+    type: () => [TransactionActionView],
+    description: "Operators' actions on this transaction, its callbacks and events (admin_audit)",
+  })
+  operatorActions!: TransactionActionView[];
+}
+
+export class HeldClaimView {
+  @ApiProperty({ nullable: true, type: String }) status!: string | null;
+  @ApiProperty({ nullable: true, type: String }) providerStatus!: string | null;
+  @ApiProperty({ nullable: true, type: String }) merchantReference!: string | null;
+  @ApiProperty({ nullable: true, type: String }) providerTransactionId!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Decimal string' })
+  amount!: string | null;
+  @ApiProperty({ nullable: true, type: String }) currency!: string | null;
+}
+
+export class TransactionVerificationView {
+  @ApiProperty({ format: 'uuid' }) callbackId!: string;
+  @ApiProperty({
+    description:
+      'verifying, confirmed, contradicted, conflicted, unconfirmed, published_unverified, …',
+  })
+  state!: string;
+  @ApiProperty({ type: HeldClaimView, description: 'What the callback claims (the held event)' })
+  claim!: HeldClaimView;
+  @ApiProperty() attempts!: number;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) nextAt!: string | null;
+  @ApiProperty({ nullable: true, type: String }) lastError!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: 'Why it ended as it did' })
+  detail!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ nullable: true, type: String, format: 'date-time' }) settledAt!: string | null;
+}
+
+export class TransactionActionView {
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ description: 'e.g. verifications.publish-unverified, events.republish' })
+  action!: string;
+  @ApiProperty({ nullable: true, type: String }) target!: string | null;
+  @ApiProperty({ nullable: true, type: String, description: "The operator's name" })
+  operator!: string | null;
+  @ApiProperty({ nullable: true, type: String }) reason!: string | null;
+  @ApiProperty({ nullable: true, type: Number, description: 'The answer status' })
+  status!: number | null;
 }

@@ -35,7 +35,10 @@ import {
   type OutboxEventView,
   type RenormalizeResult,
   type RepublishResult,
+  type HeldClaimView,
+  type TransactionActionView,
   type TransactionDetail,
+  type TransactionVerificationView,
 } from './admin.dto.js';
 import { CallbackProviderRegistry } from '../ingest/provider-registry.js';
 import { VerificationService } from '../verification/verification.service.js';
@@ -217,14 +220,12 @@ export function callbackSearchStatement(query: CallbackSearchQuery): {
     where.push('(c.received_at < ? OR (c.received_at = ? AND c.id < ?))');
     params.push(after.receivedAt, after.receivedAt, after.id);
   }
-  // Rejected attempts are stored without status, transaction or reference: asking for one of
-  // those together with a rejected outcome matches nothing, and no index could say so quickly.
+  // Rejected attempts are stored without status or transaction (a reference only where it could
+  // be read): asking for one of those together with a rejected outcome matches nothing.
   if (
     query.outcome !== undefined &&
     REJECTED_OUTCOMES.has(query.outcome) &&
-    (query.status !== undefined ||
-      query.reference !== undefined ||
-      query.providerTransactionId !== undefined)
+    (query.status !== undefined || query.providerTransactionId !== undefined)
   ) {
     where.push('1 = 0');
   }
@@ -656,9 +657,12 @@ export class AdminService {
       [provider, account, transactionKey],
     );
     const callbacks = await this.sql.query<
-      Pick<CallbackRow, 'id' | 'outcome' | 'status' | 'received_at' | 'event_id'>
+      Pick<
+        CallbackRow,
+        'id' | 'outcome' | 'status' | 'received_at' | 'event_id' | 'method' | 'verification'
+      >
     >(
-      `SELECT id, outcome, status, received_at, event_id FROM callbacks
+      `SELECT id, outcome, status, received_at, event_id, method, verification FROM callbacks
        WHERE provider = ? AND account = ? AND transaction_key = ?
        ORDER BY received_at, id`,
       [provider, account, transactionKey],
@@ -677,6 +681,40 @@ export class AdminService {
           callbacks.map((c) => c.id),
         )
       : [];
+    const verifications = await this.sql.query<VerificationRow>(
+      `SELECT callback_id, state, event, attempts, next_at, last_error, detail, created_at, settled_at
+       FROM verifications WHERE provider = ? AND account = ? AND transaction_key = ?
+       ORDER BY created_at, callback_id`,
+      [provider, account, transactionKey],
+    );
+    const actions = await this.operatorActions([
+      `${provider}/${account}/${transactionKey}`,
+      ...callbacks.map((c) => c.id),
+      ...events.map((e) => e.event_id),
+    ]);
+    const views = callbacks.map((c) => ({
+      id: c.id,
+      kind: c.method === 'INQUIRY' ? ('inquiry' as const) : ('callback' as const),
+      verification: c.verification,
+      outcome: c.outcome,
+      status: c.status,
+      receivedAt: iso(c.received_at),
+      eventId: c.event_id,
+      events: events
+        .filter((e) => e.callback_id === c.id)
+        .map((e) => {
+          const data = (parsePayload(e.payload).data ?? {}) as Record<string, unknown>;
+          return {
+            eventId: e.event_id,
+            routingKey: e.routing_key,
+            transactionVersion:
+              typeof data.transactionVersion === 'number' ? data.transactionVersion : null,
+            previousStatus: typeof data.previousStatus === 'string' ? data.previousStatus : null,
+            createdAt: iso(e.created_at),
+            publishedAt: isoOrNull(e.published_at),
+          };
+        }),
+    }));
     return {
       provider,
       account,
@@ -686,28 +724,32 @@ export class AdminService {
       version: state ? Number(state.version) : 0,
       createdAt: state ? iso(state.created_at) : null,
       updatedAt: state ? iso(state.updated_at) : null,
-      callbacks: callbacks.map((c) => ({
-        id: c.id,
-        outcome: c.outcome,
-        status: c.status,
-        receivedAt: iso(c.received_at),
-        eventId: c.event_id,
-        events: events
-          .filter((e) => e.callback_id === c.id)
-          .map((e) => {
-            const data = (parsePayload(e.payload).data ?? {}) as Record<string, unknown>;
-            return {
-              eventId: e.event_id,
-              routingKey: e.routing_key,
-              transactionVersion:
-                typeof data.transactionVersion === 'number' ? data.transactionVersion : null,
-              previousStatus: typeof data.previousStatus === 'string' ? data.previousStatus : null,
-              createdAt: iso(e.created_at),
-              publishedAt: isoOrNull(e.published_at),
-            };
-          }),
-      })),
+      callbacks: views,
+      inquiries: views.filter((c) => c.kind === 'inquiry'),
+      verifications: verifications.map(verificationView),
+      operatorActions: actions,
     };
+  }
+
+  /** Actions (not reads) of operators on any of the targets, oldest first. */
+  private async operatorActions(targets: string[]): Promise<TransactionActionView[]> {
+    const rows: AuditRow[] = [];
+    // Bounded IN lists: a transaction with many callbacks is asked about in slices.
+    for (let i = 0; i < targets.length; i += 200) {
+      const slice = targets.slice(i, i + 200);
+      rows.push(
+        ...(await this.sql.query<AuditRow>(
+          `SELECT at, action, target, details FROM admin_audit
+           WHERE target IN (${slice.map(() => '?').join(', ')}) ORDER BY at`,
+          slice,
+        )),
+      );
+    }
+    return rows
+      .map(auditView)
+      .filter((row): row is TransactionActionView & { method: string } => row.method !== 'GET')
+      .map(({ method: _method, ...row }) => row)
+      .sort((a, b) => a.at.localeCompare(b.at));
   }
 
   private async callback(id: string): Promise<CallbackRow> {
@@ -743,6 +785,71 @@ function parsePayload(text: string): Record<string, unknown> {
   } catch {
     return { unparsable: text };
   }
+}
+
+interface VerificationRow {
+  callback_id: string;
+  state: string;
+  event: string;
+  attempts: number | string;
+  next_at: Timestamp | null;
+  last_error: string | null;
+  detail: string | null;
+  created_at: Timestamp;
+  settled_at: Timestamp | null;
+}
+
+export interface AuditRow {
+  at: Timestamp;
+  action: string;
+  target: string | null;
+  details: string;
+}
+
+/** An admin_audit row as operators read it: who, what, on what, why, how it ended. */
+export function auditView(row: AuditRow): TransactionActionView & { method: string } {
+  const details = parsePayload(row.details);
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  return {
+    at: iso(row.at),
+    action: row.action,
+    target: row.target,
+    operator: text(details.operator),
+    reason: text(details.reason),
+    status: typeof details.status === 'number' ? details.status : null,
+    method: text(details.method) ?? 'GET',
+  };
+}
+
+/** What a hint claims (its held event's facts), as stored with its verification. */
+export function claimOf(eventJson: string): HeldClaimView {
+  const stored = parsePayload(eventJson) as {
+    event?: { body?: { data?: Record<string, unknown> } };
+  };
+  const data = stored.event?.body?.data ?? {};
+  const text = (value: unknown) => (typeof value === 'string' ? value : null);
+  return {
+    status: text(data.status),
+    providerStatus: text(data.providerStatus),
+    merchantReference: text(data.merchantReference),
+    providerTransactionId: text(data.providerTransactionId),
+    amount: text(data.amount),
+    currency: text(data.currency),
+  };
+}
+
+function verificationView(row: VerificationRow): TransactionVerificationView {
+  return {
+    callbackId: row.callback_id,
+    state: row.state,
+    claim: claimOf(row.event),
+    attempts: Number(row.attempts),
+    nextAt: isoOrNull(row.next_at),
+    lastError: row.last_error,
+    detail: row.detail,
+    createdAt: iso(row.created_at),
+    settledAt: isoOrNull(row.settled_at),
+  };
 }
 
 function eventView(row: OutboxRow): OutboxEventView {

@@ -71,6 +71,11 @@ export interface CallbackProvider<Dto extends object = object> {
   readonly bodyLimit?: string;
   /** Request headers worth keeping with the stored callback (signatures, …), lower case. */
   readonly recordedHeaders?: readonly string[];
+  /**
+   * The field (body or query) holding the merchant reference in plain text, so a refused attempt
+   * can be found by the customer's order reference; unset where it cannot be read (encrypted).
+   */
+  readonly referenceField?: string;
   /** False when the provider's credentials are not configured: its endpoints answer 404. */
   isEnabled(): boolean;
   /** For the start-up banner. */

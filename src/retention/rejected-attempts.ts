@@ -5,7 +5,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js'
 import { CallbackProviderRegistry } from '../ingest/provider-registry.js';
 import type { InboundCallback } from '../ingest/callback-provider.js';
 import { GatewayMetrics } from '../observability/gateway-metrics.js';
-import { encodeRawBody } from '../persistence/callback-store.js';
+import { encodeRawBody, searchableReference } from '../persistence/callback-store.js';
 import type { CallbackOutcome } from '../persistence/stored-callback.entity.js';
 import { SqlDialect } from '../persistence/sql-dialect.js';
 import { storableText } from '../common/printable.js';
@@ -223,7 +223,27 @@ export class RejectedAttemptRecorder implements RejectedAttemptSink, BeforeAppli
       // The message may quote what the client sent: escaped, or one NUL would fail the batch.
       storableText(`HTTP ${attempt.status}: ${attempt.message}`).slice(0, MAX_MESSAGE),
       inbound.receivedAt.toISOString(),
-      null,
+      readableReference(inbound, this.providers.get(provider)?.referenceField),
     ];
   }
+}
+
+/**
+ * The merchant reference a refused request states, where it can be read (a plain body or query
+ * field): unauthenticated, so only ever a search aid — it never reaches a transaction.
+ */
+function readableReference(
+  inbound: RejectedAttempt['inbound'],
+  field: string | undefined,
+): string | null {
+  if (!field) return null;
+  const body = inbound.body;
+  const fromBody =
+    body !== null && typeof body === 'object' && !Array.isArray(body)
+      ? (body as Record<string, unknown>)[field]
+      : undefined;
+  const value = typeof fromBody === 'string' ? fromBody : inbound.query?.[field];
+  return typeof value === 'string' && value.length > 0
+    ? searchableReference(storableText(value))
+    : null;
 }

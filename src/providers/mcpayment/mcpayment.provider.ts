@@ -66,6 +66,7 @@ export class McpaymentProvider implements CallbackProvider<McpaymentCallbackDto>
   readonly dto = McpaymentCallbackDto;
   readonly bodyLimit = MCPAYMENT_BODY_LIMIT;
   readonly recordedHeaders = [MCPAYMENT_SIGNATURE_HEADER];
+  readonly referenceField = 'order_id';
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}
 

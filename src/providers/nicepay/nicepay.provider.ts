@@ -45,6 +45,7 @@ export class NicepayProvider implements CallbackProvider<NicepayNotificationDto>
   readonly name = 'nicepay';
   readonly displayName = 'NICEPAY';
   readonly dto = NicepayNotificationDto;
+  readonly referenceField = 'referenceNo';
   readonly bodyLimit = NICEPAY_BODY_LIMIT;
 
   constructor(@Inject(GATEWAY_CONFIG) private readonly config: GatewayConfig) {}

@@ -12,6 +12,7 @@ export class PpobProvider extends UrlTokenProvider<PpobReportDto> {
   readonly name = 'ppob';
   readonly displayName = 'PPOB';
   readonly dto = PpobReportDto;
+  readonly referenceField = 'ref_id';
   protected readonly ackResponse = PPOB_ACK;
 
   constructor(@Inject(GATEWAY_CONFIG) protected readonly config: GatewayConfig) {

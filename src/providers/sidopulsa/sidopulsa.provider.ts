@@ -11,6 +11,7 @@ import { SIDOPULSA_ACK, SIDOPULSA_STATUS } from './sidopulsa.facts.js';
 export class SidopulsaProvider extends UrlTokenProvider<SidopulsaReportDto> {
   readonly name = 'sidopulsa';
   readonly displayName = 'Sidopulsa';
+  readonly referenceField = 'clientid';
   readonly dto = SidopulsaReportDto;
   protected readonly ackResponse = SIDOPULSA_ACK;
 
