@@ -10,6 +10,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import net from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -54,6 +55,30 @@ process.on('exit', () => {
   for (const dir of directories) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 });
 
+/**
+ * A detached shell that outlives this process: once it is gone — even killed by the test
+ * runner's timeout, when no 'exit' handler runs — it kills every node of `dir` (their pid
+ * files) and removes the directory.
+ */
+function watchdog(dir: string): void {
+  const script = `while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done
+for f in "${dir}"/*/pid "${dir}"/adopted.pid.*; do [ -f "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null; done
+sleep 1; rm -rf "${dir}"`;
+  spawn('sh', ['-c', script], { detached: true, stdio: 'ignore' }).unref();
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: '127.0.0.1' });
+    const done = (open: boolean) => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -90,6 +115,7 @@ export class RabbitCluster {
     if (!sbin) throw new Error('RabbitMQ is not installed (/usr/lib/rabbitmq/lib)');
     const dir = mkdtempSync(join(tmpdir(), 'gw-rabbit-cluster-'));
     directories.add(dir);
+    watchdog(dir);
     const cluster = new RabbitCluster(dir, sbin);
     try {
       // root's cookie when it has one, else one of this cluster's own.
@@ -162,11 +188,26 @@ export class RabbitCluster {
     });
     child.unref();
     if (child.pid) groups.add(child.pid);
-    // Waits for the pid file, then for the broker application to run.
-    await this.ctl(node, 'wait', join(node.dir, 'pid'), '--timeout', '60');
-    const { stdout } = await this.ctl(node, 'eval', 'os:getpid().');
-    node.pid = Number(stdout.trim().replace(/"/g, ''));
+    // Booted once its AMQP listener accepts (RabbitMQ opens it last); no CLI call, which would
+    // cost a second or two of CPU each.
+    const deadline = Date.now() + 90_000;
+    while (!(await accepts(node.amqpPort))) {
+      if (Date.now() > deadline) throw new Error(`${node.name} did not start within 90 s`);
+      await sleep(200);
+    }
+    // beam.smp's OS pid, as `rabbitmqctl eval 'os:getpid().'` gives it, written at boot.
+    node.pid = Number(readFileSync(join(node.dir, 'pid'), 'utf8').trim());
     started.add(node.pid);
+  }
+
+  /** Another process (e.g. a gateway) the watchdog kills too if this process dies first. */
+  adopt(pid: number): void {
+    writeFileSync(join(this.dir, `adopted.pid.${pid}`), String(pid));
+  }
+
+  /** Forgets an adopted process that ended (its pid may be reused). */
+  release(pid: number): void {
+    rmSync(join(this.dir, `adopted.pid.${pid}`), { force: true });
   }
 
   /** rabbitmqctl against one of this cluster's nodes (never the machine's rabbit@). */
@@ -183,6 +224,8 @@ export class RabbitCluster {
     killQuietly(node.pid);
     started.delete(node.pid);
     node.pid = null;
+    // A stale pid file would make a restart's `wait` and the watchdog look at a dead (or reused) pid.
+    rmSync(join(node.dir, 'pid'), { force: true });
   }
 
   nodeByPort(port: number): RabbitNode | undefined {
