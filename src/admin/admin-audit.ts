@@ -18,8 +18,19 @@ import type { AdminRequest } from './admin-key.guard.js';
 
 const ADMIN_ACTION = 'gateway:admin-action';
 
+const ADMIN_SUBJECT = 'gateway:admin-subject';
+
 /** Names the audited action of an admin route, e.g. `events.republish`. */
 export const AdminAction = (action: string) => SetMetadata(ADMIN_ACTION, action);
+
+/** What an action works on, read from its body, for routes whose target is not in the path. */
+export type AuditSubject = (body: Record<string, unknown>) => {
+  target: string | null;
+  details: Record<string, unknown>;
+};
+
+/** Declares how to read an action's target and the facts worth keeping from its body. */
+export const AdminSubject = (subject: AuditSubject) => SetMetadata(ADMIN_SUBJECT, subject);
 
 /** A short, bounded summary of a handler's result for the audit row. */
 function summarize(result: unknown): unknown {
@@ -27,6 +38,10 @@ function summarize(result: unknown): unknown {
   const value = result as Record<string, unknown>;
   if (Array.isArray(value.items))
     return { items: value.items.length, nextCursor: value.nextCursor ?? null };
+  // A top-up order: its state, never the customer's number.
+  if (typeof value.placement === 'string') {
+    return { id: value.id, reference: value.reference, placement: value.placement };
+  }
   if (Array.isArray(value.events)) {
     return {
       callbackId: value.id,
@@ -57,7 +72,17 @@ export class AdminAuditInterceptor implements NestInterceptor {
       this.reflector.get<string | undefined>(ADMIN_ACTION, context.getHandler()) ??
       `${req.method} ${req.route?.path ?? req.path}`;
     const params = (req.params ?? {}) as Record<string, string>;
+    const subject = this.reflector.get<AuditSubject | undefined>(
+      ADMIN_SUBJECT,
+      context.getHandler(),
+    );
+    const body = req.body as unknown;
+    const described =
+      subject && body !== null && typeof body === 'object' && !Array.isArray(body)
+        ? subject(body as Record<string, unknown>)
+        : null;
     const target =
+      described?.target ??
       params.id ??
       params.eventId ??
       (params.transaction
@@ -73,6 +98,7 @@ export class AdminAuditInterceptor implements NestInterceptor {
       operator: req.operator?.name ?? null,
       via: req.operator?.via ?? null,
     };
+    if (described) details.subject = described.details;
     // Why an operator acted (publish without verification, …) is part of the record.
     const reason = (req.body as { reason?: unknown } | undefined)?.reason;
     if (typeof reason === 'string') details.reason = storableText(reason).slice(0, 1000);

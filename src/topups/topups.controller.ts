@@ -11,6 +11,7 @@ import {
   Res,
   ServiceUnavailableException,
   UseGuards,
+  UseInterceptors,
 } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
@@ -26,13 +27,37 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { AdminAction, AdminAuditInterceptor, AdminSubject } from '../admin/admin-audit.js';
 import { AdminKeyGuard } from '../admin/admin-key.guard.js';
+import { maskNumber } from '../common/personal-data.js';
 import { isDataException } from '../common/safe-error.js';
 import { SINGLE_ACCOUNT } from '../providers/shared/topup-callback.js';
 import { MalformedCommand, validateTopupOrder } from './topup-commands.js';
 import { TopupMetrics } from './topup-metrics.js';
 import { TopupOrderDto, TopupOrderView } from './topup-order.dto.js';
 import { TopupOrderRefused, TopupOrdersService } from './topup-orders.service.js';
+
+const text = (value: unknown) => (typeof value === 'string' ? value.slice(0, 64) : null);
+
+/**
+ * The audit row of `POST /topups` (it spends the merchant's balance): the order it names and what
+ * was ordered; the customer's number masked.
+ */
+function orderSubject(body: Record<string, unknown>) {
+  const account = text(body.account) ?? SINGLE_ACCOUNT;
+  const destination = text(body.destination);
+  return {
+    target: `${text(body.provider)}/${account}/${text(body.reference)}`,
+    details: {
+      provider: text(body.provider),
+      account,
+      reference: text(body.reference),
+      product: text(body.product),
+      inquiryId: text(body.inquiryId),
+      destination: destination === null ? null : maskNumber(destination),
+    },
+  };
+}
 
 /**
  * The HTTP way in for top-up orders (the same as a `topup.requested` command), for teams that
@@ -43,6 +68,7 @@ import { TopupOrderRefused, TopupOrdersService } from './topup-orders.service.js
 @ApiUnauthorizedResponse({ description: 'No admin key, or not the configured one' })
 @Controller('topups')
 @UseGuards(AdminKeyGuard)
+@UseInterceptors(AdminAuditInterceptor)
 export class TopupsController {
   constructor(
     private readonly orders: TopupOrdersService,
@@ -50,6 +76,8 @@ export class TopupsController {
   ) {}
 
   @Post()
+  @AdminAction('topups.create')
+  @AdminSubject(orderSubject)
   @ApiOperation({
     summary: 'Place a top-up order with the PPOB server or Sidopulsa',
     description:
@@ -104,6 +132,7 @@ export class TopupsController {
   }
 
   @Get(':provider/:reference')
+  @AdminAction('topups.show')
   @ApiOperation({ summary: 'The state of a top-up order, by provider and your reference' })
   @ApiQuery({ name: 'account', required: false, example: SINGLE_ACCOUNT })
   @ApiOkResponse({ type: TopupOrderView })

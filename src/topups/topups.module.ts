@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AdminAuditInterceptor } from '../admin/admin-audit.js';
 import { AdminKeyGuard } from '../admin/admin-key.guard.js';
 import { TOPUP_ORDER_CLIENTS } from '../providers/topup-clients.js';
 import { TopupCommandConsumer } from './topup-command-consumer.js';
@@ -31,6 +32,7 @@ import { TopupsController } from './topups.controller.js';
     TopupCommandConsumer,
     TopupMetrics,
     AdminKeyGuard,
+    AdminAuditInterceptor,
   ],
 })
 export class TopupsModule {}
