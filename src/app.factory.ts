@@ -17,7 +17,7 @@ import { assignRequestId, requestLogging, requestScope, rootLogger } from './htt
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthFailureLimiter } from './http/auth-failure-limiter.js';
 import { callbackTraffic } from './http/callback-traffic.js';
-import { docsSecurityHeaders } from './http/security-headers.js';
+import { consoleSecurityHeaders, docsSecurityHeaders } from './http/security-headers.js';
 import { portSeparation } from './http/management-port.js';
 import { refuseUnprintableInput } from './http/printable-input.js';
 import { traceRequests } from './observability/tracing.js';
@@ -91,6 +91,8 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
     }),
   );
   app.useGlobalFilters(new ErrorFilter());
+  // The operator console (management port): its own CSP; nothing of it runs on /callbacks.
+  if (config.admin) app.use('/console', consoleSecurityHeaders());
   if (config.http.docsEnabled) {
     app.use(['/docs', '/docs-json'], docsSecurityHeaders());
     mountSwaggerUi(app, config);

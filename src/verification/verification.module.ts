@@ -40,7 +40,8 @@ export class VerificationModule {
         ReconciliationService,
         ...(options.admin ? [AdminKeyGuard, AdminAuditInterceptor] : []),
       ],
-      exports: [VerificationService, ExpectedPaymentsService],
+      // The store: the console lists held and conflicted callbacks as the admin API does.
+      exports: [VerificationService, ExpectedPaymentsService, VerificationStore],
     };
   }
 }
