@@ -3,6 +3,7 @@ import { plainToInstance, Transform, Type } from 'class-transformer';
 import {
   ArrayMinSize,
   IsArray,
+  IsIn,
   IsOptional,
   IsString,
   Matches,
@@ -191,6 +192,16 @@ const SectionOf = (section: new () => Section): PropertyDecorator => {
 };
 
 export class AccountsFile {
+  /**
+   * Providers whose accounts this version of the file may remove all at once (a reload that
+   * empties a provider that had accounts is refused otherwise). Meant for the one change that
+   * retires a provider's accounts; docs/accounts.md.
+   */
+  @IsOptional()
+  @IsArray({ message: 'must be a list of provider names' })
+  @IsIn(PROVIDER_NAMES, { each: true, message: `must list only ${PROVIDER_NAMES.join(', ')}` })
+  removeAllAccounts?: ProviderName[];
+
   @SectionOf(NicepaySection) nicepay?: NicepaySection;
   @SectionOf(McpaymentSection) mcpayment?: McpaymentSection;
   @SectionOf(S88paySection) s88pay?: S88paySection;
@@ -285,8 +296,17 @@ export function readAccountsFile(path: string): ReadAccountsFile {
   }
   const parsed = parseText(path, text);
   if (parsed.problems.length > 0) return { file: null, problems: parsed.problems };
-  // An empty file (or one of comments only) describes no accounts.
-  const raw = parsed.data ?? {};
+  // An empty file (or one of comments or blanks only) is what a truncate-then-write or a mount
+  // caught half-way shows: refused, never read as "no accounts". `{}` says that on purpose.
+  if (parsed.data === undefined || parsed.data === null) {
+    return {
+      file: null,
+      problems: [
+        `${path}: is empty (no providers, not even {}): refused as a file caught while being written; write {} for a file that configures no accounts`,
+      ],
+    };
+  }
+  const raw = parsed.data;
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     return {
       file: null,

@@ -10,7 +10,13 @@ import { createHash } from 'node:crypto';
 import { type FSWatcher, readFileSync, watch } from 'node:fs';
 import { dirname } from 'node:path';
 import { GatewayMetrics } from '../observability/gateway-metrics.js';
-import { describeChanges } from './accounts.js';
+import {
+  describeChanges,
+  PROVIDER_NAMES,
+  type ProviderName,
+  type ProvidersConfig,
+} from './accounts.js';
+import { readAccountsFile } from './accounts-file.js';
 import { ConfigurationError } from './environment.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway-config.js';
 
@@ -18,6 +24,16 @@ import { GATEWAY_CONFIG, type GatewayConfig } from './gateway-config.js';
 const DEBOUNCE_MS = 100;
 /** Safety net where file events are not delivered (some network and overlay filesystems). */
 const POLL_MS = 5_000;
+
+/** A change that takes an authorization away (see describeChanges). */
+const REMOVAL = / removed$| disabled$|-key /;
+
+/** Providers that had accounts before and have none after. */
+export function emptiedProviders(before: ProvidersConfig, after: ProvidersConfig): ProviderName[] {
+  return PROVIDER_NAMES.filter(
+    (name) => (before[name]?.accounts.length ?? 0) > 0 && (after[name]?.accounts.length ?? 0) === 0,
+  );
+}
 
 export type ReloadResult = 'applied' | 'unchanged' | 'refused';
 
@@ -100,12 +116,24 @@ export class AccountsReloader implements OnApplicationBootstrap, OnModuleDestroy
       );
       return 'refused';
     }
+    const emptied = emptiedProviders(this.config.accounts.current, next);
+    const allowed = readAccountsFile(file).file?.removeAllAccounts ?? [];
+    const refused = emptied.filter((provider) => !allowed.includes(provider));
+    if (refused.length > 0) {
+      this.metrics.accountReloads.inc({ result: 'refused' });
+      this.logger.error(
+        `Accounts file ${file} not applied (${reason}); the running accounts stay: it removes every account of ${refused.join(', ')}. ` +
+          `If that is meant, list ${refused.length > 1 ? 'them' : 'it'} under removeAllAccounts in the file (docs/accounts.md)`,
+      );
+      return 'refused';
+    }
     const changes = describeChanges(this.config.accounts.current, next);
     this.config.accounts.replace(next);
     this.metrics.accountReloads.inc({ result: changes.length > 0 ? 'applied' : 'unchanged' });
-    this.logger.log(
-      `Accounts file ${file} reloaded (${reason}): ${changes.length > 0 ? changes.join('; ') : 'no change'}`,
-    );
+    const text = `Accounts file ${file} reloaded (${reason}): ${changes.length > 0 ? changes.join('; ') : 'no change'}`;
+    // A removal (an account, a key, a whole provider) de-authorizes someone: operators must see it.
+    if (changes.some((change) => REMOVAL.test(change))) this.logger.warn(text);
+    else this.logger.log(text);
     return changes.length > 0 ? 'applied' : 'unchanged';
   }
 }
