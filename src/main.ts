@@ -53,6 +53,7 @@ async function main(): Promise<void> {
   const registry = app.get(CallbackProviderRegistry);
   const providers = registry.names().map((name) => registry.get(name)!);
   process.stderr.write(startupBanner(config, startup, providers));
+  for (const note of startup.notes ?? []) process.stderr.write(`${note}\n`);
 }
 
 main().catch((error: unknown) => {

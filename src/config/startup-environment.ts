@@ -13,6 +13,13 @@ export interface StartupEnvironment {
   source: ConfigurationSource;
   /** The file the settings were read from, when one was. */
   file: string | null;
+  /** What start-up changed in the settings and why (printed after the banner). */
+  notes?: string[];
+}
+
+/** Loopback addresses: the only ones the demo may listen on. */
+export function isLoopbackHost(host: string): boolean {
+  return /^(127(\.\d{1,3}){3}|::1|\[::1\]|localhost)$/i.test(host.trim());
 }
 
 /**
@@ -104,11 +111,17 @@ export function startupEnvironment(
   ) {
     const demo = demoEnvironment();
     if (demo) {
-      return {
-        env: { ...followSandboxPort(demo, processEnv), ...definedOnly(processEnv) },
-        source: 'demo',
-        file: join(projectRoot(), '.env.example'),
-      };
+      const env = { ...followSandboxPort(demo, processEnv), ...definedOnly(processEnv) };
+      // The demo publishes its admin key and signs anything at /dev/sign: it never listens
+      // beyond this machine, whatever HOST says. Real settings (a .env, NODE_ENV) lift this.
+      const notes: string[] = [];
+      if (!isLoopbackHost(env.HOST ?? '')) {
+        notes.push(
+          `HOST=${env.HOST} ignored: the demo configuration publishes its admin key and signing tools, so it listens on ${DEMO_OVERRIDES.HOST} only. Configure the gateway (.env or environment) to listen elsewhere.`,
+        );
+        env.HOST = DEMO_OVERRIDES.HOST;
+      }
+      return { env, source: 'demo', file: join(projectRoot(), '.env.example'), notes };
     }
   }
   return { env: { ...processEnv }, source: 'environment', file: null };

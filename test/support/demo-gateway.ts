@@ -68,14 +68,14 @@ export interface DemoGateway extends Launched {
  * own directory. Resolves once the banner is printed and /health/ready answers 200 (the broker
  * is connected).
  */
-export async function startDemoGateway(): Promise<DemoGateway> {
+export async function startDemoGateway(env: Record<string, string> = {}): Promise<DemoGateway> {
   const dir = mkdtempSync(join(tmpdir(), 'gw-demo-'));
   const port = await freePort();
   const sandboxPort = await freePort();
   const exchange = uniqueExchange();
   const url = `http://127.0.0.1:${port}`;
   const started = launch(
-    { PORT: String(port), EVENTS_EXCHANGE: exchange, SANDBOX_PORT: String(sandboxPort) },
+    { PORT: String(port), EVENTS_EXCHANGE: exchange, SANDBOX_PORT: String(sandboxPort), ...env },
     dir,
   );
   const stop = async () => {

@@ -71,6 +71,27 @@ describe('startupEnvironment: where a process gets its settings', () => {
     }
   });
 
+  it('the demo listens on loopback whatever HOST says, and says so', () => {
+    for (const host of ['0.0.0.0', '::', '192.168.1.20', 'example.com']) {
+      const startup = startupEnvironment({ HOST: host }, empty);
+      assert.equal(startup.source, 'demo');
+      assert.equal(loadConfig(startup.env).host, '127.0.0.1', host);
+      assert.match(startup.notes?.join() ?? '', new RegExp(`HOST=${host} ignored`));
+    }
+    for (const host of ['127.0.0.1', '127.0.0.2', '::1', 'localhost']) {
+      const startup = startupEnvironment({ HOST: host }, empty);
+      assert.equal(startup.env.HOST, host);
+      assert.deepEqual(startup.notes, []);
+    }
+    // Configured (a provider set): HOST is the operator's choice.
+    const configured = startupEnvironment(
+      { HOST: '0.0.0.0', PPOB_CALLBACK_TOKEN: 'x'.repeat(24) },
+      empty,
+    );
+    assert.equal(configured.source, 'environment');
+    assert.equal(configured.env.HOST, '0.0.0.0');
+  });
+
   it('no demo in test or production, nor once a provider is configured', () => {
     assert.equal(startupEnvironment({ NODE_ENV: 'test' }, empty).source, 'environment');
     assert.equal(startupEnvironment({ NODE_ENV: 'production' }, empty).source, 'environment');
