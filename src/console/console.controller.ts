@@ -535,6 +535,9 @@ ${Object.entries(redactHeaders(c.request.headers))
     const unconfirmed = await this.hints.list('unconfirmed', 200);
     const stuck = await this.operations.outbox({ olderThanSeconds: 60, limit: 200 } as OutboxQuery);
     const overdue = await this.expected.list('overdue', 200);
+    const orders = this.modules.get(TopupOrdersService, { strict: false }) as
+      TopupOrdersService | undefined;
+    const failedOrders = orders ? await orders.failed(200) : [];
     const group = <T>(rows: T[], key: (row: T) => string, at: (row: T) => string) => {
       const groups = new Map<string, { count: number; first: string; last: string }>();
       for (const row of rows) {
@@ -617,7 +620,29 @@ ${Object.entries(redactHeaders(c.request.headers))
       )}
       <ul>
         ${overdue.slice(0, 20).map((r) => html`<li><a href="/console/transactions/${segment(r.provider)}/${segment(r.account)}/${segment(r.transactionKey)}">${r.merchantReference ?? r.transactionKey}</a> ${r.currency ?? ''} ${r.amount ?? ''} — ${r.state}, ${r.lastResult ?? ''}</li>`)}
-      </ul>`;
+      </ul>
+      <h2>Top-up orders failed</h2>
+      ${
+        orders
+          ? html`${group(
+                failedOrders,
+                (o) => `${o.provider} ${o.placement}`,
+                (o) => o.updatedAt,
+              )}
+              <ul>
+                ${failedOrders.slice(0, 20).map(
+                  (o) =>
+                    html`<li>
+                      <a
+                        href="/console/topups?provider=${encodeURIComponent(o.provider)}&amp;reference=${encodeURIComponent(o.reference)}&amp;account=${encodeURIComponent(o.account)}"
+                        >${o.provider} ${o.reference}</a
+                      >
+                      — ${o.placement}: ${o.failureReason ?? o.providerMessage ?? ''}
+                    </li>`,
+                )}
+              </ul>`
+          : html`<p class="muted">Top-up orders are not configured.</p>`
+      }`;
     send(res, page(req, 'Needs attention', 'attention', body));
   }
 

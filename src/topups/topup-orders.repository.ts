@@ -88,6 +88,15 @@ export class TopupOrdersRepository {
     return { created: false, row: existing };
   }
 
+  /** Orders that failed (refused, or abandoned after every attempt), newest first. */
+  async failed(limit: number): Promise<TopupOrderRow[]> {
+    return this.sql.query<TopupOrderRow>(
+      `SELECT ${COLUMNS} FROM topup_orders WHERE placement IN ('failed', 'abandoned')
+       ORDER BY updated_at DESC LIMIT ?`,
+      [limit],
+    );
+  }
+
   async find(provider: string, account: string, reference: string): Promise<TopupOrderRow | null> {
     const [row] = await this.sql.query<TopupOrderRow>(
       `SELECT ${COLUMNS} FROM topup_orders WHERE provider = ? AND account = ? AND reference = ?`,

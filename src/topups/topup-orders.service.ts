@@ -122,6 +122,11 @@ export class TopupOrdersService {
     return row ? this.view(row) : null;
   }
 
+  /** Orders that failed or were abandoned, newest first (the console's attention page). */
+  async failed(limit: number): Promise<TopupOrderView[]> {
+    return Promise.all((await this.orders.failed(limit)).map((row) => this.view(row)));
+  }
+
   /** Answer and report share the merchant's refid as the transaction key. */
   private async view(row: TopupOrderRow): Promise<TopupOrderView> {
     return orderView(row, await this.states.get(row.provider, row.account, row.reference));

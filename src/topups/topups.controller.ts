@@ -131,6 +131,24 @@ export class TopupsController {
     }
   }
 
+  @Get('failed')
+  @AdminAction('topups.failed')
+  @ApiOperation({
+    summary: 'Orders that failed or were abandoned, newest first',
+    description:
+      'Refused by the provider (the reason in failureReason) or abandoned after every attempt: what the console lists as needing attention.',
+  })
+  @ApiQuery({ name: 'limit', required: false, example: 100 })
+  @ApiOkResponse({ type: [TopupOrderView] })
+  @ApiBadRequestResponse({ description: 'limit is not a whole number from 1 to 1000' })
+  async failed(@Query('limit') limit?: string): Promise<TopupOrderView[]> {
+    const count = limit === undefined ? 100 : Number(limit);
+    if (!/^\d{1,4}$/.test(limit ?? '100') || count < 1 || count > 1000) {
+      throw new BadRequestException('limit must be a whole number from 1 to 1000');
+    }
+    return this.orders.failed(count);
+  }
+
   @Get(':provider/:reference')
   @AdminAction('topups.show')
   @ApiOperation({ summary: 'The state of a top-up order, by provider and your reference' })

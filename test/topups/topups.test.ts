@@ -350,5 +350,14 @@ describe('top-up orders: account-level errors (wrong PPOB_API_TOKEN)', () => {
     assert.equal(t.ppob.orders().filter((o) => o.refid === reference).length, 0);
     const metrics = await (await fetch(`${t.bed.gateway.url}/metrics`)).text();
     assert.match(metrics, /gateway_topup_account_errors_total\{provider="ppob",code="401"\} 1/);
+    // Listed for an operator (the console's attention page reads the same list).
+    const listed = (await (
+      await fetch(`${t.bed.gateway.managementUrl}/topups/failed`, {
+        headers: { 'x-admin-key': ADMIN_KEY },
+      })
+    ).json()) as Array<{ reference: string; placement: string; failureReason: string }>;
+    const mine = listed.find((order) => order.reference === reference);
+    assert.equal(mine?.placement, 'failed');
+    assert.match(mine?.failureReason ?? '', /Gw-signature tidak valid/);
   });
 });
