@@ -84,6 +84,7 @@ export function pipelineSuite(kind: DatabaseKind): void {
           occurredAt: '2025-11-21T05:05:12.000Z',
           receivedAt: body.data.receivedAt,
           callbackId: stored.id,
+          transactionKey: fields.tXid,
           verification: { method: 'signature', at: body.data.receivedAt },
           previousStatus: null,
           transactionVersion: assertClockVersion(

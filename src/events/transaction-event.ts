@@ -1,3 +1,4 @@
+import { canonicalDecimal, isDecimalString } from '../common/decimal.js';
 import { uuidV5 } from '../common/uuid-v5.js';
 import { activeTraceContext } from '../observability/tracing.js';
 import {
@@ -46,6 +47,11 @@ export type TransactionEventData = Omit<
   occurredAt: string;
   receivedAt: string;
   callbackId: string;
+  /**
+   * The transaction's identity at the provider, as the gateway keys it: with provider and account,
+   * what transactionVersion counts per. Absent from events stored before it was added.
+   */
+  transactionKey?: string;
   verification: EventVerification;
 } & Partial<EventTransition>;
 
@@ -114,6 +120,11 @@ export function transitionJson(transition: EventTransition): string {
   return `,"previousStatus":${previous},"transactionVersion":${transition.transactionVersion}`;
 }
 
+/** A decimal amount in canonical form (canonicalDecimal); anything else as it is. */
+function canonicalMoney(value: string | null): string | null {
+  return value !== null && isDecimalString(value) ? canonicalDecimal(value) : value;
+}
+
 export function buildTransactionEvent(input: {
   provider: string;
   account: string;
@@ -149,15 +160,19 @@ export function buildTransactionEvent(input: {
         providerStatus: tx.providerStatus,
         providerTransactionId: tx.providerTransactionId,
         merchantReference: tx.merchantReference,
-        amount: tx.amount,
+        // One canonical decimal form whatever the provider sent (`150000.00` → `150000`); the
+        // provider's own text stays in raw.
+        amount: canonicalMoney(tx.amount),
         currency: tx.currency,
-        fee: tx.fee,
+        fee: canonicalMoney(tx.fee),
         paymentMethod: tx.paymentMethod,
         channel: tx.channel,
         product: tx.product,
         occurredAt,
         receivedAt: receivedAt.toISOString(),
         callbackId,
+        // What transactionVersion counts per (with provider and account): read it, never rebuild it.
+        transactionKey: transactionKeyOf(tx),
         verification: input.verification ?? { method: 'signature', at: receivedAt.toISOString() },
         raw: tx.raw,
       },

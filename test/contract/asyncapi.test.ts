@@ -40,6 +40,25 @@ const DEFAULT_EXCHANGE = 'payments.events';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- parsed JSON, checked by the schemas
 type Json = Record<string, any>;
 
+/**
+ * The schema with `additionalProperties: false` on every object it describes field by field (raw
+ * excepted, which keeps whatever the provider sent): what the gateway's own output must match.
+ */
+function strictVariant(schema: Json): Json {
+  const copy = JSON.parse(JSON.stringify(schema)) as Json;
+  const visit = (node: unknown): void => {
+    if (Array.isArray(node)) return node.forEach(visit);
+    if (node === null || typeof node !== 'object') return;
+    const object = node as Json;
+    if (object.properties && object.additionalProperties === undefined) {
+      object.additionalProperties = false;
+    }
+    Object.values(object).forEach(visit);
+  };
+  visit(copy);
+  return copy;
+}
+
 function newAjv(): Ajv {
   const ajv = new Ajv({ allErrors: true, strict: true });
   // ajv-formats is CommonJS: its default export is the plugin itself.
@@ -71,6 +90,7 @@ describe('the event contract (openapi/asyncapi.yaml + transaction-event.schema.j
   let message: MessageInterface;
   let schema: Json;
   let validateEvent: ValidateFunction;
+  let validateAsConsumer: ValidateFunction;
 
   before(async () => {
     const parsed = await fromFile(new Parser(), ASYNCAPI_FILE).parse();
@@ -84,7 +104,9 @@ describe('the event contract (openapi/asyncapi.yaml + transaction-event.schema.j
     document = parsed.document;
     message = document.components().messages().get('TransactionEvent')!;
     schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8'));
-    validateEvent = newAjv().compile(schema);
+    // The gateway's own output is held to exactly the named fields; consumers get the tolerant one.
+    validateEvent = newAjv().compile(strictVariant(schema));
+    validateAsConsumer = newAjv().compile(schema);
   });
 
   describe('the AsyncAPI document', () => {
@@ -227,6 +249,18 @@ describe('the event contract (openapi/asyncapi.yaml + transaction-event.schema.j
       event.data.amount = 150000;
       assert.equal(validateEvent(event), false);
       assert.ok(validateEvent.errors!.some((e) => e.instancePath === '/data/amount'));
+    });
+
+    it('is a tolerant reader for consumers: additive fields are accepted, transactionVersion and its key are required', () => {
+      const extra = valid();
+      extra.data.amountMinor = 15000000;
+      const extraTop = { ...extra, dataschema: 'x' };
+      assert.equal(validateAsConsumer(extraTop), true, JSON.stringify(validateAsConsumer.errors));
+      for (const field of ['transactionVersion', 'transactionKey', 'previousStatus']) {
+        const missing = valid();
+        delete missing.data[field];
+        assert.equal(validateAsConsumer(missing), false, `${field} is required`);
+      }
     });
 
     it('refuses drift: an unknown field, a missing field, an unknown status or a bad time', () => {
@@ -467,7 +501,7 @@ describe('the event contract (openapi/asyncapi.yaml + transaction-event.schema.j
       const bodies = messages.map((m) => JSON.parse(m.content.toString('utf8')));
       const nicepayCard = bodies.find((b) => b.subject === 'ORD-CONTRACT-2');
       assert.equal(nicepayCard.data.paymentMethod, 'card');
-      assert.equal(nicepayCard.data.fee, '2500.00');
+      assert.equal(nicepayCard.data.fee, '2500', 'canonical form (NICEPAY sent 2500.00)');
       const topups = bodies.filter((b) => b.type.startsWith('topup.'));
       assert.equal(topups.length, 4);
       for (const topup of topups) assert.equal(typeof topup.data.product, 'object');

@@ -86,6 +86,7 @@ describe('MCPayment on postgres', () => {
         occurredAt: '2025-11-21T05:05:12.136Z',
         receivedAt: event.data.receivedAt,
         callbackId: stored.id,
+        transactionKey: body.transaction_id,
         verification: { method: 'signature', at: event.data.receivedAt },
         previousStatus: null,
         transactionVersion: assertClockVersion(

@@ -76,6 +76,7 @@ describe('PPOB server reports, HTTP → PostgreSQL → RabbitMQ', () => {
         occurredAt: event.body.data.receivedAt,
         receivedAt: event.body.data.receivedAt,
         callbackId: row.id,
+        transactionKey: fields.ref_id,
         verification: { method: 'signature', at: event.body.data.receivedAt },
         previousStatus: null,
         transactionVersion: assertClockVersion(

@@ -75,15 +75,17 @@ describe('S88Pay callbacks on postgres', () => {
       providerStatus: '2',
       providerTransactionId: payload.transaction_no,
       merchantReference: payload.transaction_code,
-      amount: '150000.00',
+      // One canonical decimal form in the event; raw keeps the provider's '150000.00'.
+      amount: '150000',
       currency: 'IDR',
-      fee: '1500.00',
+      fee: '1500',
       paymentMethod: null,
       channel: 'PAY01D',
       product: null,
       occurredAt: '2025-11-21T05:05:12.000Z',
       receivedAt: body.data.receivedAt,
       callbackId: stored.id,
+      transactionKey: payload.transaction_no,
       verification: { method: 'signature', at: body.data.receivedAt },
       previousStatus: null,
       transactionVersion: assertClockVersion(body.data.transactionVersion, body.data.receivedAt),
@@ -126,14 +128,14 @@ describe('S88Pay callbacks on postgres', () => {
   const statuses: Array<
     [number | string, string, unknown, string, unknown, string | null, string]
   > = [
-    [1, 'pending', '3000.00', '3000.00', '10.00', '10.00', 'IDR'],
+    [1, 'pending', '3000.00', '3000', '10.00', '10', 'IDR'],
     ['pending', 'pending', 3000, '3000', 10, '10', 'INR'],
     [2, 'succeeded', 10000.1, '10000.1', 0, '0', 'BDT'],
-    ['completed', 'succeeded', '3000.00', '3000.00', '10.00', '10.00', 'bdt'],
+    ['completed', 'succeeded', '3000.00', '3000', '10.00', '10', 'bdt'],
     ['success', 'succeeded', '250000', '250000', undefined, null, 'IDR'],
-    [3, 'failed', '75000.50', '75000.50', '0.00', '0.00', 'IDR'],
-    ['failed', 'failed', '75000.50', '75000.50', '0.00', '0.00', 'USD'],
-    [4, 'pending', '12.34', '12.34', '0.10', '0.10', 'IDR'],
+    [3, 'failed', '75000.50', '75000.5', '0.00', '0', 'IDR'],
+    ['failed', 'failed', '75000.50', '75000.5', '0.00', '0', 'USD'],
+    [4, 'pending', '12.34', '12.34', '0.10', '0.1', 'IDR'],
   ];
   for (const [providerStatus, status, amountIn, amount, feeIn, fee, currency] of statuses) {
     it(`transaction_status ${JSON.stringify(providerStatus)} → payment.${status}.s88pay`, async () => {
@@ -169,8 +171,8 @@ describe('S88Pay callbacks on postgres', () => {
     const { message, body } = await accepted(s88payCallback(payout));
     assert.equal(message.fields.routingKey, 'payment.succeeded.s88pay');
     assert.equal(body.data.account, 'default', 'no merchant_code inside');
-    assert.equal(body.data.amount, '3000.00');
-    assert.equal(body.data.fee, '10.00');
+    assert.equal(body.data.amount, '3000');
+    assert.equal(body.data.fee, '10');
     assert.equal(body.data.currency, 'BDT');
     assert.equal(body.data.channel, null);
     assert.deepEqual(body.data.raw, payout);

@@ -89,6 +89,7 @@ describe('Sidopulsa reports, HTTP → PostgreSQL → RabbitMQ', () => {
         occurredAt: event.body.data.receivedAt,
         receivedAt: event.body.data.receivedAt,
         callbackId: row.id,
+        transactionKey: fields.clientid,
         verification: { method: 'signature', at: event.body.data.receivedAt },
         previousStatus: null,
         transactionVersion: assertClockVersion(
