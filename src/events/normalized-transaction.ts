@@ -42,11 +42,13 @@ export interface NormalizedTransaction {
   /** Every field the provider sent (decrypted / decoded), unchanged. */
   raw: Record<string, unknown>;
   /**
-   * Set where the provider's own id is not what every message about the transaction carries
-   * (a top-up order's answer and its later report share only the merchant's refid): the
-   * transaction is then identified by merchantReference.
+   * `merchantReference`: set where the provider's own id is not what every message about the
+   * transaction carries (a top-up order's answer and its later report share only the merchant's
+   * refid): the transaction is then identified by merchantReference.
+   * `taggedMerchantReference`: the provider has two id spaces (S88Pay transaction_no and
+   * transaction_code); without its own id the transaction is keyed by `ref:<merchantReference>`.
    */
-  identifiedBy?: 'merchantReference';
+  identifiedBy?: 'merchantReference' | 'taggedMerchantReference';
   /**
    * For `refunded`: the total refunded so far, where the provider reports it (decimal string).
    * Not published; it tells a further partial refund (new money) from a re-sent one.
@@ -60,8 +62,15 @@ export interface NormalizedTransaction {
  */
 export function transactionKeyOf(tx: NormalizedTransaction): string {
   if (tx.identifiedBy === 'merchantReference') return tx.merchantReference;
+  // A provider with two id spaces (S88Pay: transaction_no and transaction_code) keys a
+  // transaction without its id by the tagged reference, so a code never equals another's number.
+  if (tx.providerTransactionId === null && tx.identifiedBy === 'taggedMerchantReference')
+    return `${MERCHANT_REFERENCE_TAG}${tx.merchantReference}`;
   return tx.providerTransactionId ?? tx.merchantReference;
 }
+
+/** The prefix of a transaction key that is a merchant reference in a provider's other id space. */
+export const MERCHANT_REFERENCE_TAG = 'ref:';
 
 /**
  * What distinguishes two observations of the same status that are both news: the canonical

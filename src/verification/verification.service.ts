@@ -556,6 +556,10 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
 
     const report = answer.report;
     const transaction = transactionFromAnswer(report, query);
+    // A transaction keyed in the provider's other id space (S88Pay without transaction_no).
+    const tagged = { ...transaction, identifiedBy: 'taggedMerchantReference' as const };
+    if (transactionKeyOf(tagged) === tx.transactionKey)
+      transaction.identifiedBy = tagged.identifiedBy;
     const problem =
       answerProblem(report, query, api.requiredFacts) ??
       (transactionKeyOf(transaction) !== tx.transactionKey

@@ -98,6 +98,25 @@ describe('S88Pay callbacks on postgres', () => {
     assert.ok(!message.content.toString('utf8').includes(S88PAY.apiKey));
   });
 
+  it("a transaction_code equal to another callback's transaction_no is another transaction, not a duplicate", async () => {
+    const first = s88payPayload();
+    await accepted(s88payCallback(first));
+    // Without a (trusted) transaction_no its key is the code, in its own id space: `ref:<code>`.
+    const other = s88payPayload({
+      transaction_no: undefined,
+      transaction_code: first.transaction_no,
+    });
+    const { body } = await accepted(s88payCallback(other));
+    assert.equal(body.subject, first.transaction_no);
+    assert.equal(body.data.providerTransactionId, null);
+    assert.equal(body.data.transactionKey, `ref:${String(first.transaction_no)}`);
+    assert.notEqual(
+      body.id,
+      bed.tap.bodies().find((b) => b.subject === first.transaction_code)?.id,
+      'its own event',
+    );
+  });
+
   it('stores the raw callback with its verification before acknowledging', async () => {
     const payload = s88payPayload();
     const callback = s88payCallback(payload);

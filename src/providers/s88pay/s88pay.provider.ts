@@ -210,6 +210,8 @@ export class S88payProvider implements CallbackProvider<S88payCallbackDto> {
       occurredAt:
         timestamp === undefined || timestamp === null ? null : new Date(Number(timestamp) * 1000),
       raw: verified.fields,
+      // transaction_no and transaction_code are two id spaces: a code is never taken for a number.
+      identifiedBy: 'taggedMerchantReference',
     };
   }
 
