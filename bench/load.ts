@@ -138,15 +138,7 @@ export async function startGateway(
   });
   const exited = new Promise((resolve) => child.on('exit', resolve));
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; ; i += 1) {
-    try {
-      if ((await fetch(`${url}/health/live`)).status === 200) break;
-    } catch {
-      /* starting */
-    }
-    if (i > 2400 || child.exitCode !== null) throw new Error('gateway did not start');
-    await sleep(50);
-  }
+  await untilServing(`${url}/health/live`, child, 'gateway');
   return {
     child,
     url,
@@ -155,6 +147,24 @@ export async function startGateway(
       await exited;
     },
   };
+}
+
+/** Waits until `url` answers 200 (polled every 50 ms); throws once `child` exited or `polls` passed. */
+export async function untilServing(
+  url: string,
+  child: ChildProcess,
+  what: string,
+  polls = 2400,
+): Promise<void> {
+  for (let i = 0; ; i += 1) {
+    try {
+      if ((await fetch(url)).status === 200) return;
+    } catch {
+      /* starting */
+    }
+    if (i > polls || child.exitCode !== null) throw new Error(`${what} did not start`);
+    await sleep(50);
+  }
 }
 
 /** Records which callbacks were acknowledged, and when each was first sent. */
