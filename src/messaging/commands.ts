@@ -13,7 +13,7 @@ import {
   CommandDeliveries,
   MAX_COMMAND_DELIVERIES,
   REQUEUE_MAX_DELAY_MS,
-} from '../topups/command-deliveries.js';
+} from './command-deliveries.js';
 import { type BrokerComponentLink, brokerComponent, confirmed } from './broker-link.js';
 import type { BrokerComponent, BrokerStatus } from './broker-status.js';
 
@@ -220,7 +220,7 @@ function requeueLater(channel: Channel, message: ConsumeMessage, delayMs: number
 }
 
 /** An error's name and message for a log line or a reason, bounded, whatever was thrown. */
-export function errorText(error: unknown): string {
+function errorText(error: unknown): string {
   const text =
     error instanceof Error ? `${error.name}: ${error.message}` : `thrown ${typeof error}`;
   return text.slice(0, 300);

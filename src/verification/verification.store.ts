@@ -176,26 +176,6 @@ function toScheduled(row: ScheduleRow): ScheduledInquiry {
   };
 }
 
-/** The normalized transaction an event was built from (its `data`, with the domain of its type). */
-export function transactionOfEvent(event: TransactionEvent): NormalizedTransaction {
-  const data = event.body.data;
-  return {
-    domain: event.type.split('.')[0] as NormalizedTransaction['domain'],
-    status: data.status,
-    providerStatus: data.providerStatus,
-    providerTransactionId: data.providerTransactionId,
-    merchantReference: data.merchantReference,
-    amount: data.amount,
-    currency: data.currency,
-    fee: data.fee,
-    paymentMethod: data.paymentMethod,
-    channel: data.channel,
-    product: data.product,
-    occurredAt: new Date(data.occurredAt),
-    raw: data.raw,
-  };
-}
-
 /** What the gateway asks the provider about, from a hint's (or an earlier answer's) event. */
 export function queryOfEvent(event: TransactionEvent): StatusQuery {
   const data = event.body.data;

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import amqplib, { type ConsumeMessage } from 'amqplib';
 import { queueOptions } from '../../src/messaging/broker-topology.js';
-import { CommandDeliveries, MAX_COMMAND_DELIVERIES } from '../../src/topups/command-deliveries.js';
+import { CommandDeliveries, MAX_COMMAND_DELIVERIES } from '../../src/messaging/command-deliveries.js';
 import { TopupCommandConsumer } from '../../src/topups/topup-command-consumer.js';
 import { describeValue, parseTopupCommand } from '../../src/topups/topup-commands.js';
 import {
