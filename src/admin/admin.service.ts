@@ -347,7 +347,8 @@ export class AdminService {
   async renormalize(id: string): Promise<{ status: number; body: RenormalizeResult }> {
     const callback = await this.callback(id);
     // A verified provider's callback is a hint: renormalizing never publishes its claim.
-    if (this.verification.verifierFor(callback.provider)) return this.renormalizeHint(callback);
+    if (this.verification.verifierFor(callback.provider, callback.account ?? undefined))
+      return this.renormalizeHint(callback);
     if (callback.outcome === 'quarantined') return this.renormalizeQuarantined(callback);
     if (callback.outcome !== 'accepted' || !callback.event_id || !callback.account) {
       throw new ConflictException(

@@ -4,6 +4,7 @@ import {
   ArrayMinSize,
   IsArray,
   IsIn,
+  IsObject,
   IsOptional,
   IsString,
   Matches,
@@ -107,6 +108,12 @@ class UrlTokenKeyEntry extends KeyEntry {
   token!: string;
 }
 
+class SnapKeyEntry extends KeyEntry {
+  @IsOptional() @IsSecret() publicKey?: string;
+  @IsOptional() @IsSecret() clientSecret?: string;
+  @IsOptional() @IsSecret() privateKey?: string;
+}
+
 const Keys = (entry: new () => KeyEntry, required: boolean): PropertyDecorator => {
   return (target, property) => {
     if (!required) IsOptional()(target, property);
@@ -155,6 +162,25 @@ export class UrlTokenAccountEntry extends AccountEntry {
   @Keys(UrlTokenKeyEntry, false) keys?: UrlTokenKeyEntry[];
 }
 
+/** SNAP (docs/snap.md): a profile by name, overrides of any of its fields, and the ids. */
+export class SnapAccountEntry extends AccountEntry {
+  @IsString({ message: "must name a shipped profile or one of this section's profiles" })
+  profile!: string;
+
+  @IsOptional()
+  @IsObject({ message: 'must be a mapping of profile fields' })
+  override?: Record<string, unknown>;
+
+  @IsOptional() @IsSecret() partnerId?: string;
+  @IsOptional() @IsSecret() clientKey?: string;
+  @IsOptional() @IsSecret() channelId?: string;
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s/]+(\/[^\s]*)?$/, { message: 'must be an http(s) URL' })
+  apiUrl?: string;
+
+  @Keys(SnapKeyEntry, true) keys!: SnapKeyEntry[];
+}
+
 const Accounts = (entry: new () => AccountEntry): PropertyDecorator => {
   return (target, property) => {
     IsArray({ message: 'must be a list of accounts' })(target, property);
@@ -178,6 +204,14 @@ class McpaymentSection extends Section {
 }
 class S88paySection extends Section {
   @Accounts(S88payAccountEntry) accounts!: S88payAccountEntry[];
+}
+class SnapSection extends Section {
+  /** Profiles defined in the file, by name (checked when the accounts are built). */
+  @IsOptional()
+  @IsObject({ message: 'must be a mapping of profile names to profiles' })
+  profiles?: Record<string, Record<string, unknown>>;
+
+  @Accounts(SnapAccountEntry) accounts!: SnapAccountEntry[];
 }
 class UrlTokenSection extends Section {
   @Accounts(UrlTokenAccountEntry) accounts!: UrlTokenAccountEntry[];
@@ -207,6 +241,7 @@ export class AccountsFile {
   @SectionOf(S88paySection) s88pay?: S88paySection;
   @SectionOf(UrlTokenSection) sidopulsa?: UrlTokenSection;
   @SectionOf(UrlTokenSection) ppob?: UrlTokenSection;
+  @SectionOf(SnapSection) snap?: SnapSection;
 }
 
 export interface ProviderSection<A extends AccountEntry> {

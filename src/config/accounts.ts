@@ -1,4 +1,5 @@
 import type { AddressAllowlist } from '../common/address-allowlist.js';
+import type { SnapProfile } from '../providers/snap/snap.profile.js';
 
 /**
  * Merchant accounts per provider. Each account has an `id` (what events and stored callbacks call
@@ -68,6 +69,27 @@ export interface UrlTokenKey extends CredentialKey {
 /** Sidopulsa / PPOB: the token in the callback URL names the account; no keys: allowlist only. */
 export type UrlTokenAccount = Account<UrlTokenKey>;
 
+export interface SnapKey extends CredentialKey {
+  /** The provider's RSA public key (PEM): families rsa-clientkey, hmac-token (token request), rsa-body. */
+  publicKey: string | null;
+  /** The client secret (HMAC-SHA512): families hmac-token, hmac-notifyurl, and the status API. */
+  clientSecret: string | null;
+  /** The merchant's RSA private key (PEM): the status API's access-token request. */
+  privateKey: string | null;
+}
+/** SNAP: the account is in the callback URL; its profile says how its provider signs. */
+export interface SnapAccount extends Account<SnapKey> {
+  profile: SnapProfile;
+  /** X-PARTNER-ID the provider sends (and the status API expects); null: not checked. */
+  partnerId: string | null;
+  /** X-CLIENT-KEY: the client id the provider signs with (family A, the token of B). */
+  clientKey: string | null;
+  /** CHANNEL-ID of the gateway's status API requests. */
+  channelId: string | null;
+  /** Status API host (family A). */
+  apiUrl: string | null;
+}
+
 export interface ProviderAccounts<A extends Account> {
   /** The provider's allowlist (accounts without their own use it); null: no address check. */
   allowlist: AddressAllowlist | null;
@@ -104,6 +126,7 @@ export interface ProvidersConfig {
   nicepay: (ProviderAccounts<NicepayAccount> & { inquiry: NicepayInquirySettings | null }) | null;
   sidopulsa: ProviderAccounts<UrlTokenAccount> | null;
   ppob: ProviderAccounts<UrlTokenAccount> | null;
+  snap: ProviderAccounts<SnapAccount> | null;
 }
 
 export type ProviderName = keyof ProvidersConfig;
@@ -113,6 +136,7 @@ export const PROVIDER_NAMES: readonly ProviderName[] = [
   'nicepay',
   'sidopulsa',
   'ppob',
+  'snap',
 ];
 
 /** True while the key verifies at `at`: on or after notBefore and on or before notAfter. */

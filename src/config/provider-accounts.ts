@@ -1,5 +1,6 @@
 import { AddressAllowlist, splitList } from '../common/address-allowlist.js';
 import { NICEPAY_PUBLISHED_ADDRESSES } from '../providers/nicepay/nicepay.facts.js';
+import { snapAccounts } from '../providers/snap/snap.accounts.js';
 import type {
   Account,
   CredentialKey,
@@ -338,6 +339,7 @@ export function buildProviders(
     nicepay: withInquiry(section(nicepay, nicepayAllowlist), nicepayInquiry),
     sidopulsa: urlTokenProvider('sidopulsa', vars, file, fileName),
     ppob: urlTokenProvider('ppob', vars, file, fileName),
+    snap: snapAccounts(problems, file?.snap, fileName),
   };
 
   for (const [name, settings] of Object.entries(providers) as Array<

@@ -12,7 +12,8 @@ const NOT_A_CALLBACK_URL =
   'No callback endpoint at this path: callback URLs are exactly /callbacks/<provider> or /callbacks/<provider>/<token>';
 
 /**
- * The provider of `/callbacks/<provider>` or `/callbacks/<provider>/<one segment>`, spelled as
+ * The provider of `/callbacks/<provider>`, `/callbacks/<provider>/<one segment>` or
+ * `/callbacks/<provider>/<one segment>/v<major>.<minor>/<service path>`, spelled as
  * registered (lower case, not percent-encoded), no empty segment, no trailing slash; null for any
  * other path.
  */
@@ -20,7 +21,11 @@ export function canonicalCallbackProvider(
   url: string,
   providers: ReadonlySet<string>,
 ): string | null {
-  const match = /^\/callbacks\/([a-z0-9]+)(?:\/[^/]+)?$/.exec(url.split('?')[0]);
+  // SNAP-style providers append the standard's versioned service path to the account segment
+  // (`/callbacks/snap/<account>/v1.0/transfer-va/payment`): lower case, fixed shape, routed exactly.
+  const match = /^\/callbacks\/([a-z0-9]+)(?:\/[^/]+(?:\/v\d+\.\d+(?:\/[a-z0-9-]+)+)?)?$/.exec(
+    url.split('?')[0],
+  );
   return match !== null && providers.has(match[1]) ? match[1] : null;
 }
 

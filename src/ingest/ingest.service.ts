@@ -118,7 +118,7 @@ export class IngestService {
     // Where the scheme cannot prove the status, the callback is a hint: stored (de-duplicated as
     // exact bytes only, never holding the event's place) and acknowledged; the event comes from
     // the provider's status API, asked after the ack.
-    if (this.verification.verifierFor(provider.name)) {
+    if (this.verification.verifierFor(provider.name, verified.account)) {
       let held: 'verifying' | 'duplicate';
       try {
         held = await this.verification.storeHint(

@@ -74,6 +74,11 @@ export interface ProviderStatusApi {
   readonly provider: string;
   /** False when <PROVIDER>_VERIFY=off or the provider is not configured. */
   isEnabled(): boolean;
+  /**
+   * Whether this account's callbacks are hints (unset: every account's). SNAP: only the accounts
+   * whose profile's family does not sign the body.
+   */
+  verifiesAccount?(account: string): boolean;
   /** Whether the provider's callbacks are configured at all (for the start-up warning). */
   isConfigured(): boolean;
   /** What the callback scheme alone leaves unproven, named in the warning when verification is off. */

@@ -225,9 +225,15 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
     void this.sweep();
   }
 
-  /** The status API that must confirm this provider's callbacks; undefined when none must. */
-  verifierFor(provider: string): ProviderStatusApi | undefined {
-    return this.apis.enabled(provider);
+  /**
+   * The status API that must confirm this provider's callbacks (this account's, when given);
+   * undefined when none must.
+   */
+  verifierFor(provider: string, account?: string): ProviderStatusApi | undefined {
+    const api = this.apis.enabled(provider);
+    if (api && account !== undefined && api.verifiesAccount && !api.verifiesAccount(account))
+      return undefined;
+    return api;
   }
 
   private enabledProviders(): string[] {

@@ -138,7 +138,7 @@ describe('the event contract (openapi/asyncapi.yaml + transaction-event.schema.j
       assert.deepEqual(enums, {
         domain: ['payment', 'topup'],
         status: [...EVENT_STATUSES],
-        provider: ['s88pay', 'mcpayment', 'nicepay', 'sidopulsa', 'ppob'],
+        provider: ['s88pay', 'mcpayment', 'nicepay', 'sidopulsa', 'ppob', 'snap'],
       });
       assert.deepEqual(
         channel

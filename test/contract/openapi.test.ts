@@ -13,6 +13,12 @@ const GATEWAY_CALLBACKS: Array<[method: string, path: string]> = [
   ['get', '/callbacks/sidopulsa/{token}'],
   ['get', '/callbacks/ppob'],
   ['get', '/callbacks/ppob/{token}'],
+  // SNAP (issue 26, SNAP.md): the account, then the standard's service paths (docs/snap.md).
+  ['post', '/callbacks/snap/{account}/v1.0/transfer-va/payment'],
+  ['post', '/callbacks/snap/{account}/v1.0/transfer-va/notify-payment-intrabank'],
+  ['post', '/callbacks/snap/{account}/v1.0/debit/notify'],
+  ['post', '/callbacks/snap/{account}/v1.0/qr/qr-mpm-notify'],
+  ['post', '/callbacks/snap/{account}/v1.0/access-token/b2b'],
   ['get', '/health/live'],
   ['get', '/health/ready'],
 ];

@@ -15,7 +15,7 @@ describe('configuration', () => {
     assert.equal(config.amqp.url, 'amqp://guest:guest@localhost:5672');
     assert.equal(config.amqp.exchange, 'payments.events');
     assert.deepEqual(config.http.trustedProxies, []);
-    assert.deepEqual(Object.values(config.providers), [null, null, null, null, null]);
+    assert.deepEqual(Object.values(config.providers), [null, null, null, null, null, null]);
   });
 
   it('uses PostgreSQL when DATABASE_URL is set', () => {

@@ -10,6 +10,7 @@ import { AdminSearchIndexes1765700000000 } from './1765700000000-admin-search-in
 import { InquirySchedule1765800000000 } from './1765800000000-inquiry-schedule.js';
 import { OrderedVersions1765900000000 } from './1765900000000-ordered-versions.js';
 import { ExpectedPayments1766000000000 } from './1766000000000-expected-payments.js';
+import { SnapExternalIds1766100000000 } from './1766100000000-snap-external-ids.js';
 
 /** Every migration, in order. Listed explicitly so the same list works from src and dist. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   InquirySchedule1765800000000,
   OrderedVersions1765900000000,
   ExpectedPayments1766000000000,
+  SnapExternalIds1766100000000,
 ];

@@ -1,0 +1,3 @@
+import { snapSuite } from './snap.suite.js';
+
+snapSuite('postgres');
