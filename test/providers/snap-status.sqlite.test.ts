@@ -1,0 +1,3 @@
+import { snapStatusSuite } from './snap-status.suite.js';
+
+snapStatusSuite('sqlite');
