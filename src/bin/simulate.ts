@@ -2,6 +2,7 @@
  * Sends one simulated provider callback to a gateway and prints the request and the response.
  *
  *   npm run simulate -- <provider> --status <status> [--url <gateway>] [--reference <ref>]
+ *   npm run simulate -- snap <profile or account> [--service <code>] [--status <status>] …
  *
  * The callback is real-shaped and signed / encrypted exactly as the provider does, with the
  * credentials the gateway is configured with (.env in the working directory, then the
@@ -13,6 +14,7 @@ import { type GatewayConfig, loadConfig } from '../config/gateway-config.js';
 import { localUrl, startupEnvironment } from '../config/startup-environment.js';
 import { type SimulatedRequest, UnknownStatusError } from '../dev/simulation.js';
 import { EXPECT_USAGE, runExpectLoop } from '../dev/expect-loop.js';
+import { prepareSnapSimulation, SNAP_USAGE, SnapSimulationError } from '../dev/snap-simulate.js';
 import { runTopupLoop, TOPUP_USAGE } from '../dev/topup-loop.js';
 import { registerWithSandbox } from '../sandbox/register-callback.js';
 import {
@@ -42,6 +44,8 @@ function usage(): string {
     ...SIMULATED_PROVIDERS.map(
       (name) => `  ${name.padEnd(10)} ${SIMULATORS[name].statuses.join(', ')}`,
     ),
+    '',
+    SNAP_USAGE,
     '',
     TOPUP_USAGE,
     '',
@@ -112,6 +116,7 @@ async function run(argv: string[], env: Record<string, string | undefined>): Pro
         status: { type: 'string', short: 's' },
         url: { type: 'string', short: 'u' },
         reference: { type: 'string', short: 'r' },
+        service: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -124,8 +129,15 @@ async function run(argv: string[], env: Record<string, string | undefined>): Pro
     process.stdout.write(usage());
     return 0;
   }
-  if (positionals.length !== 1) {
-    process.stderr.write(`Give exactly one provider.\n\n${usage()}`);
+  const snap = positionals[0] === 'snap';
+  if (positionals.length !== (snap ? 2 : 1)) {
+    process.stderr.write(
+      `${snap ? 'Give one SNAP profile or account after snap.' : 'Give exactly one provider.'}\n\n${usage()}`,
+    );
+    return 1;
+  }
+  if (!snap && values.service !== undefined) {
+    process.stderr.write(`--service is for SNAP only.\n\n${usage()}`);
     return 1;
   }
 
@@ -140,30 +152,50 @@ async function run(argv: string[], env: Record<string, string | undefined>): Pro
     throw error;
   }
 
+  const baseUrl = (values.url ?? localUrl(config)).replace(/\/+$/, '');
   let request: SimulatedRequest;
-  try {
-    const simulator = simulatorFor(positionals[0]);
-    if (!simulator.configured(config.providers)) {
-      process.stderr.write(
-        `${simulator.displayName} is not configured: set ${ENV_VARIABLES[simulator.provider]} ` +
-          '(in .env or the environment) to the values the gateway uses.\n',
-      );
-      return 1;
-    }
-    request = simulator.simulate(config.providers, values.status ?? 'succeeded', values.reference);
-  } catch (error) {
-    if (error instanceof UnknownProviderError || error instanceof UnknownStatusError) {
+  let notes: string[] = [];
+  if (snap) {
+    try {
+      ({ request, notes } = await prepareSnapSimulation(config, positionals[1], {
+        status: values.status ?? 'succeeded',
+        reference: values.reference,
+        service: values.service,
+        baseUrl,
+      }));
+    } catch (error) {
+      if (!(error instanceof SnapSimulationError)) throw error;
       process.stderr.write(`${error.message}\n`);
       return 1;
     }
-    process.stderr.write(`${(error as Error).message}\n`);
-    return 1;
+  } else {
+    try {
+      const simulator = simulatorFor(positionals[0]);
+      if (!simulator.configured(config.providers)) {
+        process.stderr.write(
+          `${simulator.displayName} is not configured: set ${ENV_VARIABLES[simulator.provider]} ` +
+            '(in .env or the environment) to the values the gateway uses.\n',
+        );
+        return 1;
+      }
+      request = simulator.simulate(
+        config.providers,
+        values.status ?? 'succeeded',
+        values.reference,
+      );
+    } catch (error) {
+      if (error instanceof UnknownProviderError || error instanceof UnknownStatusError) {
+        process.stderr.write(`${error.message}\n`);
+        return 1;
+      }
+      process.stderr.write(`${(error as Error).message}\n`);
+      return 1;
+    }
   }
 
-  const baseUrl = (values.url ?? localUrl(config)).replace(/\/+$/, '');
   printRequest(baseUrl, request);
   const registered = await registerWithSandbox(config.providers, request);
-  if (registered) process.stdout.write(`${registered}\n`);
+  for (const line of registered ? [...notes, registered] : notes) process.stdout.write(`${line}\n`);
 
   let response: Response;
   try {

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
@@ -43,12 +44,22 @@ function followSandboxPort(
   const port = env.SANDBOX_PORT;
   if (!port || !demo.SANDBOX_PORT || port === demo.SANDBOX_PORT) return demo;
   const sandboxUrl = `http://localhost:${demo.SANDBOX_PORT}`;
-  return Object.fromEntries(
+  const moved = Object.fromEntries(
     Object.entries(demo).map(([name, value]) => [
       name,
       value === sandboxUrl ? `http://localhost:${port}` : value,
     ]),
   );
+  // The demo's SNAP status API URL is in its accounts file: a copy with the URL moved.
+  if (moved.ACCOUNTS_FILE && existsSync(moved.ACCOUNTS_FILE)) {
+    const copy = join(tmpdir(), `gateway-demo-accounts-${port}.yaml`);
+    writeFileSync(
+      copy,
+      readFileSync(moved.ACCOUNTS_FILE, 'utf8').replaceAll(sandboxUrl, `http://localhost:${port}`),
+    );
+    moved.ACCOUNTS_FILE = copy;
+  }
+  return moved;
 }
 
 /** The checkout (or image) root: the first directory above this file with a package.json. */
@@ -62,12 +73,24 @@ export function projectRoot(): string {
   return dir;
 }
 
-/** The demo configuration: `.env.example` of the checkout plus DEMO_OVERRIDES; null without it. */
+/** The demo's accounts file: one SNAP account per shipped profile, played by the sandbox. */
+export const DEMO_ACCOUNTS_FILE = 'demo/snap-accounts.yaml';
+
+/**
+ * The demo configuration: `.env.example` of the checkout plus DEMO_OVERRIDES, and the demo's
+ * accounts file when the checkout has it (SNAP accounts exist only in an accounts file); null
+ * without `.env.example`.
+ */
 export function demoEnvironment(): Record<string, string> | null {
   const file = join(projectRoot(), '.env.example');
   if (!existsSync(file)) return null;
   const values = parseEnv(readFileSync(file, 'utf8')) as Record<string, string>;
-  return { ...values, ...DEMO_OVERRIDES };
+  const accounts = join(projectRoot(), DEMO_ACCOUNTS_FILE);
+  return {
+    ...values,
+    ...(existsSync(accounts) ? { ACCOUNTS_FILE: accounts } : {}),
+    ...DEMO_OVERRIDES,
+  };
 }
 
 /** True when the environment enables at least one provider (else every callback route is 404). */

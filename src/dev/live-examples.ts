@@ -3,6 +3,7 @@ import type { GatewayConfig } from '../config/gateway-config.js';
 import type { SimulatedRequest } from './simulation.js';
 import { registerWithLocalSandbox } from '../sandbox/register-callback.js';
 import { SIMULATORS } from './simulators.js';
+import { withSnapLiveExamples } from './snap-live-examples.js';
 
 type Json = Record<string, unknown>;
 interface Parameter {
@@ -96,13 +97,21 @@ function matchPath(template: string, path: string): Record<string, string> | nul
   return params;
 }
 
-/** Puts one simulated request into the document as the example of the operation it targets. */
-function applyRequest(document: OpenAPIObject, request: SimulatedRequest): void {
+/**
+ * Puts one simulated request into the document as the example of the operation it targets (of
+ * `only`, when given: that path item alone).
+ */
+export function applyRequest(
+  document: OpenAPIObject,
+  request: SimulatedRequest,
+  only?: string,
+): void {
   const url = new URL(request.path, 'http://gateway.invalid');
   const method = request.method.toLowerCase();
   const base = `/callbacks/${request.provider}`;
   for (const [template, item] of Object.entries(document.paths ?? {})) {
     if (template !== base && !template.startsWith(`${base}/`)) continue;
+    if (only !== undefined && template !== only) continue;
     const operation = (item as Record<string, Operation>)[method];
     if (!operation) continue;
     const pathParams = matchPath(template, url.pathname);
@@ -164,6 +173,7 @@ export function withLiveExamples(document: OpenAPIObject, config: GatewayConfig)
     void registerWithLocalSandbox(config.providers, request);
     applyRequest(live, request);
   }
+  withSnapLiveExamples(live, config, applyRequest);
   withoutTokenlessRoutes(live, config);
   return live;
 }

@@ -15,9 +15,15 @@ import {
 } from '../providers/sidopulsa/sidopulsa.simulator.js';
 import { acceptedStatuses, type SimulatedRequest, type StatusVocabulary } from './simulation.js';
 
+/**
+ * Providers simulated by status alone. SNAP is simulated per profile and account (family B needs
+ * a token from the gateway first): `simulate -- snap <profile>`, src/dev/snap-simulate.ts.
+ */
+export type SimulatedProvider = Exclude<keyof ProvidersConfig, 'snap'>;
+
 /** One provider's simulator, driven by the whole providers configuration. */
 export interface ProviderSimulator {
-  provider: keyof ProvidersConfig;
+  provider: SimulatedProvider;
   displayName: string;
   /** Every status accepted: the provider's own values, then normalized names. */
   statuses: string[];
@@ -27,7 +33,7 @@ export interface ProviderSimulator {
   simulate(providers: ProvidersConfig, status: string, reference?: string): SimulatedRequest;
 }
 
-function simulator<K extends keyof ProvidersConfig>(
+function simulator<K extends SimulatedProvider>(
   provider: K,
   vocabulary: StatusVocabulary,
   build: (
@@ -54,7 +60,7 @@ function simulator<K extends keyof ProvidersConfig>(
 }
 
 /** Provider name → simulator (developer tooling; the ingest pipeline never names providers). */
-export const SIMULATORS: Readonly<Record<keyof ProvidersConfig, ProviderSimulator>> = {
+export const SIMULATORS: Readonly<Record<SimulatedProvider, ProviderSimulator>> = {
   nicepay: simulator('nicepay', NICEPAY_STATUSES, simulateNicepayCallback),
   mcpayment: simulator('mcpayment', MCPAYMENT_STATUSES, simulateMcpaymentCallback),
   s88pay: simulator('s88pay', S88PAY_STATUSES, simulateS88payCallback),
@@ -62,7 +68,7 @@ export const SIMULATORS: Readonly<Record<keyof ProvidersConfig, ProviderSimulato
   ppob: simulator('ppob', PPOB_STATUSES, simulatePpobCallback),
 };
 
-export const SIMULATED_PROVIDERS = Object.keys(SIMULATORS) as Array<keyof ProvidersConfig>;
+export const SIMULATED_PROVIDERS = Object.keys(SIMULATORS) as SimulatedProvider[];
 
 export class UnknownProviderError extends Error {
   constructor(readonly provider: string) {
@@ -81,5 +87,5 @@ export class ProviderNotConfiguredError extends Error {
 /** The simulator of `name`; throws UnknownProviderError for a name that is not a provider. */
 export function simulatorFor(name: string): ProviderSimulator {
   if (!Object.hasOwn(SIMULATORS, name)) throw new UnknownProviderError(name);
-  return SIMULATORS[name as keyof ProvidersConfig];
+  return SIMULATORS[name as SimulatedProvider];
 }

@@ -15,6 +15,11 @@ export async function registerWithSandbox(
   } | null;
   const apiUrl = settings?.inquiry?.apiUrl;
   if (!apiUrl) return null;
+  return registerAt(apiUrl, request);
+}
+
+/** Registers the simulated callback with the provider sandbox at `apiUrl`; a line to print. */
+export async function registerAt(apiUrl: string, request: SimulatedRequest): Promise<string> {
   const where = `${apiUrl}/sandbox/${request.provider}/callbacks`;
   try {
     const response = await fetch(where, {
@@ -45,11 +50,13 @@ export async function registerWithSandbox(
 export async function registerWithLocalSandbox(
   providers: ProvidersConfig,
   request: SimulatedRequest,
+  /** The status API's URL when it is the account's own (SNAP), not the provider's. */
+  accountApiUrl?: string,
 ): Promise<void> {
   const settings = providers[request.provider as keyof ProvidersConfig] as {
     inquiry?: { apiUrl: string } | null;
   } | null;
-  const apiUrl = settings?.inquiry?.apiUrl;
+  const apiUrl = accountApiUrl ?? settings?.inquiry?.apiUrl;
   if (!apiUrl) return;
   let host: string;
   try {
@@ -58,5 +65,5 @@ export async function registerWithLocalSandbox(
     return;
   }
   if (!['localhost', '127.0.0.1', '[::1]'].includes(host)) return;
-  await registerWithSandbox(providers, request).catch(() => null);
+  await registerAt(apiUrl, request).catch(() => null);
 }

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { createDecipheriv, createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig, type ProvidersConfig } from '../../src/config/gateway-config.js';
+import { loadConfig } from '../../src/config/gateway-config.js';
 import { type SimulatedRequest, UnknownStatusError } from '../../src/dev/simulation.js';
 import {
   SIMULATED_PROVIDERS,
+  type SimulatedProvider,
   SIMULATORS,
   simulatorFor,
   UnknownProviderError,
@@ -22,10 +23,7 @@ import { mcpaymentSignature } from '../support/mcpayment.js';
 import { nicepayToken } from '../support/nicepay.js';
 
 /** Each provider's status table (the facts), and its event domain. */
-const TABLES: Record<
-  keyof ProvidersConfig,
-  { domain: string; table: Record<string, EventStatus> }
-> = {
+const TABLES: Record<SimulatedProvider, { domain: string; table: Record<string, EventStatus> }> = {
   nicepay: { domain: 'payment', table: NICEPAY_STATUS },
   mcpayment: { domain: 'payment', table: MCPAYMENT_STATUS },
   s88pay: { domain: 'payment', table: S88PAY_STATUS },
@@ -34,9 +32,7 @@ const TABLES: Record<
 };
 
 /** Every table value (the provider's own vocabulary) and every normalized status it maps to. */
-function statusesOf(
-  provider: keyof ProvidersConfig,
-): Array<[input: string, expected: EventStatus]> {
+function statusesOf(provider: SimulatedProvider): Array<[input: string, expected: EventStatus]> {
   const { table } = TABLES[provider];
   const own = Object.entries(table);
   const normalized = [...new Set(Object.values(table))]
@@ -74,7 +70,7 @@ describe('provider simulators (unit)', () => {
   });
 
   it('an unknown status is refused with a message listing the accepted ones', () => {
-    const cases: Array<[keyof ProvidersConfig, string[]]> = [
+    const cases: Array<[SimulatedProvider, string[]]> = [
       ['nicepay', ['0', '1', 'succeeded', 'reversed']],
       ['mcpayment', ['PAID', 'VOID', 'EXPIRED', 'succeeded', 'cancelled', 'any case']],
       ['s88pay', ['1', '4', 'completed', 'succeeded']],
@@ -186,7 +182,7 @@ describe('provider simulators (unit)', () => {
 
   it("each simulator accepts every value of its provider's status table", () => {
     for (const [provider, { table }] of Object.entries(TABLES)) {
-      const accepted = SIMULATORS[provider as keyof ProvidersConfig].statuses.map((s) =>
+      const accepted = SIMULATORS[provider as SimulatedProvider].statuses.map((s) =>
         s.toLowerCase(),
       );
       for (const value of [...Object.keys(table), ...Object.values(table)]) {
@@ -249,7 +245,7 @@ describe('every simulated status is accepted by a real gateway and becomes its e
     }
   }
 
-  for (const provider of Object.keys(TABLES) as Array<keyof ProvidersConfig>) {
+  for (const provider of Object.keys(TABLES) as Array<SimulatedProvider>) {
     for (const [status, normalized] of statusesOf(provider)) {
       const expected = `${TABLES[provider].domain}.${normalized}.${provider}`;
       it(`${provider} --status ${status} → ${expected}`, async () => {

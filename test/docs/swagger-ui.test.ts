@@ -31,6 +31,21 @@ const OPERATIONS = [
   { method: 'get', path: '/callbacks/ppob/{token}', routingKey: 'topup.succeeded.ppob' },
 ];
 
+/**
+ * The demo's SNAP accounts, one per shipped profile (demo/snap-accounts.yaml): each has its own
+ * route on the page; the DOKU-style one (family B) is authorized first with the token its
+ * example is signed with.
+ */
+const SNAP_OPERATIONS = ['nicepay-snap', 'ifortepay-snap', 'doku-snap', 'midtrans-snap'].map(
+  (account) => ({
+    method: 'post',
+    path: `/callbacks/snap/${account}/v1.0/transfer-va/payment`,
+    routingKey: 'payment.succeeded.snap',
+    account,
+    authorize: account === 'doku-snap',
+  }),
+);
+
 /** A running gateway with a queue bound to its exchange. */
 interface Target {
   url: string;
@@ -67,13 +82,32 @@ describe('Swagger UI: Try it out → Execute works for every provider, every tim
     if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
-  /** Opens /docs, runs one operation as shown, returns the status Swagger UI displays. */
-  async function execute(page: Page, url: string, method: string, path: string): Promise<number> {
+  /**
+   * Opens /docs, runs one operation as shown (after authorizing it with the value its security
+   * scheme's description gives, when `authorize`), returns the status Swagger UI displays.
+   */
+  async function execute(
+    page: Page,
+    url: string,
+    method: string,
+    path: string,
+    authorize = false,
+  ): Promise<number> {
     await page.goto(`${url}/docs`, { waitUntil: 'domcontentloaded' });
     const block = page
       .locator(`.opblock.opblock-${method}`)
       .filter({ has: page.locator(`.opblock-summary-path[data-path="${path}"]`) });
     await block.locator('.opblock-summary').first().click();
+    if (authorize) {
+      await block.locator('.authorization__btn').first().click();
+      const modal = page.locator('.modal-ux');
+      const value = (
+        await modal.locator('code').filter({ hasText: 'Bearer ' }).first().innerText()
+      ).trim();
+      await modal.locator('input').first().fill(value);
+      await modal.getByRole('button', { name: 'Apply credentials' }).click();
+      await modal.locator('button.btn-done').click();
+    }
     await block.getByRole('button', { name: 'Try it out' }).click();
     await block.getByRole('button', { name: 'Execute' }).click();
     const status = block.locator('.live-responses-table .response .response-col_status').first();
@@ -82,7 +116,7 @@ describe('Swagger UI: Try it out → Execute works for every provider, every tim
   }
 
   /** Each provider's operation, executed twice on a fresh page load: a 2xx and a new event each. */
-  function everyProvider(start: () => Promise<Target>): void {
+  function everyProvider(start: () => Promise<Target>, operations = OPERATIONS): void {
     let target: Target;
     before(async () => {
       target = await start();
@@ -91,10 +125,19 @@ describe('Swagger UI: Try it out → Execute works for every provider, every tim
       await target?.stop();
     });
 
+    /** The operation's events: its routing key (and account: SNAP accounts share one). */
+    const eventsOf = (routingKey: string, account?: string) =>
+      target.tap.messages.filter(
+        (m) =>
+          m.fields.routingKey === routingKey &&
+          (account === undefined ||
+            JSON.parse(m.content.toString('utf8')).data?.account === account),
+      );
+
     // The demo publishes NICEPAY, MCPayment and S88Pay events once its status inquiry confirmed.
-    async function waitForEvents(routingKey: string, count: number): Promise<void> {
+    async function waitForEvents(routingKey: string, count: number, account?: string) {
       const deadline = Date.now() + 30_000;
-      while (target.tap.messages.filter((m) => m.fields.routingKey === routingKey).length < count) {
+      while (eventsOf(routingKey, account).length < count) {
         if (Date.now() > deadline) throw new Error(`expected ${count} ${routingKey} events`);
         await sleep(50);
       }
@@ -117,17 +160,19 @@ describe('Swagger UI: Try it out → Execute works for every provider, every tim
       }
     });
 
-    for (const { method, path, routingKey } of OPERATIONS) {
+    for (const { method, path, routingKey, account, authorize } of operations as Array<
+      (typeof OPERATIONS)[number] & { account?: string; authorize?: boolean }
+    >) {
       it(`${method.toUpperCase()} ${path}: 2xx and a new ${routingKey} event, twice`, async () => {
         const page = await browser.newPage();
         try {
           for (const round of [1, 2]) {
-            const status = await execute(page, target.url, method, path);
+            const status = await execute(page, target.url, method, path, authorize);
             assert.ok(status >= 200 && status < 300, `round ${round}: Swagger UI shows ${status}`);
-            await waitForEvents(routingKey, round);
+            await waitForEvents(routingKey, round, account);
           }
           // Two page loads, two distinct transactions: no duplicate was answered.
-          const events = target.tap.messages.filter((m) => m.fields.routingKey === routingKey);
+          const events = eventsOf(routingKey, account);
           assert.equal(new Set(events.map((m) => m.properties.messageId)).size, 2);
         } finally {
           await page.close();
@@ -152,7 +197,7 @@ describe('Swagger UI: Try it out → Execute works for every provider, every tim
         throw new Error(`not the demo configuration:\n${gateway.stderr()}`);
       }
       return { url: gateway.url, tap, stop };
-    });
+    }, [...OPERATIONS, ...SNAP_OPERATIONS]);
   });
 
   describe('on a gateway with other credentials and tokens than the demo', () => {

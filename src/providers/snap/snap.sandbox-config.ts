@@ -1,0 +1,121 @@
+/**
+ * Which SNAP accounts of the gateway's configuration the sandbox can play, and with what. The
+ * gateway holds the provider's PUBLIC key (families A, B, C): the sandbox signs as the provider
+ * only where it holds the matching private key, from its own key file (the demo's is published in
+ * demo/snap-sandbox-keys.json, like every demo secret). Symmetric secrets (B, D) and the merchant's
+ * key pair of the NICEPAY SNAP status API are both sides' knowledge: taken from the configuration.
+ */
+import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { currentKey, type ProviderAccounts, type SnapAccount } from '../../config/accounts.js';
+import { projectRoot } from '../../config/startup-environment.js';
+import { SNAP_SERVICES, type SnapServiceName } from './snap.profile.js';
+import type { SnapSandboxSettings, SnapStatusApiMerchant } from './snap.sandbox.js';
+import {
+  ASPI_TRANSACTION_STATUS,
+  type SnapProviderIdentity,
+  type SnapServiceCode,
+} from './snap.simulator.js';
+
+/** The demo's provider keys, relative to the checkout. */
+export const DEMO_SNAP_SANDBOX_KEYS = 'demo/snap-sandbox-keys.json';
+
+/** The provider private keys the sandbox holds (none when the file is absent). */
+export function loadSnapProviderKeys(
+  file = join(projectRoot(), DEMO_SNAP_SANDBOX_KEYS),
+): KeyObject[] {
+  if (!existsSync(file)) return [];
+  const data = JSON.parse(readFileSync(file, 'utf8')) as { providerPrivateKeys?: unknown };
+  const pems = Array.isArray(data.providerPrivateKeys) ? data.providerPrivateKeys : [];
+  return pems
+    .filter((pem): pem is string => typeof pem === 'string')
+    .map((pem) => createPrivateKey(pem));
+}
+
+/** The private key among `keys` whose public half is `publicPem`. */
+function privateKeyFor(
+  keys: readonly KeyObject[],
+  publicPem: string | null,
+): KeyObject | undefined {
+  if (!publicPem) return undefined;
+  let wanted: KeyObject;
+  try {
+    wanted = createPublicKey(publicPem);
+  } catch {
+    return undefined;
+  }
+  return keys.find((key) => createPublicKey(key).equals(wanted));
+}
+
+const CODE_OF = Object.fromEntries(
+  Object.entries(SNAP_SERVICES).map(([name, service]) => [name, service.code]),
+) as Record<SnapServiceName, SnapServiceCode>;
+
+export interface PlayedSnapAccounts {
+  settings: SnapSandboxSettings;
+  /** Accounts the sandbox cannot play, with why (the CLI prints them). */
+  skipped: string[];
+}
+
+/** The sandbox's view of every SNAP account it can play. */
+export function snapSandboxSettings(
+  snap: ProviderAccounts<SnapAccount> | null,
+  providerKeys: readonly KeyObject[] = loadSnapProviderKeys(),
+): PlayedSnapAccounts {
+  const settings: SnapSandboxSettings = { providers: [], statusApiMerchants: [] };
+  const skipped: string[] = [];
+  for (const account of snap?.accounts ?? []) {
+    const key = currentKey(account);
+    if (!key) {
+      skipped.push(`${account.id}: no key valid now`);
+      continue;
+    }
+    const { profile } = account;
+    const family = profile.family;
+    const privateKey = privateKeyFor(providerKeys, key.publicKey);
+    if (family !== 'hmac-notifyurl' && !privateKey) {
+      skipped.push(`${account.id}: the sandbox holds no private key for its provider public key`);
+      continue;
+    }
+    const names = Object.keys(profile.services) as SnapServiceName[];
+    const signedPaths: Partial<Record<SnapServiceCode, string>> = {};
+    for (const name of names) {
+      const own = profile.services[name]?.signedPath;
+      if (own) signedPaths[CODE_OF[name]] = own;
+    }
+    const partnerId = account.partnerId ?? account.id;
+    const statusTable = profile.statusApi ? profile.statusApi.statusMap : profile.statusMap;
+    const identity: SnapProviderIdentity = {
+      account: account.id,
+      family,
+      partnerId,
+      clientKey: account.clientKey ?? partnerId,
+      channelId: account.channelId ?? '95221',
+      privateKey,
+      clientSecret: key.clientSecret ?? undefined,
+      version: '1.0',
+      signedPathPrefix: family === 'hmac-notifyurl' ? undefined : profile.signedPathPrefix,
+      notifyUrlBase:
+        family === 'hmac-notifyurl' && profile.signedPathPrefix
+          ? profile.signedPathPrefix
+          : undefined,
+      signedPaths,
+      partnerServiceId: '88899',
+      services: names.map((name) => CODE_OF[name]),
+      statusTable: statusTable ?? ASPI_TRANSACTION_STATUS,
+    };
+    settings.providers.push(identity);
+    if (profile.statusApi && key.privateKey && key.clientSecret) {
+      const merchant: SnapStatusApiMerchant = {
+        clientKey: account.clientKey ?? partnerId,
+        partnerId,
+        publicKey: createPublicKey(key.privateKey),
+        clientSecret: key.clientSecret,
+        account: account.id,
+      };
+      settings.statusApiMerchants.push(merchant);
+    }
+  }
+  return { settings, skipped };
+}
