@@ -385,6 +385,74 @@ export function snapSuite(kind: DatabaseKind): void {
       assert.equal(event.data.amount, '5000.5');
     });
 
+    it('an X-EXTERNAL-ID claimed by an attempt that died before storing is taken over after the lease; a fresh claim is a duplicate', async () => {
+      const placeholder = kind === 'postgres' ? ['$1', '$2', '$3'] : ['?', '?', '?'];
+      const day = jakartaTimestamp().slice(0, 10);
+      const claim = (externalId: string, claimedAt: Date) =>
+        bed.db.query(
+          `INSERT INTO snap_external_ids (account, partner_id, day, external_id, claim, claimed_at, stored)
+           VALUES ('midtrans-main', 'PARTNER-1', ${placeholder[0]}, ${placeholder[1]}, 'crashed-attempt', ${placeholder[2]}, 0)`,
+          [day, externalId, kind === 'postgres' ? claimedAt : claimedAt.toISOString()],
+        );
+      const send = (trxId: string, externalId: string) => {
+        const body = vaPayment(trxId);
+        return postSnap(
+          urlOf('midtrans-main'),
+          body,
+          snapHeaders({
+            family: 'rsa-body',
+            signedPath: `/merchant-api${VA_PATH}`,
+            body,
+            privateKey: provider.privateKey,
+            externalId,
+          }),
+        );
+      };
+      // A process died 2 minutes ago between claiming and storing: the provider's retry is processed.
+      const abandoned = `EXT-ABANDONED-${Date.now()}`;
+      await claim(abandoned, new Date(Date.now() - 120_000));
+      const retried = reference('takeover');
+      assert.equal((await send(retried, abandoned)).status, 200);
+      await oneEventFor(retried);
+      // A claim taken a moment ago is a copy in flight: refused as a duplicate.
+      const inFlight = `EXT-INFLIGHT-${Date.now()}`;
+      await claim(inFlight, new Date());
+      const copy = reference('inflight');
+      const res = await send(copy, inFlight);
+      assert.equal(res.status, 409);
+      assert.equal(res.json.responseCode, '4092500');
+      await noEventFor(copy);
+    });
+
+    it('a status code not in the profile is pending, with a warning metric', async () => {
+      const trxId = reference('unknown');
+      const body = JSON.stringify({
+        originalPartnerReferenceNo: trxId,
+        originalReferenceNo: `DD-${trxId}`,
+        latestTransactionStatus: '42',
+        amount: { value: '700.00', currency: 'IDR' },
+      });
+      const res = await postSnap(
+        urlOf('midtrans-main', DEBIT_PATH),
+        body,
+        snapHeaders({
+          family: 'rsa-body',
+          signedPath: `/merchant-api${DEBIT_PATH}`,
+          body,
+          privateKey: provider.privateKey,
+        }),
+      );
+      assert.equal(res.status, 200);
+      const event = await oneEventFor(trxId);
+      assert.equal(event.type, 'payment.pending');
+      assert.equal(event.data.providerStatus, '42');
+      const metrics = await (await fetch(`${bed.gateway.managementUrl}/metrics`)).text();
+      assert.match(
+        metrics,
+        /gateway_snap_unknown_status_total\{account="midtrans-main",code="42"\} 1/,
+      );
+    });
+
     it('a service the profile does not accept is refused 404 in SNAP shape', async () => {
       const body = vaPayment(reference('x'));
       const res = await postSnap(
