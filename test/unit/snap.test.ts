@@ -147,12 +147,8 @@ describe('SNAP accounts file', () => {
       assert.equal(acme.profile.family, 'rsa-body');
       assert.equal(acme.profile.skewSeconds, 60);
       assert.equal(acme.profile.statusMap['09'], 'expired');
-      assert.equal(
-        acme.profile.statusMap['00'],
-        'succeeded',
-        'the defaults stay under the profile',
-      );
-      assert.deepEqual(Object.keys(acme.profile.services), ['va-payment']);
+      assert.equal(acme.profile.statusMap['00'], undefined, "the profile's codes replace ASPI's");
+      assert.deepEqual(Object.keys(acme.profile.services), ['va-payment'], 'the default service');
     } finally {
       file.remove();
     }

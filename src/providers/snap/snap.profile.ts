@@ -253,12 +253,20 @@ export function profileProblems(where: string, data: Record<string, unknown>): s
   return problems;
 }
 
-/** A shipped or inline profile with the defaults filled in, then the account's overrides. */
+/**
+ * A shipped or inline profile with the defaults filled in (its own `services` and `statusMap`
+ * replace the defaults'), then the account's overrides merged key by key.
+ */
 export function resolveProfile(
   data: SnapProfileData | Record<string, unknown>,
   override: Record<string, unknown> | undefined,
 ): Record<string, unknown> {
   const complete = mergeProfile(SNAP_PROFILE_DEFAULTS, data);
+  // A profile's own services and status codes are the whole list: a provider that sends no VA
+  // payments must not accept them, and a code it never documented stays unknown (pending + alert).
+  for (const key of ['services', 'statusMap'] as const)
+    if (isPlainObject((data as Record<string, unknown>)[key]))
+      complete[key] = (data as Record<string, unknown>)[key];
   return override ? mergeProfile(complete, override) : complete;
 }
 
