@@ -2,7 +2,7 @@ import type { OpenAPIObject } from '@nestjs/swagger';
 import { currentKey } from '../config/accounts.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { localUrl } from '../config/startup-environment.js';
-import { snapSandboxSettings } from '../providers/snap/snap.sandbox-config.js';
+import { snapProviderKeys, snapSandboxSettings } from '../providers/snap/snap.sandbox-config.js';
 import {
   newSnapTransaction,
   SNAP_SERVICE_PATHS,
@@ -46,7 +46,7 @@ export function withSnapLiveExamples(
 ): void {
   const snap = config.providers.snap;
   if (!snap) return;
-  const { settings } = snapSandboxSettings(snap);
+  const { settings } = snapSandboxSettings(snap, snapProviderKeys(config.accounts.file));
   for (const identity of settings.providers) {
     const account = snap.accounts.find((a) => a.id === identity.account)!;
     const tx = newSnapTransaction(identity, { status: 'succeeded' });

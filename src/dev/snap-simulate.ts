@@ -1,5 +1,5 @@
 import type { GatewayConfig } from '../config/gateway-config.js';
-import { snapSandboxSettings } from '../providers/snap/snap.sandbox-config.js';
+import { snapProviderKeys, snapSandboxSettings } from '../providers/snap/snap.sandbox-config.js';
 import {
   SNAP_TOKEN_REQUEST_BODY,
   snapTokenRequestHeaders,
@@ -51,11 +51,14 @@ function identityOf(config: GatewayConfig, name: string): SnapProviderIdentity {
         .join(', ')}`,
     );
   }
-  const { settings, skipped } = snapSandboxSettings({ ...snap, accounts: [account] });
+  const { settings, skipped } = snapSandboxSettings(
+    { ...snap, accounts: [account] },
+    snapProviderKeys(config.accounts.file),
+  );
   const identity = settings.providers[0];
   if (!identity) {
     throw new SnapSimulationError(
-      `Cannot sign as the provider of ${account.id}: ${skipped.join('; ')} (the provider's private key belongs in demo/snap-sandbox-keys.json)`,
+      `Cannot sign as the provider of ${account.id}: ${skipped.join('; ')} (put the provider's private key in a snap-sandbox-keys.json beside the accounts file: docs/verification.md#snap-in-the-sandbox)`,
     );
   }
   return identity;

@@ -10,7 +10,7 @@ import { McpaymentSandbox } from '../providers/mcpayment/mcpayment.sandbox.js';
 import { NicepaySandbox } from '../providers/nicepay/nicepay.sandbox.js';
 import { S88paySandbox } from '../providers/s88pay/s88pay.sandbox.js';
 import { SnapSandbox } from '../providers/snap/snap.sandbox.js';
-import { snapSandboxSettings } from '../providers/snap/snap.sandbox-config.js';
+import { snapProviderKeys, snapSandboxSettings } from '../providers/snap/snap.sandbox-config.js';
 import { ppobSandbox } from './ppob.sandbox.js';
 import type { SandboxProviderFactory } from './sandbox-server.js';
 import { sidopulsaSandbox } from './sidopulsa.sandbox.js';
@@ -52,7 +52,7 @@ export function sandboxProviders(config: GatewayConfig): SandboxProviderFactory[
   };
   const mcpaymentAccount = mcpayment && played('mcpayment', mcpayment.accounts);
   const s88payAccount = s88pay && played('s88pay', s88pay.accounts);
-  const snap = snapSandboxSettings(config.providers.snap);
+  const snap = snapSandboxSettings(config.providers.snap, snapProviderKeys(config.accounts.file));
   const factories: Array<SandboxProviderFactory | null> = [
     nicepay ? (context) => new NicepaySandbox(context, nicepay) : null,
     mcpayment && mcpaymentAccount
@@ -71,7 +71,7 @@ export function sandboxProviders(config: GatewayConfig): SandboxProviderFactory[
             s88payAccount.credentials,
           )
       : null,
-    // SNAP accounts whose provider key the sandbox holds (demo/snap-sandbox-keys.json).
+    // SNAP accounts whose provider key the sandbox holds (snap-sandbox-keys.json files).
     snap.settings.providers.length > 0
       ? (context) => new SnapSandbox(context, snap.settings)
       : null,

@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict';
-import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/gateway-config.js';
-import { snapSandboxSettings } from '../../src/providers/snap/snap.sandbox-config.js';
-import { SnapSandbox } from '../../src/providers/snap/snap.sandbox.js';
+import {
+  SNAP_SANDBOX_KEYS_FILE,
+  snapProviderKeys,
+  snapSandboxSettings,
+} from '../../src/providers/snap/snap.sandbox-config.js';
+import type { SnapSandbox } from '../../src/providers/snap/snap.sandbox.js';
 import { snapTimestamp } from '../../src/providers/snap/snap.sandbox-signing.js';
 import type { SnapNotificationOptions } from '../../src/providers/snap/snap.simulator.js';
-import { type RunningSandbox, startSandbox } from '../../src/sandbox/index.js';
+import { type RunningSandbox, sandboxProviders, startSandbox } from '../../src/sandbox/index.js';
 import { accountsFile, type AccountsFileHandle } from '../support/accounts.js';
 import { sleep } from '../support/broker.js';
 import type { DatabaseKind } from '../support/databases.js';
@@ -86,15 +92,21 @@ for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
     before(async () => {
       file = accountsFile(JSON.stringify(ACCOUNTS), 'accounts.json');
       bed = await createTestBed(kind, { ACCOUNTS_FILE: file.path });
-      const config = loadConfig({ NODE_ENV: 'test', ACCOUNTS_FILE: file.path });
-      const { settings, skipped } = snapSandboxSettings(
-        config.providers.snap,
-        [dokuKeys.privateKey, midtransKeys.privateKey].map((key) => createPrivateKey(key)),
+      // The provider keys go beside the accounts file, where the sandbox looks for them.
+      writeFileSync(
+        join(dirname(file.path), SNAP_SANDBOX_KEYS_FILE),
+        JSON.stringify({ providerPrivateKeys: [dokuKeys.privateKey, midtransKeys.privateKey] }),
       );
-      assert.deepEqual(skipped, []);
+      const config = loadConfig({ NODE_ENV: 'test', ACCOUNTS_FILE: file.path });
+      const played = snapSandboxSettings(config.providers.snap, snapProviderKeys(file.path));
+      assert.deepEqual(played.skipped, []);
+      assert.deepEqual(
+        played.settings.providers.map((p) => p.account),
+        ['dk', 'mt', 'ifp'],
+      );
       running = await startSandbox({
         gatewayUrl: bed.gateway.url,
-        providers: [(context) => new SnapSandbox(context, settings)],
+        providers: sandboxProviders(config),
       });
       snap = running.provider<SnapSandbox>('snap');
     });

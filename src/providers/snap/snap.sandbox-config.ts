@@ -1,13 +1,13 @@
 /**
  * Which SNAP accounts of the gateway's configuration the sandbox can play, and with what. The
  * gateway holds the provider's PUBLIC key (families A, B, C): the sandbox signs as the provider
- * only where it holds the matching private key, from its own key file (the demo's is published in
- * demo/snap-sandbox-keys.json, like every demo secret). Symmetric secrets (B, D) and the merchant's
+ * only where it holds the matching private key, from its own key files (snapProviderKeys; the
+ * demo's are published in demo/snap-sandbox-keys.json, like every demo secret). Symmetric secrets (B, D) and the merchant's
  * key pair of the NICEPAY SNAP status API are both sides' knowledge: taken from the configuration.
  */
 import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { currentKey, type ProviderAccounts, type SnapAccount } from '../../config/accounts.js';
 import { projectRoot } from '../../config/startup-environment.js';
 import { SNAP_SERVICES, type SnapServiceName } from './snap.profile.js';
@@ -18,19 +18,31 @@ import {
   type SnapServiceCode,
 } from './snap.simulator.js';
 
-/** The demo's provider keys, relative to the checkout. */
-export const DEMO_SNAP_SANDBOX_KEYS = 'demo/snap-sandbox-keys.json';
+/** The sandbox's SNAP provider keys: a file of this name in demo/ and beside the accounts file. */
+export const SNAP_SANDBOX_KEYS_FILE = 'snap-sandbox-keys.json';
 
-/** The provider private keys the sandbox holds (none when the file is absent). */
-export function loadSnapProviderKeys(
-  file = join(projectRoot(), DEMO_SNAP_SANDBOX_KEYS),
-): KeyObject[] {
+function readKeys(file: string): KeyObject[] {
   if (!existsSync(file)) return [];
-  const data = JSON.parse(readFileSync(file, 'utf8')) as { providerPrivateKeys?: unknown };
-  const pems = Array.isArray(data.providerPrivateKeys) ? data.providerPrivateKeys : [];
-  return pems
-    .filter((pem): pem is string => typeof pem === 'string')
-    .map((pem) => createPrivateKey(pem));
+  try {
+    const data = JSON.parse(readFileSync(file, 'utf8')) as { providerPrivateKeys?: unknown };
+    if (!Array.isArray(data.providerPrivateKeys)) throw new Error('no providerPrivateKeys list');
+    return data.providerPrivateKeys.map((pem) => createPrivateKey(String(pem)));
+  } catch (error) {
+    throw new Error(
+      `${file}: must be {"providerPrivateKeys": ["<PEM private key>", …]} (${(error as Error).message})`,
+      { cause: error },
+    );
+  }
+}
+
+/**
+ * The provider private keys the sandbox signs with: the demo's (demo/snap-sandbox-keys.json) and,
+ * for your own test accounts, those of a snap-sandbox-keys.json in the accounts file's directory.
+ */
+export function snapProviderKeys(accountsFile: string | null): KeyObject[] {
+  const files = [join(projectRoot(), 'demo', SNAP_SANDBOX_KEYS_FILE)];
+  if (accountsFile) files.push(join(dirname(accountsFile), SNAP_SANDBOX_KEYS_FILE));
+  return [...new Set(files)].flatMap(readKeys);
 }
 
 /** The private key among `keys` whose public half is `publicPem`. */
@@ -61,7 +73,7 @@ export interface PlayedSnapAccounts {
 /** The sandbox's view of every SNAP account it can play. */
 export function snapSandboxSettings(
   snap: ProviderAccounts<SnapAccount> | null,
-  providerKeys: readonly KeyObject[] = loadSnapProviderKeys(),
+  providerKeys: readonly KeyObject[],
 ): PlayedSnapAccounts {
   const settings: SnapSandboxSettings = { providers: [], statusApiMerchants: [] };
   const skipped: string[] = [];
