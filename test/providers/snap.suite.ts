@@ -41,6 +41,15 @@ const ACCOUNTS = {
         keys: [{ label: 'k1', publicKey: provider.publicKey }],
       },
       {
+        // A rotation: the old key retired yesterday, the new one valid since.
+        id: 'midtrans-rotating',
+        profile: 'midtrans-snap',
+        keys: [
+          { label: 'old', publicKey: provider.publicKey, notAfter: '2020-01-01T00:00:00Z' },
+          { label: 'new', publicKey: stranger.publicKey, notBefore: '2020-01-01T00:00:01Z' },
+        ],
+      },
+      {
         id: 'doku-main',
         profile: 'doku-snap',
         partnerId: 'PARTNER-1',
@@ -451,6 +460,31 @@ export function snapSuite(kind: DatabaseKind): void {
         metrics,
         /gateway_snap_unknown_status_total\{account="midtrans-main",code="42"\} 1/,
       );
+    });
+
+    it('keys rotate as for every provider: the retired key is refused naming it, the new one verifies', async () => {
+      const send = (trxId: string, privateKey: string) => {
+        const body = vaPayment(trxId);
+        return postSnap(
+          urlOf('midtrans-rotating'),
+          body,
+          snapHeaders({ family: 'rsa-body', signedPath: VA_PATH, body, privateKey }),
+        );
+      };
+      const retired = await send(reference('old'), provider.privateKey);
+      assert.equal(retired.status, 401);
+      assert.match(
+        String(retired.json.message),
+        /key "old" of account "midtrans-rotating", which is not valid/,
+      );
+      const fresh = reference('new');
+      assert.equal((await send(fresh, stranger.privateKey)).status, 200);
+      const event = await oneEventFor(fresh);
+      assert.equal(event.data.account, 'midtrans-rotating');
+      const [stored] = await bed.db.query<{ credential_key: string }>(
+        `SELECT credential_key FROM callbacks WHERE merchant_reference = '${fresh}'`,
+      );
+      assert.equal(stored.credential_key, 'new');
     });
 
     it('a service the profile does not accept is refused 404 in SNAP shape', async () => {
