@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigurationError } from '../config/environment.js';
 import { loadConfig } from '../config/gateway-config.js';
+import { snapProviderKeys, snapSandboxSettings } from '../providers/snap/snap.sandbox-config.js';
 import { sandboxProviders, startSandbox } from '../sandbox/index.js';
 
 async function main(): Promise<number> {
@@ -52,7 +53,8 @@ async function main(): Promise<number> {
     process.stderr.write(
       'No provider to play: configure NICEPAY (NICEPAY_IMID, NICEPAY_MERCHANT_KEY), MCPayment ' +
         '(MCPAYMENT_HASH_KEY, MCPAYMENT_MERCHANT_ID, MCPAYMENT_SECRET_UNBOUND_ID) or S88Pay ' +
-        '(S88PAY_API_KEY, S88PAY_SECRET_KEY, S88PAY_MERCHANT_CODE), e.g. cp .env.example .env\n',
+        '(S88PAY_API_KEY, S88PAY_SECRET_KEY, S88PAY_MERCHANT_CODE), e.g. cp .env.example .env, ' +
+        'or SNAP accounts in ACCOUNTS_FILE (docs/snap.md)\n',
     );
     return 1;
   }
@@ -74,6 +76,12 @@ async function main(): Promise<number> {
         .join('\n') +
       '\n',
   );
+  // SNAP accounts the sandbox cannot sign for (no provider private key): say so, not silently.
+  const { skipped } = snapSandboxSettings(
+    config.providers.snap,
+    snapProviderKeys(config.accounts.file),
+  );
+  for (const reason of skipped) process.stdout.write(`  SNAP account not played: ${reason}\n`);
   const stop = () => void sandbox.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
