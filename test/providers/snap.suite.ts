@@ -542,6 +542,23 @@ export function snapSuite(kind: DatabaseKind): void {
       assert.equal(malformed.json.responseCode, '4002501');
     });
 
+    it('a body that is JSON but not an object is 4002501', async () => {
+      const body = '["not", "an", "object"]';
+      const res = await postSnap(
+        urlOf('midtrans-main'),
+        body,
+        snapHeaders({
+          family: 'rsa-body',
+          signedPath: `/merchant-api${VA_PATH}`,
+          body,
+          privateKey: provider.privateKey,
+        }),
+      );
+      assert.equal(res.status, 400);
+      assert.equal(res.json.responseCode, '4002501');
+      assert.match(String(res.json.message), /body must be a JSON object/);
+    });
+
     describe('family hmac-token access tokens', () => {
       it('the token endpoint issues a 900 s Bearer token for a genuine request', async () => {
         const { status, json } = await dokuToken(bed);

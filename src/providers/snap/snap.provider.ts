@@ -11,7 +11,7 @@ import type {
   ProviderSummary,
   VerifiedCallback,
 } from '../../ingest/callback-provider.js';
-import { requireContentType, requireFields, unauthorized } from '../../ingest/callback-errors.js';
+import { requireContentType, unauthorized } from '../../ingest/callback-errors.js';
 import { matchCredential, requireMatch } from '../../ingest/credential-match.js';
 import { GatewayMetrics } from '../../observability/gateway-metrics.js';
 import { SnapNotificationDto } from './snap.dto.js';
@@ -158,7 +158,10 @@ export class SnapProvider implements CallbackProvider<SnapNotificationDto> {
         `SNAP account ${account.id} (profile ${profile.name}) does not accept this service (accepted: ${Object.keys(profile.services).join(', ')})`,
       );
     requireContentType(inbound, 'application/json', 'SNAP');
-    const fields = requireFields(inbound.body, 'SNAP');
+    const body = inbound.body;
+    if (body === null || typeof body !== 'object' || Array.isArray(body))
+      throw invalid('body must be a JSON object');
+    const fields = body as Record<string, unknown>;
     const timestampText = headerText(inbound, SNAP_HEADERS.timestamp);
     const timestamp = snapTimestamp(timestampText);
     const signature = headerText(inbound, SNAP_HEADERS.signature);
