@@ -167,6 +167,27 @@ export function snapSuite(kind: DatabaseKind): void {
       `${bed.gateway.url}/callbacks/snap/${account}${path}`;
     const eventsFor = (trxId: string) =>
       bed.tap.bodies().filter((body) => body.data?.merchantReference === trxId);
+    /** `body` signed by the Midtrans-style provider of account midtrans-main, posted to `path`. */
+    const toMidtrans = (body: string, path = VA_PATH, extra: { externalId?: string } = {}) =>
+      postSnap(
+        urlOf('midtrans-main', path),
+        body,
+        snapHeaders({
+          family: 'rsa-body',
+          signedPath: `/merchant-api${path}`,
+          body,
+          privateKey: provider.privateKey,
+          ...extra,
+        }),
+      );
+    /** A direct-debit notification (56) of `trxId` in status `code`. */
+    const debitBody = (trxId: string, code: string, value: string) =>
+      JSON.stringify({
+        originalPartnerReferenceNo: trxId,
+        originalReferenceNo: `DD-${trxId}`,
+        latestTransactionStatus: code,
+        amount: { value, currency: 'IDR' },
+      });
 
     async function oneEventFor(trxId: string) {
       const deadline = Date.now() + 10_000;
@@ -372,19 +393,7 @@ export function snapSuite(kind: DatabaseKind): void {
 
     it('a direct-debit notification (56) is acknowledged 2005600 and its latestTransactionStatus mapped', async () => {
       const trxId = reference('debit');
-      const body = JSON.stringify({
-        originalPartnerReferenceNo: trxId,
-        originalReferenceNo: `DD-${trxId}`,
-        latestTransactionStatus: '06',
-        amount: { value: '5000.50', currency: 'IDR' },
-      });
-      const headers = snapHeaders({
-        family: 'rsa-body',
-        signedPath: `/merchant-api${DEBIT_PATH}`,
-        body,
-        privateKey: provider.privateKey,
-      });
-      const res = await postSnap(urlOf('midtrans-main', DEBIT_PATH), body, headers);
+      const res = await toMidtrans(debitBody(trxId, '06', '5000.50'), DEBIT_PATH);
       assert.equal(res.status, 200, JSON.stringify(res.json));
       assert.deepEqual(res.json, { responseCode: '2005600', responseMessage: 'Successful' });
       const event = await oneEventFor(trxId);
@@ -403,20 +412,8 @@ export function snapSuite(kind: DatabaseKind): void {
            VALUES ('midtrans-main', 'PARTNER-1', ${placeholder[0]}, ${placeholder[1]}, 'crashed-attempt', ${placeholder[2]}, 0)`,
           [day, externalId, kind === 'postgres' ? claimedAt : claimedAt.toISOString()],
         );
-      const send = (trxId: string, externalId: string) => {
-        const body = vaPayment(trxId);
-        return postSnap(
-          urlOf('midtrans-main'),
-          body,
-          snapHeaders({
-            family: 'rsa-body',
-            signedPath: `/merchant-api${VA_PATH}`,
-            body,
-            privateKey: provider.privateKey,
-            externalId,
-          }),
-        );
-      };
+      const send = (trxId: string, externalId: string) =>
+        toMidtrans(vaPayment(trxId), VA_PATH, { externalId });
       // A process died 2 minutes ago between claiming and storing: the provider's retry is processed.
       const abandoned = `EXT-ABANDONED-${Date.now()}`;
       await claim(abandoned, new Date(Date.now() - 120_000));
@@ -435,22 +432,7 @@ export function snapSuite(kind: DatabaseKind): void {
 
     it('a status code not in the profile is pending, with a warning metric', async () => {
       const trxId = reference('unknown');
-      const body = JSON.stringify({
-        originalPartnerReferenceNo: trxId,
-        originalReferenceNo: `DD-${trxId}`,
-        latestTransactionStatus: '42',
-        amount: { value: '700.00', currency: 'IDR' },
-      });
-      const res = await postSnap(
-        urlOf('midtrans-main', DEBIT_PATH),
-        body,
-        snapHeaders({
-          family: 'rsa-body',
-          signedPath: `/merchant-api${DEBIT_PATH}`,
-          body,
-          privateKey: provider.privateKey,
-        }),
-      );
+      const res = await toMidtrans(debitBody(trxId, '42', '700.00'), DEBIT_PATH);
       assert.equal(res.status, 200);
       const event = await oneEventFor(trxId);
       assert.equal(event.type, 'payment.pending');
@@ -543,17 +525,7 @@ export function snapSuite(kind: DatabaseKind): void {
     });
 
     it('a body that is JSON but not an object is 4002501', async () => {
-      const body = '["not", "an", "object"]';
-      const res = await postSnap(
-        urlOf('midtrans-main'),
-        body,
-        snapHeaders({
-          family: 'rsa-body',
-          signedPath: `/merchant-api${VA_PATH}`,
-          body,
-          privateKey: provider.privateKey,
-        }),
-      );
+      const res = await toMidtrans('["not", "an", "object"]');
       assert.equal(res.status, 400);
       assert.equal(res.json.responseCode, '4002501');
       assert.match(String(res.json.message), /body must be a JSON object/);
