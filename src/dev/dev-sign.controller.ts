@@ -24,6 +24,8 @@ import type { Request } from 'express';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { registerWithLocalSandbox } from '../sandbox/register-callback.js';
 import { type SimulatedRequest, UnknownStatusError } from './simulation.js';
+import { snapDevSign } from './snap-live-examples.js';
+import { SnapAccountNotFoundError, SnapSimulationError } from './snap-simulate.js';
 import {
   SIMULATED_PROVIDERS,
   SIMULATORS,
@@ -45,6 +47,20 @@ export class DevSignRequestDto {
     example: 'ORD-20251121-0001',
   })
   reference?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'SNAP only: the account of the accounts file, by id or profile name (default: the first SNAP account)',
+    example: 'nicepay-snap',
+  })
+  account?: string;
+
+  @ApiPropertyOptional({
+    description:
+      "SNAP only: the service code — 25 VA payment, 34 intrabank VA notify, 52 QR MPM notify, 56 direct-debit notify (default: the profile's first)",
+    example: '25',
+  })
+  service?: string;
 }
 
 export class DevSignResponseDto {
@@ -140,9 +156,11 @@ export class DevSignController {
       'never returned. **Note:** for Sidopulsa and PPOB the URL token is part of the callback URL, so the ' +
       'returned `url` and `curl` contain it; this is why the endpoint exists only when DEV_TOOLS_ENABLED is ' +
       'true, which is refused with NODE_ENV=production. 404 when the provider is unknown or not configured; ' +
-      '400 (listing the accepted values) when the status is unknown.',
+      '400 (listing the accepted values) when the status is unknown. For `snap`, `account` (id or profile) and ' +
+      '`service` choose what is signed, as its provider signs it (the DOKU-style token comes from this ' +
+      "gateway's own issuer and is in the returned Authorization header).",
   })
-  @ApiParam({ name: 'provider', enum: SIMULATED_PROVIDERS, example: 'nicepay' })
+  @ApiParam({ name: 'provider', enum: [...SIMULATED_PROVIDERS, 'snap'], example: 'nicepay' })
   @ApiBody({
     type: DevSignRequestDto,
     examples: {
@@ -154,6 +172,10 @@ export class DevSignController {
       providerStatus: {
         summary: "A provider's own status value (MCPayment)",
         value: { status: 'EXPIRED' },
+      },
+      snap: {
+        summary: 'SNAP (provider snap): an account and a service',
+        value: { status: 'succeeded', account: 'midtrans-snap', service: '52' },
       },
     },
   })
@@ -174,6 +196,7 @@ export class DevSignController {
     @Req() req: Request,
   ): Promise<DevSignResponseDto> {
     if (!this.config.devTools.enabled) throw new NotFoundException('Developer tools are disabled');
+    if (provider === 'snap') return this.signSnap(input, req);
     let simulator;
     try {
       simulator = simulatorFor(provider);
@@ -204,6 +227,34 @@ export class DevSignController {
       throw error;
     }
     await registerWithLocalSandbox(this.config.providers, request);
+    return this.answer(request, req);
+  }
+
+  /** SNAP is signed per account and service (docs/snap.md); the rest as for every provider. */
+  private async signSnap(input: unknown, req: Request): Promise<DevSignResponseDto> {
+    const fields = (input ?? {}) as Record<string, unknown>;
+    for (const name of ['status', 'reference', 'account', 'service']) {
+      const value = fields[name];
+      if (value === undefined && name !== 'status') continue;
+      if (typeof value !== 'string' || value.trim() === '')
+        throw new BadRequestException(`${name} must be a non-empty string`);
+    }
+    try {
+      const request = await snapDevSign(this.config, {
+        status: fields.status as string,
+        reference: fields.reference as string | undefined,
+        account: fields.account as string | undefined,
+        service: fields.service as string | undefined,
+      });
+      return this.answer(request, req);
+    } catch (error) {
+      if (error instanceof SnapAccountNotFoundError) throw new NotFoundException(error.message);
+      if (error instanceof SnapSimulationError) throw new BadRequestException(error.message);
+      throw error;
+    }
+  }
+
+  private answer(request: SimulatedRequest, req: Request): DevSignResponseDto {
     const baseUrl = `${req.protocol}://${req.get('host') ?? `localhost:${this.config.port}`}`;
     return {
       method: request.method,

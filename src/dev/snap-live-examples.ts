@@ -1,5 +1,5 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { currentKey } from '../config/accounts.js';
+import { currentKey, type SnapAccount } from '../config/accounts.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { localUrl } from '../config/startup-environment.js';
 import { snapProviderKeys, snapSandboxSettings } from '../providers/snap/snap.sandbox-config.js';
@@ -7,11 +7,13 @@ import {
   newSnapTransaction,
   SNAP_SERVICE_PATHS,
   snapNotification,
+  type SnapProviderIdentity,
+  type SnapTransaction,
 } from '../providers/snap/snap.simulator.js';
 import { issueToken } from '../providers/snap/snap.token.js';
 import { registerWithLocalSandbox } from '../sandbox/register-callback.js';
 import type { SimulatedRequest } from './simulation.js';
-import { snapSimulatedRequest } from './snap-simulate.js';
+import { snapIdentityOf, snapSimulatedRequest, snapTransactionFor } from './snap-simulate.js';
 
 type Json = Record<string, unknown>;
 interface Parameter {
@@ -48,19 +50,12 @@ export function withSnapLiveExamples(
   if (!snap) return;
   const { settings } = snapSandboxSettings(snap, snapProviderKeys(config.accounts.file));
   for (const identity of settings.providers) {
-    const account = snap.accounts.find((a) => a.id === identity.account)!;
     const tx = newSnapTransaction(identity, { status: 'succeeded' });
     const servicePath = SNAP_SERVICE_PATHS[tx.service];
     const item = live.paths[`/callbacks/snap/{account}${servicePath}`];
     const template = item?.post as Operation | undefined;
     if (!template) continue;
-    const key = currentKey(account);
-    const accessToken =
-      identity.family === 'hmac-token' && key?.clientSecret
-        ? issueToken(account, key.clientSecret, account.profile.tokenTtlSeconds)
-        : undefined;
-    const notification = snapNotification(identity, tx, localUrl(config), { accessToken });
-    const request = snapSimulatedRequest(identity, tx, notification);
+    const { account, notification, request } = devSigned(config, identity, tx);
     const operation: Operation = structuredClone(template);
     operation.operationId = `${template.operationId ?? 'snapNotification'}_${identity.account}`;
     operation.summary = `${account.profile.displayName} — account ${identity.account}: ${template.summary ?? servicePath}`;
@@ -71,7 +66,7 @@ export function withSnapLiveExamples(
         parameters.push({ name, in: 'header', required: true, schema: { type: 'string' } });
     }
     operation.parameters = parameters;
-    if (accessToken) {
+    if (notification.headers.authorization) {
       // Swagger UI sends Authorization only from a security scheme: this one, with the token.
       const scheme = `snapToken_${identity.account}`;
       live.components = {
@@ -91,8 +86,47 @@ export function withSnapLiveExamples(
     }
     live.paths[notification.path] = { post: operation } as unknown as typeof item;
     apply(live, request, notification.path);
-    // A verified profile's inquiry must find the example's transaction: the local sandbox holds it.
-    if (account.profile.statusApi && account.apiUrl)
-      void registerWithLocalSandbox(config.providers, request, account.apiUrl);
+    void registerLocally(config, account, request);
   }
+}
+
+/** A verified profile's inquiry must find the transaction: the local sandbox holds it. */
+async function registerLocally(
+  config: GatewayConfig,
+  account: SnapAccount,
+  request: SimulatedRequest,
+): Promise<void> {
+  if (account.profile.statusApi && account.apiUrl)
+    await registerWithLocalSandbox(config.providers, request, account.apiUrl);
+}
+
+/**
+ * The notification of `tx` signed now for the developer tools, in the gateway's process: family
+ * B's token comes from the gateway's own issuer (the provider would have asked for it).
+ */
+function devSigned(config: GatewayConfig, identity: SnapProviderIdentity, tx: SnapTransaction) {
+  const account = config.providers.snap!.accounts.find((a) => a.id === identity.account)!;
+  const key = currentKey(account);
+  const accessToken =
+    identity.family === 'hmac-token' && key?.clientSecret
+      ? issueToken(account, key.clientSecret, account.profile.tokenTtlSeconds)
+      : undefined;
+  const notification = snapNotification(identity, tx, localUrl(config), { accessToken });
+  return { account, notification, request: snapSimulatedRequest(identity, tx, notification) };
+}
+
+/**
+ * `POST /dev/sign/snap`: a notification of the account (id or profile; default the first) for
+ * `service` and `status`, signed now; held by the local sandbox where the status API confirms it.
+ * Throws SnapSimulationError (SnapAccountNotFoundError) naming the problem.
+ */
+export async function snapDevSign(
+  config: GatewayConfig,
+  input: { account?: string; service?: string; status: string; reference?: string },
+): Promise<SimulatedRequest> {
+  const identity = snapIdentityOf(config, input.account);
+  const tx = snapTransactionFor(identity, input);
+  const { account, request } = devSigned(config, identity, tx);
+  await registerLocally(config, account, request);
+  return request;
 }

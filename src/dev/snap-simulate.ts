@@ -28,24 +28,33 @@ export const SNAP_USAGE = [
 /** A SNAP simulation that cannot run: the message says why and what to do. */
 export class SnapSimulationError extends Error {}
 
+/** No SNAP account of that id or profile is configured. */
+export class SnapAccountNotFoundError extends SnapSimulationError {}
+
 export interface PreparedSnapSimulation {
   request: SimulatedRequest;
   /** Lines to print after the request (the token exchange, the sandbox registration). */
   notes: string[];
 }
 
-/** The account `name` designates: its id, else the first account of that profile. */
-function identityOf(config: GatewayConfig, name: string): SnapProviderIdentity {
+/**
+ * The provider of the account `name` designates (its id, else the first account of that profile;
+ * no name: the first account), as the sandbox signs for it.
+ */
+export function snapIdentityOf(config: GatewayConfig, name?: string): SnapProviderIdentity {
   const snap = config.providers.snap;
   if (!snap) {
-    throw new SnapSimulationError(
+    throw new SnapAccountNotFoundError(
       'No SNAP account is configured: add a snap section to the accounts file (ACCOUNTS_FILE, docs/snap.md).',
     );
   }
   const account =
-    snap.accounts.find((a) => a.id === name) ?? snap.accounts.find((a) => a.profile.name === name);
+    name === undefined
+      ? snap.accounts[0]
+      : (snap.accounts.find((a) => a.id === name) ??
+        snap.accounts.find((a) => a.profile.name === name));
   if (!account) {
-    throw new SnapSimulationError(
+    throw new SnapAccountNotFoundError(
       `No SNAP account or profile ${JSON.stringify(name)}: configured are ${snap.accounts
         .map((a) => `${a.id} (${a.profile.name})`)
         .join(', ')}`,
@@ -75,31 +84,8 @@ export async function prepareSnapSimulation(
   name: string,
   input: { status: string; reference?: string; service?: string; baseUrl: string },
 ): Promise<PreparedSnapSimulation> {
-  const identity = identityOf(config, name);
-  if (input.service !== undefined && !isSnapService(input.service))
-    throw new SnapSimulationError(
-      `--service must be one of ${Object.keys(SNAP_SERVICE_PATHS).join(', ')}`,
-    );
-  if (input.service !== undefined && !identity.services.includes(input.service)) {
-    throw new SnapSimulationError(
-      `${identity.account} does not receive service ${input.service} (its profile lists ${identity.services.join(', ')})`,
-    );
-  }
-  let tx;
-  try {
-    tx = newSnapTransaction(identity, {
-      service: input.service,
-      status: input.status,
-      reference: input.reference,
-    });
-  } catch (error) {
-    throw new SnapSimulationError((error as Error).message);
-  }
-  if (!snapNotifies(tx)) {
-    throw new SnapSimulationError(
-      `A virtual-account notification (service ${tx.service}) is sent when the VA is paid: use --status succeeded, or --service 52/56 for other statuses`,
-    );
-  }
+  const identity = snapIdentityOf(config, name);
+  const tx = snapTransactionFor(identity, input);
   const notes: string[] = [];
   let accessToken: string | undefined;
   if (identity.family === 'hmac-token') {
@@ -150,6 +136,41 @@ async function gatewayToken(
     token,
     note: `  (access token obtained from the gateway: POST ${snapTokenPath(identity.account)} → ${response.status})`,
   };
+}
+
+/**
+ * A new transaction of the account's provider for `service` (default: its first) in `status`,
+ * one the provider notifies; SnapSimulationError names what is wrong.
+ */
+export function snapTransactionFor(
+  identity: SnapProviderIdentity,
+  input: { status: string; reference?: string; service?: string },
+): SnapTransaction {
+  if (input.service !== undefined && !isSnapService(input.service))
+    throw new SnapSimulationError(
+      `service must be one of ${Object.keys(SNAP_SERVICE_PATHS).join(', ')}`,
+    );
+  if (input.service !== undefined && !identity.services.includes(input.service)) {
+    throw new SnapSimulationError(
+      `${identity.account} does not receive service ${input.service} (its profile lists ${identity.services.join(', ')})`,
+    );
+  }
+  let tx;
+  try {
+    tx = newSnapTransaction(identity, {
+      service: input.service,
+      status: input.status,
+      reference: input.reference,
+    });
+  } catch (error) {
+    throw new SnapSimulationError((error as Error).message);
+  }
+  if (!snapNotifies(tx)) {
+    throw new SnapSimulationError(
+      `A virtual-account notification (service ${tx.service}) is sent when the VA is paid: use status succeeded, or service 52/56 for other statuses`,
+    );
+  }
+  return tx;
 }
 
 /** The notification as the developer tools describe a simulated request. */

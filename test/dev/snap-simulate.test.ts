@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig } from '../../src/config/gateway-config.js';
-import { DEMO_ACCOUNTS_FILE, projectRoot } from '../../src/config/startup-environment.js';
 import type { SnapSandbox } from '../../src/providers/snap/snap.sandbox.js';
-import { type RunningSandbox, sandboxProviders, startSandbox } from '../../src/sandbox/index.js';
+import type { RunningSandbox } from '../../src/sandbox/index.js';
 import { sleep } from '../support/broker.js';
 import type { DatabaseKind } from '../support/databases.js';
-import { createTestBed, type TestBed } from '../support/gateway.js';
+import type { TestBed } from '../support/gateway.js';
+import { snapDemoBed, type SnapDemoBed } from '../support/snap-demo.js';
 import { type CommandResult, runCommand } from '../support/run-command.js';
 
 /**
@@ -24,38 +20,23 @@ const PROFILES = ['nicepay-snap', 'ifortepay-snap', 'doku-snap', 'midtrans-snap'
 
 for (const kind of ['postgres', 'sqlite'] as DatabaseKind[]) {
   describe(`simulate -- snap <profile> against a real gateway (${kind})`, () => {
-    let dir: string;
-    let accountsFile: string;
-    let sandbox: RunningSandbox;
+    let demo: SnapDemoBed;
     let bed: TestBed;
+    let sandbox: RunningSandbox;
+    let accountsFile: string;
 
     before(async () => {
-      dir = mkdtempSync(join(tmpdir(), 'gw-snap-cli-'));
-      const demo = join(projectRoot(), DEMO_ACCOUNTS_FILE);
-      // The sandbox plays the demo accounts (its keys are demo/snap-sandbox-keys.json)...
-      const providers = sandboxProviders(loadConfig({ NODE_ENV: 'test', ACCOUNTS_FILE: demo }));
-      sandbox = await startSandbox({ providers });
-      // ...and the gateway asks it: the demo file with the status API at the sandbox's port.
-      accountsFile = join(dir, 'accounts.yaml');
-      writeFileSync(
-        accountsFile,
-        readFileSync(demo, 'utf8').replaceAll('http://localhost:4010', sandbox.url),
-      );
-      bed = await createTestBed(kind, { ACCOUNTS_FILE: accountsFile });
-      sandbox.setGatewayUrl(bed.gateway.url);
+      demo = await snapDemoBed(kind);
+      ({ bed, sandbox, accountsFile } = demo);
     });
-    after(async () => {
-      await bed?.teardown();
-      await sandbox?.close();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    after(() => demo?.teardown());
 
     function simulate(args: string[]): Promise<CommandResult> {
       return runCommand(
         process.execPath,
         [SIMULATE_JS, 'snap', ...args, '--url', bed.gateway.url],
         {
-          cwd: dir,
+          cwd: demo.dir,
           env: { NODE_ENV: 'test', ACCOUNTS_FILE: accountsFile },
           timeoutMs: 30_000,
         },
