@@ -444,6 +444,17 @@ export function snapSuite(kind: DatabaseKind): void {
       );
     });
 
+    it('copies racing with one X-EXTERNAL-ID: exactly one is processed, the others are 409', async () => {
+      const trxId = reference('race');
+      const externalId = `EXT-RACE-${Date.now()}`;
+      const body = vaPayment(trxId);
+      const answers = await Promise.all(
+        Array.from({ length: 6 }, () => toMidtrans(body, VA_PATH, { externalId })),
+      );
+      assert.deepEqual(answers.map((a) => a.status).sort(), [200, 409, 409, 409, 409, 409]);
+      await oneEventFor(trxId);
+    });
+
     it('keys rotate as for every provider: the retired key is refused naming it, the new one verifies', async () => {
       const send = (trxId: string, privateKey: string) => {
         const body = vaPayment(trxId);
@@ -529,6 +540,46 @@ export function snapSuite(kind: DatabaseKind): void {
       assert.equal(res.status, 400);
       assert.equal(res.json.responseCode, '4002501');
       assert.match(String(res.json.message), /body must be a JSON object/);
+    });
+
+    it('a provider added to the accounts file is served without a restart (reload)', async () => {
+      const added = {
+        snap: {
+          ...ACCOUNTS.snap,
+          accounts: [
+            ...ACCOUNTS.snap.accounts,
+            {
+              id: 'late-bank',
+              profile: 'midtrans-snap',
+              override: { signedPathPrefix: '/late' },
+              keys: [{ publicKey: provider.publicKey }],
+            },
+          ],
+        },
+      };
+      const trxId = reference('reload');
+      const body = vaPayment(trxId);
+      const send = () =>
+        postSnap(
+          urlOf('late-bank'),
+          body,
+          snapHeaders({
+            family: 'rsa-body',
+            signedPath: `/late${VA_PATH}`,
+            body,
+            privateKey: provider.privateKey,
+          }),
+        );
+      assert.equal((await send()).status, 404, 'not configured yet');
+      file.replace(JSON.stringify(added));
+      const deadline = Date.now() + 15_000;
+      let res = await send();
+      while (res.status === 404 && Date.now() < deadline) {
+        await sleep(200);
+        res = await send();
+      }
+      assert.equal(res.status, 200, JSON.stringify(res.json));
+      await oneEventFor(trxId);
     });
 
     describe('family hmac-token access tokens', () => {
