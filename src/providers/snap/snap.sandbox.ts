@@ -90,13 +90,12 @@ type Notified = HeldTransaction<SnapTransaction> & CallbackOutcome;
  */
 export class SnapSandbox extends SandboxLedger<SnapTransaction> {
   readonly name = 'snap';
+  /** What `create` asked for beyond status and reference, which the ledger's `build` is not given. */
   private next: SnapCreateInput = {};
   /** Tokens the gateway issued to us (family B), per account. */
   private readonly merchantTokens = new Map<string, { token: string; until: number }>();
   /** Tokens we issued to merchants (NICEPAY status API). */
   private readonly issuedTokens = new Map<string, { clientKey: string; until: number }>();
-  /** Status API requests refused, by reason (tests read it). */
-  readonly refusals: string[] = [];
 
   constructor(
     context: SandboxContext,
@@ -352,21 +351,16 @@ export class SnapSandbox extends SandboxLedger<SnapTransaction> {
       : this.vaStatus(req, body, res);
   }
 
-  private refuse(res: ServerResponse, status: number, code: string, message: string): true {
-    this.refusals.push(`${code} ${message}`);
-    return snapError(res, status, code, message);
-  }
-
   /**
    * Refuses an X-TIMESTAMP that is not ISO 8601 with an offset (400 `400<service>01`) or is
    * outside the skew (401 `401<service>00`); false when it is fine.
    */
   private badTimestamp(res: ServerResponse, value: string, service: string): boolean {
     if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,3})?([+-]\d\d:\d\d|Z)$/.test(value))
-      return this.refuse(res, 400, `400${service}01`, 'Invalid Field Format [X-TIMESTAMP]');
+      return snapError(res, 400, `400${service}01`, 'Invalid Field Format [X-TIMESTAMP]');
     const at = Date.parse(value);
     if (!Number.isFinite(at) || Math.abs(Date.now() - at) > SKEW_MS)
-      return this.refuse(
+      return snapError(
         res,
         401,
         `401${service}00`,
@@ -385,16 +379,16 @@ export class SnapSandbox extends SandboxLedger<SnapTransaction> {
       ['X-TIMESTAMP', timestamp],
       ['X-SIGNATURE', signature],
     ]) {
-      if (!value) return this.refuse(res, 400, '4007302', `Invalid Mandatory Field [${name}]`);
+      if (!value) return snapError(res, 400, '4007302', `Invalid Mandatory Field [${name}]`);
     }
     const request = jsonObjectOf(body);
     if (request?.grantType !== 'client_credentials')
-      return this.refuse(res, 400, '4007301', 'Invalid Field Format [grantType]');
+      return snapError(res, 400, '4007301', 'Invalid Field Format [grantType]');
     if (this.badTimestamp(res, timestamp, '73')) return true;
     const merchant = this.settings.statusApiMerchants.find((m) => m.clientKey === clientKey);
-    if (!merchant) return this.refuse(res, 401, '4017300', 'Unauthorized. [Unknown client]');
+    if (!merchant) return snapError(res, 401, '4017300', 'Unauthorized. [Unknown client]');
     if (!snapRsaVerify(merchant.publicKey, `${clientKey}|${timestamp}`, signature))
-      return this.refuse(res, 401, '4017300', 'Unauthorized. [Signature]');
+      return snapError(res, 401, '4017300', 'Unauthorized. [Signature]');
     const token = randomBytes(32).toString('base64url');
     this.issuedTokens.set(token, { clientKey, until: Date.now() + TOKEN_TTL_SECONDS * 1000 });
     sendJson(res, 200, {
@@ -418,7 +412,7 @@ export class SnapSandbox extends SandboxLedger<SnapTransaction> {
     const token = /^Bearer\s+(\S+)$/i.exec(authorization)?.[1] ?? '';
     const issued = token ? this.issuedTokens.get(token) : undefined;
     if (!issued || issued.until <= Date.now())
-      return this.refuse(res, 401, '4012601', 'Invalid Token (B2B)');
+      return snapError(res, 401, '4012601', 'Invalid Token (B2B)');
     const merchant = this.settings.statusApiMerchants.find(
       (m) => m.clientKey === issued.clientKey,
     )!;
@@ -430,10 +424,10 @@ export class SnapSandbox extends SandboxLedger<SnapTransaction> {
       ['X-PARTNER-ID', headerOf(req, 'x-partner-id')],
       ['X-EXTERNAL-ID', externalId],
     ]) {
-      if (!value) return this.refuse(res, 400, '4002602', `Invalid Mandatory Field [${name}]`);
+      if (!value) return snapError(res, 400, '4002602', `Invalid Mandatory Field [${name}]`);
     }
     if (headerOf(req, 'x-partner-id') !== merchant.partnerId)
-      return this.refuse(res, 401, '4012600', 'Unauthorized. [X-PARTNER-ID]');
+      return snapError(res, 401, '4012600', 'Unauthorized. [X-PARTNER-ID]');
     if (this.badTimestamp(res, timestamp, '26')) return true;
     // The body hash of what was received, and of its minified form (a client may send either).
     const raw = body.toString('utf8');
@@ -448,9 +442,9 @@ export class SnapSandbox extends SandboxLedger<SnapTransaction> {
       !constantTimeEqual(signature, signatureOf(rawHash)) &&
       !constantTimeEqual(signature, signatureOf(snapBodyHash(raw)))
     )
-      return this.refuse(res, 401, '4012600', 'Unauthorized. [Signature]');
+      return snapError(res, 401, '4012600', 'Unauthorized. [Signature]');
     const request = jsonObjectOf(body);
-    if (!request) return this.refuse(res, 400, '4002601', 'Invalid Field Format [body]');
+    if (!request) return snapError(res, 400, '4002601', 'Invalid Field Format [body]');
     const additional =
       typeof request.additionalInfo === 'object' && request.additionalInfo
         ? (request.additionalInfo as Record<string, unknown>)
@@ -460,7 +454,7 @@ export class SnapSandbox extends SandboxLedger<SnapTransaction> {
     const trxId = text(additional.trxId) || text(request.trxId);
     const virtualAccountNo = text(request.virtualAccountNo);
     if (!tXidVA && !trxId && !virtualAccountNo)
-      return this.refuse(res, 400, '4002602', 'Invalid Mandatory Field [virtualAccountNo]');
+      return snapError(res, 400, '4002602', 'Invalid Mandatory Field [virtualAccountNo]');
     const candidate = this.list().find(({ transaction: tx }) => {
       if (tx.account !== merchant.account) return false;
       if (tXidVA && tx.providerReference !== tXidVA) return false;
@@ -469,7 +463,7 @@ export class SnapSandbox extends SandboxLedger<SnapTransaction> {
         return false;
       return true;
     });
-    if (!candidate) return this.refuse(res, 404, '4042601', 'Transaction Not Found');
+    if (!candidate) return snapError(res, 404, '4042601', 'Transaction Not Found');
     const entry = this.inquired(candidate.key)!;
     const tx = entry.transaction;
     const money = { value: tx.amount, currency: tx.currency };
