@@ -60,10 +60,11 @@ export function maskPersonalText(text: string): string {
 /**
  * Field names that hold a customer's personal data at any provider (compared lower case without
  * `_` and `-`): names, e-mail, phone, address parts, card and identity numbers, birth dates.
- * `goodsNm`, `bankNm` and other names of things are not among them.
+ * `goodsNm`, `bankNm` and other names of things are not among them. SNAP's `virtualAccountName`
+ * is the customer's name.
  */
 const PERSONAL_FIELD =
-  /^(?:(?:billing|customer|delivery|payer|buyer|cust|card(?:holder)?|account|va)?(?:nm|name|fullname|firstname|lastname|holdername|holder)|(?:billing|customer|delivery|payer|buyer|cust)(?:city|state|country)|.*(?:email|mail|phone|msisdn|mobile|handphone|telp|addr|address|postcd|postcode|zipcode|birth|dob|ktp|npwp)|nik|(?:masked)?(?:cardno|cardnumber|card|pan|ccnumber))$/;
+  /^(?:(?:billing|customer|delivery|payer|buyer|cust|card(?:holder)?|account|va|virtualaccount)?(?:nm|name|fullname|firstname|lastname|holdername|holder)|(?:billing|customer|delivery|payer|buyer|cust)(?:city|state|country)|.*(?:email|mail|phone|msisdn|mobile|handphone|telp|addr|address|postcd|postcode|zipcode|birth|dob|ktp|npwp)|nik|(?:masked)?(?:cardno|cardnumber|card|pan|ccnumber))$/;
 
 /** True when a field of that name holds personal data wherever it appears. */
 export function isPersonalField(name: string): boolean {

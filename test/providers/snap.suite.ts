@@ -231,6 +231,8 @@ export function snapSuite(kind: DatabaseKind): void {
           assert.equal(event.data.providerTransactionId, `PAY-${trxId}`);
           assert.equal(event.data.verification.method, 'signature');
           assert.equal(event.data.occurredAt, '2024-11-20T07:14:15.000Z');
+          // The customer's name is personal data: masked in the published event, whole when stored.
+          assert.equal(event.data.raw.virtualAccountName, 'B***');
           const [stored] = await bed.db.query<Record<string, unknown>>(
             `SELECT raw_body, path, account, verification FROM callbacks WHERE merchant_reference = ?`.replace(
               '?',
