@@ -34,6 +34,18 @@ export const ASPI_TRANSACTION_STATUS: Readonly<Record<string, EventStatus>> = {
   '06': 'failed',
 };
 
+/** transactionStatusDesc of each ASPI latestTransactionStatus code. */
+const STATUS_DESCRIPTION: Readonly<Record<string, string>> = {
+  '00': 'Success',
+  '01': 'Initiated',
+  '02': 'Paying',
+  '03': 'Pending',
+  '04': 'Refunded',
+  '05': 'Canceled',
+  '06': 'Failed',
+  '07': 'Not found',
+};
+
 /** NICEPAY SNAP VA status inquiry: `00` paid, `03` pending, `04` expired (NICEPAY SNAP docs). */
 export const NICEPAY_SNAP_TRANSACTION_STATUS: Readonly<Record<string, EventStatus>> = {
   '00': 'succeeded',
@@ -241,7 +253,7 @@ function notificationFields(tx: SnapTransaction, options: SnapBodyOptions) {
         originalReferenceNo: tx.providerReference,
         originalPartnerReferenceNo: tx.reference,
         latestTransactionStatus: tx.status,
-        transactionStatusDesc: tx.status === '00' ? 'Success' : 'Transaction status',
+        transactionStatusDesc: STATUS_DESCRIPTION[tx.status] ?? 'Unknown',
         customerNumber: `62812${tx.customerNo.slice(-7)}`,
         accountType: 'SAVINGS',
         destinationNumber: tx.customerNo,
@@ -256,7 +268,7 @@ function notificationFields(tx: SnapTransaction, options: SnapBodyOptions) {
         originalReferenceNo: tx.providerReference,
         originalExternalId: uniqueDigits(16),
         latestTransactionStatus: tx.status,
-        transactionStatusDesc: tx.status === '00' ? 'Success' : 'Transaction status',
+        transactionStatusDesc: STATUS_DESCRIPTION[tx.status] ?? 'Unknown',
         amount: money,
         createdTime: tx.trxDateTime,
         finishedTime: tx.trxDateTime,
