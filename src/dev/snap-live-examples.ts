@@ -48,7 +48,13 @@ export function withSnapLiveExamples(
 ): void {
   const snap = config.providers.snap;
   if (!snap) return;
-  const { settings } = snapSandboxSettings(snap, snapProviderKeys(config.accounts.file));
+  let keys;
+  try {
+    keys = snapProviderKeys(config.accounts.file);
+  } catch {
+    return; // a malformed key file: the page keeps the fixed examples (simulate names the problem)
+  }
+  const { settings } = snapSandboxSettings(snap, keys);
   for (const identity of settings.providers) {
     const tx = newSnapTransaction(identity, { status: 'succeeded' });
     const servicePath = SNAP_SERVICE_PATHS[tx.service];
