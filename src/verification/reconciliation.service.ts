@@ -56,11 +56,21 @@ export class ReconciliationService implements OnApplicationBootstrap, BeforeAppl
   }
 
   private async pass(): Promise<number> {
-    const providers = this.apis
-      .all()
-      .filter((api) => api.isEnabled())
-      .map((api) => api.provider);
-    if (providers.length === 0) return 0;
+    // Per verified provider: all its accounts, or only those whose callbacks its status API
+    // confirms (SNAP: the families that do not sign the body).
+    const scopes: string[] = [];
+    const scopeParams: string[] = [];
+    for (const api of this.apis.all().filter((candidate) => candidate.isEnabled())) {
+      const accounts = api.verifiedAccounts?.() ?? null;
+      if (accounts === null) {
+        scopes.push('t.provider = ?');
+        scopeParams.push(api.provider);
+      } else if (accounts.length > 0) {
+        scopes.push(`(t.provider = ? AND t.account IN (${accounts.map(() => '?').join(', ')}))`);
+        scopeParams.push(api.provider, ...accounts);
+      }
+    }
+    if (scopes.length === 0) return 0;
     const { afterSeconds, maxAgeHours, intervalSeconds } = this.config.verification.reconcile;
     const now = Date.now();
     const iso = (ms: number) => new Date(ms).toISOString();
@@ -73,12 +83,12 @@ export class ReconciliationService implements OnApplicationBootstrap, BeforeAppl
        FROM transactions t
        LEFT JOIN inquiry_schedule s
          ON s.provider = t.provider AND s.account = t.account AND s.transaction_key = t.transaction_key
-       WHERE t.status = 'pending' AND t.provider IN (${providers.map(() => '?').join(', ')})
+       WHERE t.status = 'pending' AND (${scopes.join(' OR ')})
          AND t.updated_at <= ? AND t.created_at >= ?
          AND (s.provider IS NULL OR ((s.checks = 0 OR s.checked_at <= ?) AND s.next_at IS NULL))
        ORDER BY t.updated_at LIMIT ?`,
       [
-        ...providers,
+        ...scopeParams,
         iso(now - afterSeconds * 1000),
         iso(now - maxAgeHours * 3_600_000),
         iso(now - intervalSeconds * 1000 + 500),

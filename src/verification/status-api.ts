@@ -79,6 +79,8 @@ export interface ProviderStatusApi {
    * whose profile's family does not sign the body.
    */
   verifiesAccount?(account: string): boolean;
+  /** The accounts `verifiesAccount` admits (reconciliation asks about only these); unset: all. */
+  verifiedAccounts?(): string[];
   /** Whether the provider's callbacks are configured at all (for the start-up warning). */
   isConfigured(): boolean;
   /** What the callback scheme alone leaves unproven, named in the warning when verification is off. */

@@ -41,6 +41,12 @@ function accounts(apiUrl: string) {
             },
           ],
         },
+        {
+          // A body-signing account beside it: its callbacks are never hints, never inquired.
+          id: 'midtrans-side',
+          profile: 'midtrans-snap',
+          keys: [{ publicKey: provider.publicKey }],
+        },
       ],
     },
   });
@@ -72,7 +78,13 @@ export function snapStatusSuite(kind: DatabaseKind): void {
       });
       snap = sandbox.provider<SnapSandbox>('snap');
       file.replace(accounts(sandbox.url));
-      bed = await createTestBed(kind, { ACCOUNTS_FILE: file.path });
+      bed = await createTestBed(kind, {
+        ACCOUNTS_FILE: file.path,
+        RECONCILE_AFTER_SECONDS: '1',
+        RECONCILE_INTERVAL_SECONDS: '1',
+        // A contradicted claim is asked again on this schedule (the follow-up test).
+        VERIFY_RECHECK_SECONDS: '1,1,1,1,1,1,1,1,1,1',
+      });
       sandbox.setGatewayUrl(bed.gateway.url);
     });
     after(async () => {
@@ -189,6 +201,58 @@ export function snapStatusSuite(kind: DatabaseKind): void {
           (event) => event.type !== 'payment.succeeded',
         ),
       );
+    });
+
+    it('a pending VA is followed up until the provider says paid; a body-signed account is never inquired', async () => {
+      const created = await snap.create({
+        account: ACCOUNT,
+        status: '03',
+        amount: '45000.00',
+        send: false,
+      });
+      const notification = await snap.notification(created.key);
+      assert.equal((await postSnap(url(), notification.body!, notification.headers)).status, 200);
+      const trxId = created.transaction.reference;
+      await sleep(1500);
+      assert.ok(eventsFor(trxId).every((event) => event.type !== 'payment.succeeded'));
+      // The customer pays; no notification reaches the gateway: the follow-up finds it.
+      await snap.update(created.key, { status: '00', send: false });
+      const deadline = Date.now() + 20_000;
+      while (!eventsFor(trxId).some((event) => event.type === 'payment.succeeded')) {
+        if (Date.now() > deadline) throw new Error(`no payment.succeeded for ${trxId}`);
+        await sleep(100);
+      }
+      const paid = eventsFor(trxId).find((event) => event.type === 'payment.succeeded')!;
+      assert.match(paid.data.verification.method, /^(reconciliation|inquiry)$/);
+      assert.equal(paid.data.amount, '45000');
+
+      // A pending direct debit of the rsa-body account: published on its signature, never asked.
+      const debitRef = reference();
+      const body = JSON.stringify({
+        originalPartnerReferenceNo: debitRef,
+        originalReferenceNo: `DD-${debitRef}`,
+        latestTransactionStatus: '03',
+        amount: { value: '900.00', currency: 'IDR' },
+      });
+      const res = await postSnap(
+        `${bed.gateway.url}/callbacks/snap/midtrans-side/v1.0/debit/notify`,
+        body,
+        snapHeaders({
+          family: 'rsa-body',
+          signedPath: '/v1.0/debit/notify',
+          body,
+          privateKey: provider.privateKey,
+        }),
+      );
+      assert.equal(res.status, 200, JSON.stringify(res.json));
+      const [pending] = await eventsAfterSettling(debitRef, 1);
+      assert.equal(pending.type, 'payment.pending');
+      assert.equal(pending.data.verification.method, 'signature');
+      await sleep(3000); // three reconciliation passes
+      const asked = await bed.db.query(
+        `SELECT provider FROM inquiry_schedule WHERE account = 'midtrans-side'`,
+      );
+      assert.deepEqual(asked, [], 'never scheduled for an inquiry');
     });
 
     it('a forged signature, another key, a skewed timestamp and a replayed X-EXTERNAL-ID are refused in SNAP shape', async () => {

@@ -18,7 +18,7 @@ import {
   rsaSign,
   tokenStringToSign,
 } from './snap.signature.js';
-import { firstText, moneyOf, paymentMethodOf, statusCodeOf } from './snap.normalize.js';
+import { firstText, moneyOf, paymentMethodOf } from './snap.normalize.js';
 import { type SnapProfile, statusOf } from './snap.profile.js';
 
 /** X-TIMESTAMP as SNAP providers expect it: Jakarta time with its offset, seconds precision. */
@@ -72,8 +72,10 @@ export function parseSnapStatus(
   const sections = sectionsOf(answer);
   const find = (names: string[]) =>
     sections.map((section) => firstText(section, names)).find((value) => value !== null) ?? null;
-  const statusCode = sections
-    .map((section) => statusCodeOf(section, profile))
+  // Field first, then where it sits: latestTransactionStatus (the transaction) wins over a
+  // paymentFlagStatus (the last payment attempt) wherever each is.
+  const statusCode = profile.statusFields
+    .map((field) => find([field]))
     .find((value) => value !== null);
   if (!statusCode) return { kind: 'unavailable', reason: `${said} without a transaction status` };
   const { status, warning } = statusOf(
@@ -144,6 +146,12 @@ export class SnapStatusApi implements ProviderStatusApi {
   /** Only rsa-clientkey (status API) accounts' callbacks are hints; the others sign the body. */
   verifiesAccount(account: string): boolean {
     return this.account(account)?.profile.statusApi != null;
+  }
+
+  verifiedAccounts(): string[] {
+    return (this.config.providers.snap?.accounts ?? [])
+      .filter((account) => account.profile.statusApi !== null)
+      .map((account) => account.id);
   }
 
   queryKey(query: StatusQuery): string {
