@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sleep } from '../support/broker.js';
+import { CLAIM_LEASE_MS } from '../../src/providers/snap/snap.external-ids.js';
 import { accountsFile, type AccountsFileHandle } from '../support/accounts.js';
 import type { DatabaseKind } from '../support/databases.js';
 import { createTestBed, type TestBed } from '../support/gateway.js';
@@ -405,13 +406,13 @@ export function snapSuite(kind: DatabaseKind): void {
       assert.equal(event.data.amount, '5000.5');
     });
 
-    it('an X-EXTERNAL-ID claimed by an attempt that died before storing is taken over after the lease; a fresh claim is a duplicate', async () => {
+    it('a copy waits on an unfinished X-EXTERNAL-ID claim: stored meanwhile → 409; never stored (its holder died) → processed after the lease', async () => {
       const placeholder = kind === 'postgres' ? ['$1', '$2', '$3'] : ['?', '?', '?'];
       const day = jakartaTimestamp().slice(0, 10);
       const claim = (externalId: string, claimedAt: Date) =>
         bed.db.query(
           `INSERT INTO snap_external_ids (account, partner_id, day, external_id, claim, claimed_at, stored)
-           VALUES ('midtrans-main', 'PARTNER-1', ${placeholder[0]}, ${placeholder[1]}, 'crashed-attempt', ${placeholder[2]}, 0)`,
+           VALUES ('midtrans-main', 'PARTNER-1', ${placeholder[0]}, ${placeholder[1]}, 'other-attempt', ${placeholder[2]}, 0)`,
           [day, externalId, kind === 'postgres' ? claimedAt : claimedAt.toISOString()],
         );
       const send = (trxId: string, externalId: string) =>
@@ -422,14 +423,30 @@ export function snapSuite(kind: DatabaseKind): void {
       const retried = reference('takeover');
       assert.equal((await send(retried, abandoned)).status, 200);
       await oneEventFor(retried);
-      // A claim taken a moment ago is a copy in flight: refused as a duplicate.
+
+      // A holder that stores while the copy waits: the copy is a duplicate.
       const inFlight = `EXT-INFLIGHT-${Date.now()}`;
       await claim(inFlight, new Date());
       const copy = reference('inflight');
-      const res = await send(copy, inFlight);
+      const waiting = send(copy, inFlight);
+      await sleep(400);
+      await bed.db.query(
+        `UPDATE snap_external_ids SET stored = 1 WHERE external_id = ${placeholder[0]}`,
+        [inFlight],
+      );
+      const res = await waiting;
       assert.equal(res.status, 409);
       assert.equal(res.json.responseCode, '4092500');
       await noEventFor(copy);
+
+      // A holder that dies just after claiming: the copy waits out the lease, then is processed.
+      const dying = `EXT-DYING-${Date.now()}`;
+      await claim(dying, new Date(Date.now() - CLAIM_LEASE_MS + 1_500));
+      const late = reference('dying');
+      const started = Date.now();
+      assert.equal((await send(late, dying)).status, 200);
+      assert.ok(Date.now() - started >= 1_000, 'it waited for the holder first');
+      await oneEventFor(late);
     });
 
     it('a status code not in the profile is pending, with a warning metric', async () => {

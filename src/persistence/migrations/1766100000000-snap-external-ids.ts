@@ -3,8 +3,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * SNAP's X-EXTERNAL-ID is unique per partner per day: a repeat is a replay, answered 409 and never
  * processed twice. One row per (account, partner, day, external id), claimed before the callback
- * is stored and marked `stored` once it is; a claim whose holder died before storing (crash,
- * storage down) expires and can be taken over, so a retry after a crash is never refused.
+ * is stored and marked `stored` once it is; a claim whose holder died before storing expires and
+ * is taken over by the next copy, so a retry after a crash is never refused (snap.external-ids.ts).
  */
 export class SnapExternalIds1766100000000 implements MigrationInterface {
   name = 'SnapExternalIds1766100000000';

@@ -11,21 +11,35 @@ export interface ExternalIdKey {
   externalId: string;
 }
 
-/** A claim older than this whose callback was never stored was abandoned (crash, 503). */
-export const CLAIM_LEASE_MS = 60_000;
+/**
+ * How long a claim's holder may take from claiming to storing (a store takes milliseconds; this
+ * covers a slow database). A claim older than this, never marked stored, was abandoned.
+ */
+export const CLAIM_LEASE_MS = 15_000;
+/** How often a copy waiting on an unfinished claim looks again. */
+const WAIT_STEP_MS = 100;
 /** Claims are kept this long (the day they belong to, plus clock and offset margin). */
 const KEEP_MS = 3 * 24 * 3600_000;
 const PURGE_EVERY_MS = 3600_000;
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface ClaimRow {
+  claim: string;
+  claimed_at: string | Date;
+  stored: number | string;
+}
+
 /**
  * X-EXTERNAL-ID de-duplication, safe across replicas and crashes. Before the callback is stored
  * the request claims its id (the primary key decides between racing copies); once the callback is
- * stored the claim is marked `stored`. A repeat finds a stored claim (409), or a claim in flight
- * (409: a concurrent copy). A claim never marked stored — the process died between claim and
- * store, or storage failed — expires after CLAIM_LEASE_MS and the next copy takes it over, so a
- * provider's retry after a crash is processed rather than refused as a duplicate. A crash after
- * the store but before the mark lets a later copy through to the pipeline, whose own
- * de-duplication (event id, hint bytes) answers it as a duplicate: never processed twice.
+ * stored the claim is marked `stored`, and every later copy is a duplicate (409). A copy that
+ * finds a claim not yet stored waits for its holder: stored → duplicate; released (storage failed)
+ * → it claims the id itself; still unstored after CLAIM_LEASE_MS (the holder died between claim
+ * and store) → it takes the claim over and is processed. So a provider's retry after a crash is
+ * never refused as the duplicate of a notification that was never stored. A crash after the
+ * store but before the mark (or a holder slower than the lease) lets one more copy through to the
+ * pipeline, whose own de-duplication (event id, hint bytes) answers it: never processed twice.
  */
 @Injectable()
 export class SnapExternalIds {
@@ -34,24 +48,40 @@ export class SnapExternalIds {
   constructor(private readonly sql: SqlDialect) {}
 
   /** The claim token when this request may process the callback; null for a duplicate. */
-  async claim(key: ExternalIdKey, now = new Date()): Promise<string | null> {
-    await this.purgeNow(now);
+  async claim(key: ExternalIdKey): Promise<string | null> {
+    await this.purgeNow(new Date());
     const claim = randomUUID();
     const pk = [key.account, key.partnerId, key.day, key.externalId];
-    const inserted = await this.sql.query(
-      `INSERT INTO snap_external_ids (account, partner_id, day, external_id, claim, claimed_at, stored)
-       VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING RETURNING claim`,
-      [...pk, claim, now.toISOString()],
-    );
-    if (inserted.length > 0) return claim;
-    // Taken over only if still unstored and older than the lease (compare-and-set on both).
-    const taken = await this.sql.query(
-      `UPDATE snap_external_ids SET claim = ?, claimed_at = ?
-       WHERE account = ? AND partner_id = ? AND day = ? AND external_id = ? AND stored = 0 AND claimed_at < ?
-       RETURNING claim`,
-      [claim, now.toISOString(), ...pk, new Date(now.getTime() - CLAIM_LEASE_MS).toISOString()],
-    );
-    return taken.length > 0 ? claim : null;
+    const deadline = Date.now() + CLAIM_LEASE_MS + 5_000;
+    while (Date.now() < deadline) {
+      const inserted = await this.sql.query(
+        `INSERT INTO snap_external_ids (account, partner_id, day, external_id, claim, claimed_at, stored)
+         VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING RETURNING claim`,
+        [...pk, claim, new Date().toISOString()],
+      );
+      if (inserted.length > 0) return claim;
+      const [held] = await this.sql.query<ClaimRow>(
+        `SELECT claim, claimed_at, stored FROM snap_external_ids
+         WHERE account = ? AND partner_id = ? AND day = ? AND external_id = ?`,
+        pk,
+      );
+      if (!held) continue; // released meanwhile: claim it
+      if (Number(held.stored) === 1) return null;
+      const age = Date.now() - new Date(held.claimed_at).getTime();
+      if (age >= CLAIM_LEASE_MS) {
+        // Compare-and-set on the holder's token: of several waiting copies one takes it over.
+        const taken = await this.sql.query(
+          `UPDATE snap_external_ids SET claim = ?, claimed_at = ?
+           WHERE account = ? AND partner_id = ? AND day = ? AND external_id = ? AND claim = ? AND stored = 0
+           RETURNING claim`,
+          [claim, new Date().toISOString(), ...pk, held.claim],
+        );
+        if (taken.length > 0) return claim;
+        continue;
+      }
+      await sleep(Math.min(WAIT_STEP_MS, CLAIM_LEASE_MS - age));
+    }
+    return null;
   }
 
   /** The callback is durably stored: the id is now a duplicate for good. */
