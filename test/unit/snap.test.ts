@@ -178,6 +178,21 @@ describe('SNAP normalization', () => {
     assert.equal(transaction.channel, 'MIDTRANS-SNAP');
   });
 
+  it('latestTransactionStatus wins over paymentFlagStatus, wherever each is', () => {
+    const { transaction } = normalizeSnap(
+      {
+        originalPartnerReferenceNo: 'O-2',
+        amount: { value: '1.00', currency: 'IDR' },
+        paymentFlagStatus: '00',
+        additionalInfo: { latestTransactionStatus: '06' },
+      },
+      profile,
+      'debit-notify',
+    );
+    assert.equal(transaction.status, 'failed');
+    assert.equal(transaction.providerStatus, '06');
+  });
+
   it('lists every missing fact (the pipeline quarantines)', () => {
     assert.throws(
       () => normalizeSnap({ amount: { value: '1,000', currency: 'IDR' } }, profile, 'debit-notify'),

@@ -60,12 +60,18 @@ export function paymentMethodOf(
   return null;
 }
 
-/** The status code the body carries (the profile's status fields, in order), if any. */
+/**
+ * The status code the body carries: the profile's status fields in order (latestTransactionStatus,
+ * the transaction's, before paymentFlagStatus, the last attempt's), each at the top level or in
+ * `additionalInfo`.
+ */
 export function statusCodeOf(fields: Record<string, unknown>, profile: SnapProfile): string | null {
-  for (const source of [fields, fields.additionalInfo]) {
-    if (!isRecord(source)) continue;
-    const code = firstText(source, profile.statusFields);
-    if (code) return code;
+  const sections = isRecord(fields.additionalInfo) ? [fields, fields.additionalInfo] : [fields];
+  for (const field of profile.statusFields) {
+    for (const section of sections) {
+      const code = firstText(section, [field]);
+      if (code) return code;
+    }
   }
   return null;
 }
