@@ -554,6 +554,14 @@ export function snapSuite(kind: DatabaseKind): void {
       assert.equal(malformed.json.responseCode, '4002501');
     });
 
+    it('an X-EXTERNAL-ID longer than 128 characters is 4002501', async () => {
+      const res = await toMidtrans(vaPayment(reference('long')), VA_PATH, {
+        externalId: '9'.repeat(129),
+      });
+      assert.equal(res.status, 400);
+      assert.equal(res.json.responseCode, '4002501');
+    });
+
     it('a body that is JSON but not an object is 4002501', async () => {
       const res = await toMidtrans('["not", "an", "object"]');
       assert.equal(res.status, 400);

@@ -170,9 +170,9 @@ export class SnapController {
     const service = serviceOfPath(inbound.path)!;
     const key: ExternalIdKey = {
       account: verified!.account,
-      partnerId: headerText(inbound, SNAP_HEADERS.partnerId).slice(0, 191),
+      partnerId: headerText(inbound, SNAP_HEADERS.partnerId),
       day: headerText(inbound, SNAP_HEADERS.timestamp).slice(0, 10),
-      externalId: headerText(inbound, SNAP_HEADERS.externalId).slice(0, 191),
+      externalId: headerText(inbound, SNAP_HEADERS.externalId),
     };
     let claim: string | null;
     try {

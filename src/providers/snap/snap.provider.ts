@@ -36,6 +36,9 @@ import {
 } from './snap.signature.js';
 import { tokenProblem } from './snap.token.js';
 
+/** Longest X-EXTERNAL-ID / X-PARTNER-ID accepted (SNAP specifies 36). */
+const SNAP_ID_MAX = 128;
+
 /** One header as text ('' when absent; a repeated header is refused as absent). */
 export function headerText(inbound: InboundCallback, name: string): string {
   const value = inbound.headers[name];
@@ -166,8 +169,12 @@ export class SnapProvider implements CallbackProvider<SnapNotificationDto> {
     const timestamp = snapTimestamp(timestampText);
     const signature = headerText(inbound, SNAP_HEADERS.signature);
     if (!signature) throw missing('the X-SIGNATURE header');
-    if (!headerText(inbound, SNAP_HEADERS.externalId)) throw missing('the X-EXTERNAL-ID header');
+    const externalId = headerText(inbound, SNAP_HEADERS.externalId);
+    if (!externalId) throw missing('the X-EXTERNAL-ID header');
     const partnerId = headerText(inbound, SNAP_HEADERS.partnerId);
+    // SNAP's ids are 36 characters at most; longer ones would only be cut to fit the replay record.
+    if (externalId.length > SNAP_ID_MAX || partnerId.length > SNAP_ID_MAX)
+      throw invalid(`X-EXTERNAL-ID and X-PARTNER-ID must be at most ${SNAP_ID_MAX} characters`);
     if (account.partnerId !== null) {
       if (!partnerId) throw missing('the X-PARTNER-ID header');
       if (!constantTimeEqual(partnerId, account.partnerId))
