@@ -9,7 +9,7 @@ import { type RejectedAttemptSink, rejectedOutcomeFor } from '../retention/rejec
 import type { AuthFailureLimiter } from './auth-failure-limiter.js';
 
 const NOT_A_CALLBACK_URL =
-  'No callback endpoint at this path: callback URLs are exactly /callbacks/<provider> or /callbacks/<provider>/<token>';
+  'No callback endpoint at this path: callback URLs are exactly /callbacks/<provider>, /callbacks/<provider>/<token> or (SNAP) /callbacks/snap/<account>/v1.0/<service>';
 
 /**
  * The provider of `/callbacks/<provider>`, `/callbacks/<provider>/<one segment>` or

@@ -516,6 +516,22 @@ export function snapSuite(kind: DatabaseKind): void {
       assert.equal(res.json.responseCode, '4045200');
     });
 
+    it('another spelling of a SNAP URL (case, trailing slash, unknown version) is not routed', async () => {
+      const body = vaPayment(reference('spelling'));
+      for (const path of [
+        '/callbacks/snap/midtrans-main/V1.0/transfer-va/payment',
+        '/callbacks/snap/midtrans-main/v1.0/transfer-va/payment/',
+        '/callbacks/snap/midtrans-main/v2.0/transfer-va/payment',
+      ]) {
+        const res = await fetch(`${bed.gateway.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+        });
+        assert.equal(res.status, 404, path);
+      }
+    });
+
     it('an unknown account is refused 404 in SNAP shape', async () => {
       const body = vaPayment(reference('x'));
       const res = await postSnap(
