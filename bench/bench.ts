@@ -21,6 +21,10 @@
  * phase with a second gateway process on the same database, BENCH_STORE_ONLY=0 the durable
  * NICEPAY phase with no broker (store and acknowledge only),
  * BENCH_GATEWAY_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"), BENCH_LOG_LEVEL,
+ * BENCH_FLOOR_ROUNDS (default 3), BENCH_FLOOR_DURATION_S (default 8): the comparison with the
+ * plain-Node floor (bench/floor.ts, as `npm run bench:floor` without its commit and WAL counters),
+ * run first: floor, gateway with verification off, gateway with verification on, alternating;
+ * BENCH_FLOOR_ROUNDS=0 skips it.
  * BENCH_BASELINE_MAIN_JS: the dist/src/main.js of another build (e.g. a checkout of an earlier
  * commit, built): its durable NICEPAY phase and no-op route and this build's run first, in the
  * same run, alternating BENCH_BASELINE_ROUNDS times (default 3), and a before/after table
@@ -31,6 +35,14 @@ import { deleteTopology, uniqueExchange } from '../test/support/broker.js';
 import type { SignedCallback } from '../test/support/callbacks.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/databases.js';
 import { Consumer } from './consumer.js';
+import {
+  alternate,
+  floorRatio,
+  floorReport,
+  floorRunsOk,
+  type FloorRuns,
+  type FloorSystem,
+} from './floor-compare.js';
 import { storage } from './history.js';
 import { verificationPhase, type VerificationRun } from './verification.js';
 import {
@@ -60,6 +72,10 @@ const WITH_SQLITE = process.env.BENCH_SQLITE !== '0';
 const WITH_VERIFICATION = process.env.BENCH_VERIFICATION !== '0';
 const WITH_TWO_PROCESSES = process.env.BENCH_TWO_PROCESSES !== '0';
 const WITH_STORE_ONLY = process.env.BENCH_STORE_ONLY !== '0';
+const FLOOR_ROUNDS = Number(process.env.BENCH_FLOOR_ROUNDS ?? 3);
+const FLOOR_DURATION = Number(process.env.BENCH_FLOOR_DURATION_S ?? 8);
+/** The issue-28 target: gateway ÷ plain-Node floor, durable callbacks/s. */
+const FLOOR_TARGET = 0.6;
 /** A broker address nothing listens on: the gateway stores, and publishes nothing. */
 const NO_BROKER = 'amqp://guest:guest@127.0.0.1:1';
 let peakRssSecond = 0;
@@ -173,6 +189,18 @@ async function measureBuild(mainJs?: string): Promise<BuildFigures> {
 
 async function main(): Promise<void> {
   process.stdout.write(`Preparing databases, exchanges and signed callbacks…\n`);
+  // The plain-Node floor first, on a machine not yet warmed by the long phases below.
+  const floorSystems: FloorSystem[] = WITH_VERIFICATION
+    ? ['floor', 'gateway', 'gateway, verification on']
+    : ['floor', 'gateway'];
+  const floorRuns: FloorRuns =
+    FLOOR_ROUNDS > 0
+      ? await alternate(floorSystems, FLOOR_ROUNDS, {
+          duration: FLOOR_DURATION,
+          connections: 64,
+          counters: false,
+        })
+      : {};
   const baselineJs = process.env.BENCH_BASELINE_MAIN_JS;
   // Before and after alternate, so a machine that slows down or speeds up meanwhile weighs on both.
   const comparison: { before: BuildFigures[]; after: BuildFigures[] } = { before: [], after: [] };
@@ -318,7 +346,7 @@ async function main(): Promise<void> {
   const cpuPerCallback = (1000 * durable.gatewayCpu) / Math.max(1, durable.value.ok);
   const cpuPerNoop = (1000 * ceiling.gatewayCpu) / Math.max(1, ceiling.value.ok);
   const dbPerCallback = (1000 * durable.databaseCpu) / Math.max(1, durable.value.ok);
-  const verdict = pgCheck.ok && (sqliteCheck?.ok ?? true);
+  const verdict = pgCheck.ok && (sqliteCheck?.ok ?? true) && floorRunsOk(floorRuns);
 
   out(`\nPayment callback gateway benchmark — ${new Date().toISOString()}\n`);
   out(
@@ -410,6 +438,19 @@ async function main(): Promise<void> {
         ],
       ),
     );
+  }
+  if (FLOOR_ROUNDS > 0) {
+    out(
+      `\nagainst the plain-Node floor (bench/floor.ts; durable NICEPAY, 64 connections, ${FLOOR_DURATION} s per phase, ${FLOOR_ROUNDS} alternating rounds, floor first; medians, each round in brackets):\n`,
+    );
+    out(floorReport(floorRuns));
+    for (const system of floorSystems.slice(1)) {
+      const ratio = floorRatio(floorRuns, system).median;
+      out(
+        `  ${system} ÷ plain-Node durable limit: ${fmt(ratio, 2)} (target ≥ ${FLOOR_TARGET}: ${target(ratio >= FLOOR_TARGET)})\n`,
+      );
+    }
+    out('\n');
   }
   const describe = (name: string, c: Check) =>
     `  ${name}: acknowledged ${c.acknowledged}; stored events ${c.stored}; lost ${c.lost}; stored but unacknowledged (cut off at phase end) ${c.unexpected}; repeated deliveries ${c.repeats}\n`;

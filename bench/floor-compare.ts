@@ -5,8 +5,10 @@
  * database and a fresh exchange with a consumer bound to it, and take the same client workload:
  * bench/load.ts drive() with BENCH_CONNECTIONS (default here 64) keep-alive connections, unique
  * NICEPAY transactions signed with the test credentials (about 10% exact re-sends), the gateway
- * with NICEPAY_VERIFY=off. Floor and gateway alternate over BENCH_FLOOR_ROUNDS rounds (default
- * 3) of BENCH_DURATION_S seconds (default 20) after a 3 s warm-up.
+ * with NICEPAY_VERIFY=off and, unless BENCH_VERIFICATION=0, with NICEPAY_VERIFY=inquiry against
+ * the provider sandbox (callbacks stored as hints). Floor and gateways alternate over
+ * BENCH_FLOOR_ROUNDS rounds (default 3) of BENCH_DURATION_S seconds (default 20) after a 3 s
+ * warm-up. `npm run bench` runs the same comparison, shorter and without the counters below.
  *
  * Per system and round: acknowledged callbacks/s; CPU per callback of the server process
  * (/proc/<pid>/stat) and of the PostgreSQL backends serving it (bench/load.ts backendCpu), over
@@ -16,9 +18,12 @@
  * (pg_current_wal_lsn, whole cluster) per callback. The floor also reports the statements it sent.
  */
 import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { NicepaySandbox } from '../src/providers/nicepay/nicepay.sandbox.js';
 import { AMQP_URL, deleteTopology, sleep, uniqueExchange } from '../test/support/broker.js';
 import { PROVIDER_ENV } from '../test/support/credentials.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/databases.js';
+import { startTestSandbox, type TestSandbox } from '../test/support/sandbox.js';
 import { Consumer } from './consumer.js';
 import { startFloor } from './floor.js';
 import {
@@ -34,24 +39,39 @@ import {
   workload,
 } from './load.js';
 
-const ROUNDS = Number(process.env.BENCH_FLOOR_ROUNDS ?? 3);
-const DURATION = Number(process.env.BENCH_DURATION_S ?? 20);
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 /** PostgreSQL flushes an idle backend's statistics after 10 s (PGSTAT_IDLE_INTERVAL). */
 const STATS_SETTLE_MS = 11_000;
 const nicepay = ['nicepay'] as const;
 
-type System = 'floor' | 'gateway';
+/**
+ * What is measured: the floor, the gateway with NICEPAY_VERIFY=off, or with NICEPAY_VERIFY=inquiry
+ * (every NICEPAY callback a hint stored as `verifying`, its transaction scheduled for a status
+ * inquiry to the provider sandbox; the floor does the same durable work either way).
+ */
+export type FloorSystem = 'floor' | 'gateway' | 'gateway, verification on';
 
-interface Figures {
+export interface FloorOptions {
+  duration: number;
+  connections: number;
+  /**
+   * Commits, rows and WAL per callback: each phase then waits for PostgreSQL's idle statistics
+   * flush before and after (2 × 11 s). `npm run bench` leaves them out to stay short.
+   */
+  counters: boolean;
+  /** Extra environment of the floor process (its FLOOR_* steps, see bench/floor.ts). */
+  floorEnv?: Record<string, string>;
+}
+
+export interface FloorFigures {
   phase: Phase;
   processMs: number;
   databaseMs: number;
-  commits: number;
-  rows: number;
-  walBytes: number;
+  commits?: number;
+  rows?: number;
+  walBytes?: number;
   /** The floor's own count of statements sent; undefined for the gateway. */
   statements?: number;
+  /** Acknowledged callbacks not stored (verification on) or whose event never arrived (off). */
   lost: number;
   repeats: number;
 }
@@ -72,131 +92,222 @@ async function counters(db: TestDatabase, database: string): Promise<DatabaseCou
   return { commits: Number(row.commits), rows: Number(row.rows), lsn: row.lsn };
 }
 
-async function measure(system: System): Promise<Figures> {
+/** One phase of `system` on a fresh database and exchange. */
+export async function measureSystem(
+  system: FloorSystem,
+  options: FloorOptions,
+): Promise<FloorFigures> {
+  const verifying = system === 'gateway, verification on';
   // Unique transactions for 10,000/s: a phase that ran out would re-send them as duplicates.
-  const list = workload(DURATION * 10_000, nicepay);
+  const list = workload(options.duration * 10_000, nicepay);
   const db = await createTestDatabase('postgres');
   const database = new URL(db.env.DATABASE_URL).pathname.slice(1);
   const exchange = uniqueExchange();
   const consumer = await Consumer.bind(exchange);
   const env = { ...db.env, EVENTS_EXCHANGE: exchange };
+  let sandbox: TestSandbox | undefined;
   const floor =
     system === 'floor'
       ? await startFloor(
-          { ...PROVIDER_ENV, ...env, AMQP_URL, DATABASE_POOL_SIZE: '20' },
+          { ...PROVIDER_ENV, ...env, AMQP_URL, DATABASE_POOL_SIZE: '20', ...options.floorEnv },
           SHIPPED_NODE_OPTIONS,
         )
       : null;
-  const server = floor ?? (await startGateway(env));
+  if (verifying) sandbox = await startTestSandbox();
+  const server = floor ?? (await startGateway({ ...env, ...sandbox?.env }));
+  const warmList = workload(3000, nicepay);
+  if (sandbox) {
+    // The sandbox knows every transaction, so each inquiry gets a complete answer, as in production.
+    sandbox.sandbox.setGatewayUrl(server.url);
+    const provider = sandbox.sandbox.provider<NicepaySandbox>('nicepay');
+    for (const callback of [...warmList, ...list]) provider.register(callback);
+  }
   const pid = server.child.pid!;
   const ledger = new Ledger();
-  const options = { connections: CONNECTIONS };
-  await drive(server.url, 'warm-up', workload(3000, nicepay), ledger, { ...options, duration: 3 });
-  await consumer.drain(ledger);
-  await sleep(STATS_SETTLE_MS);
+  const connections = { connections: options.connections };
+  await drive(server.url, 'warm-up', warmList, ledger, { ...connections, duration: 3 });
+  if (!verifying) await consumer.drain(ledger);
+  if (options.counters) await sleep(STATS_SETTLE_MS);
 
   const backends = () => backendCpu((sql, params) => db.query(sql, params), database);
   const statements0 = (await floor?.stats())?.statements ?? 0;
-  const before = await counters(db, database);
+  const before = options.counters ? await counters(db, database) : undefined;
   const process0 = cpuSeconds(pid);
   const database0 = await backends();
   const phase = await drive(server.url, `${system} NICEPAY max`, list, ledger, {
-    ...options,
-    duration: DURATION,
+    ...connections,
+    duration: options.duration,
   });
-  await consumer.drain(ledger);
+  // Verification off: until every acknowledged event reached the consumer, so publishing and
+  // marking are counted. On: the events wait for their inquiry (VERIFY_RATE_PER_SECOND, 50 per
+  // account by default); what is compared is the durable work before the ack.
+  if (!verifying) await consumer.drain(ledger);
   const processCpu = cpuSeconds(pid) - process0;
   const databaseCpu = (await backends()) - database0;
   const statements = floor ? (await floor.stats()).statements - statements0 : undefined;
-  await sleep(STATS_SETTLE_MS);
-  const after = await counters(db, database);
-  const [{ wal }] = await db.query<{ wal: string }>(
-    `SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn) AS wal`,
-    [after.lsn, before.lsn],
-  );
+  let after: DatabaseCounters | undefined;
+  let wal: number | undefined;
+  if (before) {
+    await sleep(STATS_SETTLE_MS);
+    after = await counters(db, database);
+    const [row] = await db.query<{ wal: string }>(
+      `SELECT pg_wal_lsn_diff($1::pg_lsn, $2::pg_lsn) AS wal`,
+      [after.lsn, before.lsn],
+    );
+    wal = Number(row.wal);
+  }
 
   if (phase.requests > list.length)
     process.stdout.write(`warning: ${system} ran out of unique callbacks (re-sent some)\n`);
-  const lost = [...ledger.acknowledged].filter((id) => !consumer.receivedAt.has(id)).length;
+  let lost: number;
+  if (verifying) {
+    // Every acknowledged callback must be stored (as a hint): looked up by its order reference.
+    const reference = new Map([...warmList, ...list].map((c) => [c.eventId, c.reference]));
+    const wanted = [...ledger.acknowledged].map((id) => reference.get(id)!);
+    const [row] = await db.query<{ stored: string }>(
+      `SELECT COUNT(DISTINCT merchant_reference) AS stored FROM callbacks
+        WHERE provider = 'nicepay' AND merchant_reference = ANY($1::text[])`,
+      [wanted],
+    );
+    lost = wanted.length - Number(row.stored);
+  } else {
+    lost = [...ledger.acknowledged].filter((id) => !consumer.receivedAt.has(id)).length;
+  }
   const repeats = consumer.deliveries - consumer.receivedAt.size;
   await server.stop();
+  await sandbox?.sandbox.close();
   await consumer.close();
   await deleteTopology(exchange).catch(() => undefined);
   await db.drop();
-  const per = (value: number) => value / Math.max(1, phase.ok);
+  const per = (value: number | undefined) =>
+    value === undefined ? undefined : value / Math.max(1, phase.ok);
   return {
     phase,
-    processMs: per(1000 * processCpu),
-    databaseMs: per(1000 * databaseCpu),
-    commits: per(after.commits - before.commits),
-    rows: per(after.rows - before.rows),
-    walBytes: per(Number(wal)),
-    statements: statements === undefined ? undefined : per(statements),
+    processMs: per(1000 * processCpu)!,
+    databaseMs: per(1000 * databaseCpu)!,
+    commits: before && after ? per(after.commits - before.commits) : undefined,
+    rows: before && after ? per(after.rows - before.rows) : undefined,
+    walBytes: per(wal),
+    statements: per(statements),
     lost,
     repeats,
   };
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-async function main(): Promise<void> {
-  const runs: Record<System, Figures[]> = { floor: [], gateway: [] };
-  for (let round = 1; round <= ROUNDS; round += 1) {
-    for (const system of ['floor', 'gateway'] as const) {
-      process.stdout.write(`round ${round}/${ROUNDS}: ${system}…\n`);
-      runs[system].push(await measure(system));
+export type FloorRuns = Partial<Record<FloorSystem, FloorFigures[]>>;
+
+/** `rounds` rounds of `systems` in turn (the floor first), each phase on a fresh database. */
+export async function alternate(
+  systems: readonly FloorSystem[],
+  rounds: number,
+  options: FloorOptions,
+): Promise<FloorRuns> {
+  const runs: FloorRuns = {};
+  for (let round = 1; round <= rounds; round += 1) {
+    for (const system of systems) {
+      process.stdout.write(`floor comparison, round ${round}/${rounds}: ${system}…\n`);
+      (runs[system] ??= []).push(await measureSystem(system, options));
     }
   }
+  return runs;
+}
 
-  const out = (text: string) => process.stdout.write(text);
-  out(`\nGateway against the plain-Node floor — ${new Date().toISOString()}\n`);
-  out(
-    `machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}; PostgreSQL + RabbitMQ + load generator on the same machine; durable NICEPAY, ${CONNECTIONS} keep-alive connections, ${DURATION} s per phase, ${ROUNDS} alternating rounds (floor first), NICEPAY_VERIFY=off; medians, each round in brackets\n\n`,
-  );
-  const row = (label: string, value: (f: Figures) => number | undefined, digits: number) => {
-    const each = (system: System) => runs[system].map((f) => value(f) ?? NaN);
-    const m = (system: System) => median(each(system));
-    const list = (system: System) =>
-      `${fmt(m(system), digits)} [${each(system)
-        .map((v) => fmt(v, digits))
-        .join(' ')}]`;
-    return [label, list('floor'), list('gateway'), fmt(m('gateway') / m('floor'), 2)];
+/** Gateway ÷ floor callbacks/s: the median of each round's own ratio, and the rounds' ratios. */
+export function floorRatio(
+  runs: FloorRuns,
+  system: FloorSystem,
+): { median: number; each: number[] } {
+  const floor = runs.floor ?? [];
+  const each = (runs[system] ?? []).map((g, i) => g.phase.perSecond / floor[i].phase.perSecond);
+  return { median: median(each), each };
+}
+
+/** The comparison table (medians, each round in brackets) and each gateway's ratio to the floor. */
+export function floorReport(runs: FloorRuns): string {
+  const systems = (Object.keys(runs) as FloorSystem[]).filter((s) => runs[s]?.length);
+  const gateways = systems.filter((s) => s !== 'floor');
+  const cell = (
+    system: FloorSystem,
+    value: (f: FloorFigures) => number | undefined,
+    digits: number,
+  ) => {
+    const each = runs[system]!.map((f) => value(f) ?? NaN);
+    return `${fmt(median(each), digits)} [${each.map((v) => fmt(v, digits)).join(' ')}]`;
   };
-  out(
-    table(
-      ['figure', 'floor', 'gateway', 'gateway / floor'],
-      [
-        row('acknowledged callbacks/s', (f) => f.phase.perSecond, 0),
-        row('ack p50 ms', (f) => f.phase.ackP50, 0),
-        row('ack p99 ms', (f) => f.phase.ackP99, 0),
-        row('server process CPU ms per callback', (f) => f.processMs, 3),
-        row('PostgreSQL backend CPU ms per callback', (f) => f.databaseMs, 3),
-        row('PostgreSQL commits per callback (xact_commit)', (f) => f.commits, 3),
-        row('rows written per callback (tup_inserted+updated+deleted)', (f) => f.rows, 2),
-        row('WAL bytes per callback (whole cluster)', (f) => f.walBytes, 0),
-        row('statements sent per callback (the floor’s own count)', (f) => f.statements, 3),
-      ],
-    ),
-  );
-  const ratios = runs.gateway.map((g, i) => g.phase.perSecond / runs.floor[i].phase.perSecond);
-  out(
-    `\ngateway ÷ floor, callbacks/s: ${fmt(median(ratios), 2)} (median of the rounds' ratios: ${ratios.map((r) => fmt(r, 2)).join(' ')})\n`,
-  );
-  const all = [...runs.floor, ...runs.gateway];
+  const row = (label: string, value: (f: FloorFigures) => number | undefined, digits: number) => {
+    const m = (system: FloorSystem) => median(runs[system]!.map((f) => value(f) ?? NaN));
+    return [
+      label,
+      ...systems.map((s) => cell(s, value, digits)),
+      ...gateways.map((g) => fmt(m(g) / m('floor'), 2)),
+    ];
+  };
+  const withCounters = runs.floor?.[0]?.commits !== undefined;
+  const rows = [
+    row('acknowledged callbacks/s', (f) => f.phase.perSecond, 0),
+    row('ack p50 ms', (f) => f.phase.ackP50, 0),
+    row('ack p99 ms', (f) => f.phase.ackP99, 0),
+    row('server process CPU ms per callback', (f) => f.processMs, 3),
+    row('PostgreSQL backend CPU ms per callback', (f) => f.databaseMs, 3),
+    ...(withCounters
+      ? [
+          row('PostgreSQL commits per callback (xact_commit)', (f) => f.commits, 3),
+          row('rows written per callback (tup_inserted+updated+deleted)', (f) => f.rows, 2),
+          row('WAL bytes per callback (whole cluster)', (f) => f.walBytes, 0),
+        ]
+      : []),
+    row('statements sent per callback (the floor’s own count)', (f) => f.statements, 3),
+  ];
+  let text = table(['figure', ...systems, ...gateways.map((g) => `${g} / floor`)], rows);
+  for (const gateway of gateways) {
+    const ratio = floorRatio(runs, gateway);
+    text += `${gateway} ÷ floor, callbacks/s: ${fmt(ratio.median, 2)} (median of the rounds' ratios: ${ratio.each.map((r) => fmt(r, 2)).join(' ')})\n`;
+  }
+  const all = systems.flatMap((s) => runs[s]!);
   const lost = all.reduce((n, f) => n + f.lost, 0);
   const repeats = all.reduce((n, f) => n + f.repeats, 0);
   const errors = all.reduce((n, f) => n + f.phase.errors + f.phase.non2xx, 0);
-  out(
-    `check: acknowledged events not delivered ${lost}, repeated deliveries ${repeats}, non-2xx or errors ${errors}\n`,
-  );
-  process.exit(lost === 0 && repeats === 0 ? 0 : 1);
+  text += `check: acknowledged but not delivered (verification on: not stored) ${lost}, repeated deliveries ${repeats}, non-2xx or errors ${errors}\n`;
+  return text;
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
-  process.exit(1);
-});
+/** Nothing lost, nothing doubled in any phase. */
+export function floorRunsOk(runs: FloorRuns): boolean {
+  return Object.values(runs)
+    .flat()
+    .every((f) => f.lost === 0 && f.repeats === 0);
+}
+
+async function main(): Promise<void> {
+  const rounds = Number(process.env.BENCH_FLOOR_ROUNDS ?? 3);
+  const options: FloorOptions = {
+    duration: Number(process.env.BENCH_DURATION_S ?? 20),
+    connections: Number(process.env.BENCH_CONNECTIONS ?? 64),
+    counters: true,
+  };
+  const systems: FloorSystem[] =
+    process.env.BENCH_VERIFICATION === '0'
+      ? ['floor', 'gateway']
+      : ['floor', 'gateway', 'gateway, verification on'];
+  const runs = await alternate(systems, rounds, options);
+  const out = (text: string) => process.stdout.write(text);
+  out(`\nGateway against the plain-Node floor — ${new Date().toISOString()}\n`);
+  out(
+    `machine: ${cpus().length} cores (${cpus()[0]?.model.trim()}), Node ${process.version}; PostgreSQL + RabbitMQ + load generator on the same machine; durable NICEPAY, ${options.connections} keep-alive connections, ${options.duration} s per phase, ${rounds} alternating rounds (floor first); medians, each round in brackets\n\n`,
+  );
+  out(floorReport(runs));
+  process.exit(floorRunsOk(runs) ? 0 : 1);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  });
+}
