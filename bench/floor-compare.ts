@@ -9,6 +9,8 @@
  * the provider sandbox (callbacks stored as hints). Floor and gateways alternate over
  * BENCH_FLOOR_ROUNDS rounds (default 3) of BENCH_DURATION_S seconds (default 20) after a 3 s
  * warm-up. `npm run bench` runs the same comparison, shorter and without the counters below.
+ * BENCH_FLOOR_COUNTERS=0 leaves out the commit, row and WAL counters (and their 2 × 11 s waits).
+ * BENCH_FLOOR_STEPS=1 adds the floor with each of the gateway's steps (FLOOR_STEPS) to the rounds.
  *
  * Per system and round: acknowledged callbacks/s; CPU per callback of the server process
  * (/proc/<pid>/stat) and of the PostgreSQL backends serving it (bench/load.ts backendCpu), over
@@ -48,7 +50,20 @@ const nicepay = ['nicepay'] as const;
  * (every NICEPAY callback a hint stored as `verifying`, its transaction scheduled for a status
  * inquiry to the provider sandbox; the floor does the same durable work either way).
  */
-export type FloorSystem = 'floor' | 'gateway' | 'gateway, verification on';
+export type FloorSystem =
+  'floor' | 'gateway' | 'gateway, verification on' | keyof typeof FLOOR_STEPS;
+
+/**
+ * The floor with the gateway's work added step by step (bench/floor.ts flags), to cost each step
+ * on the floor: BENCH_FLOOR_STEPS=1 npm run bench:floor.
+ */
+export const FLOOR_STEPS = {
+  'floor + state row': { FLOOR_STATE: '1' },
+  'floor + log line': { FLOOR_LOG: '1' },
+  'floor + metrics': { FLOOR_METRICS: '1' },
+  'floor + validation': { FLOOR_VALIDATE: '1' },
+  'floor + all four': { FLOOR_STATE: '1', FLOOR_LOG: '1', FLOOR_METRICS: '1', FLOOR_VALIDATE: '1' },
+} as const;
 
 export interface FloorOptions {
   duration: number;
@@ -58,8 +73,6 @@ export interface FloorOptions {
    * flush before and after (2 × 11 s). `npm run bench` leaves them out to stay short.
    */
   counters: boolean;
-  /** Extra environment of the floor process (its FLOOR_* steps, see bench/floor.ts). */
-  floorEnv?: Record<string, string>;
 }
 
 export interface FloorFigures {
@@ -106,10 +119,11 @@ export async function measureSystem(
   const consumer = await Consumer.bind(exchange);
   const env = { ...db.env, EVENTS_EXCHANGE: exchange };
   let sandbox: TestSandbox | undefined;
+  const steps = system in FLOOR_STEPS ? FLOOR_STEPS[system as keyof typeof FLOOR_STEPS] : {};
   const floor =
-    system === 'floor'
+    system === 'floor' || system in FLOOR_STEPS
       ? await startFloor(
-          { ...PROVIDER_ENV, ...env, AMQP_URL, DATABASE_POOL_SIZE: '20', ...options.floorEnv },
+          { ...PROVIDER_ENV, ...env, AMQP_URL, DATABASE_POOL_SIZE: '20', ...steps },
           SHIPPED_NODE_OPTIONS,
         )
       : null;
@@ -289,12 +303,13 @@ async function main(): Promise<void> {
   const options: FloorOptions = {
     duration: Number(process.env.BENCH_DURATION_S ?? 20),
     connections: Number(process.env.BENCH_CONNECTIONS ?? 64),
-    counters: true,
+    counters: process.env.BENCH_FLOOR_COUNTERS !== '0',
   };
-  const systems: FloorSystem[] =
-    process.env.BENCH_VERIFICATION === '0'
-      ? ['floor', 'gateway']
-      : ['floor', 'gateway', 'gateway, verification on'];
+  const systems: FloorSystem[] = ['floor'];
+  if (process.env.BENCH_FLOOR_STEPS === '1')
+    systems.push(...(Object.keys(FLOOR_STEPS) as FloorSystem[]));
+  systems.push('gateway');
+  if (process.env.BENCH_VERIFICATION !== '0') systems.push('gateway, verification on');
   const runs = await alternate(systems, rounds, options);
   const out = (text: string) => process.stdout.write(text);
   out(`\nGateway against the plain-Node floor — ${new Date().toISOString()}\n`);

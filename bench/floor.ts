@@ -16,6 +16,12 @@
  * rejected and duplicate attempts, request logging, metrics, DTO validation, personal-data masking
  * of the published event, a relay that retries what a failed publish left unpublished.
  *
+ * Optional steps of the gateway's work, each behind a flag, to cost it on the floor (issue 28):
+ * FLOOR_STATE=1 a transaction-state row per new event, upserted (version + 1) in the same
+ * statement; FLOOR_LOG=1 the gateway's request log line (pino, buffered, to /dev/null);
+ * FLOOR_METRICS=1 the gateway's callback counter and ack-latency histogram (prom-client);
+ * FLOOR_VALIDATE=1 the NICEPAY DTO checked by the gateway's own validateFields.
+ *
  * Run as a child process (startFloor below) with DATABASE_URL, AMQP_URL, EVENTS_EXCHANGE, PORT and
  * the NICEPAY_* variables of test/support/credentials.ts. GET /health answers once it is ready,
  * GET /stats gives its own counts (statements sent, batches, events published).
@@ -25,9 +31,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import pino from 'pino';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { AddressAllowlist, splitList } from '../src/common/address-allowlist.js';
 import { constantTimeEqual, sha256Hex } from '../src/common/constant-time.js';
 import { eventIdFor } from '../src/events/transaction-event.js';
+import { validateFields } from '../src/ingest/validate-fields.js';
+import { NicepayNotificationDto } from '../src/providers/nicepay/nicepay.dto.js';
 import { NICEPAY_ACK, NICEPAY_STATUS } from '../src/providers/nicepay/nicepay.facts.js';
 import { freePort } from '../test/support/gateway-process.js';
 import { untilServing } from './load.js';
@@ -36,6 +46,11 @@ const BODY_LIMIT = 16 * 1024;
 const BATCH_LIMIT = 100;
 /** NICEPAY's tXid: 30 letters or digits (the token hashes tXid and amt with no separator). */
 const TXID = /^[A-Za-z0-9]{30}$/;
+
+const STEP_STATE = process.env.FLOOR_STATE === '1';
+const STEP_LOG = process.env.FLOOR_LOG === '1';
+const STEP_METRICS = process.env.FLOOR_METRICS === '1';
+const STEP_VALIDATE = process.env.FLOOR_VALIDATE === '1';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS floor_callbacks (
@@ -52,6 +67,13 @@ CREATE TABLE IF NOT EXISTS floor_outbox (
   payload text NOT NULL,
   created_at timestamptz NOT NULL DEFAULT now(),
   published_at timestamptz
+);
+CREATE TABLE IF NOT EXISTS floor_transactions (
+  transaction_key text PRIMARY KEY,
+  status text NOT NULL,
+  version integer NOT NULL,
+  last_event_id uuid NOT NULL,
+  updated_at timestamptz NOT NULL DEFAULT now()
 );`;
 
 /** Callback and outbox row of a whole batch; a repeated event id (stored or in the batch) is skipped. */
@@ -70,6 +92,29 @@ INSERT INTO floor_outbox (event_id, routing_key, payload)
 SELECT input.event_id, input.routing_key, input.payload FROM input JOIN stored USING (event_id)
 RETURNING event_id`;
 
+/** FLOOR_STATE: the same, and each new event's transaction-state row (one version up). */
+const WRITE_WITH_STATE = `
+WITH input AS (
+  SELECT DISTINCT ON (event_id) *
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+              $7::text[], $8::text[])
+    AS i(event_id, account, remote_address, body, routing_key, payload, transaction_key, status)
+), stored AS (
+  INSERT INTO floor_callbacks (event_id, provider, account, remote_address, body)
+  SELECT event_id, 'nicepay', account, remote_address, body FROM input
+  ON CONFLICT (event_id) DO NOTHING
+  RETURNING event_id
+), state AS (
+  INSERT INTO floor_transactions (transaction_key, status, version, last_event_id)
+  SELECT input.transaction_key, input.status, 1, input.event_id FROM input JOIN stored USING (event_id)
+  ON CONFLICT (transaction_key) DO UPDATE
+    SET status = EXCLUDED.status, version = floor_transactions.version + 1,
+        last_event_id = EXCLUDED.last_event_id, updated_at = now()
+)
+INSERT INTO floor_outbox (event_id, routing_key, payload)
+SELECT input.event_id, input.routing_key, input.payload FROM input JOIN stored USING (event_id)
+RETURNING event_id`;
+
 const MARK = `UPDATE floor_outbox SET published_at = now() WHERE event_id = ANY($1::uuid[])`;
 
 interface Pending {
@@ -80,6 +125,8 @@ interface Pending {
   body: string;
   routingKey: string;
   payload: string;
+  transactionKey: string;
+  status: string;
 }
 
 function answer(res: ServerResponse, status: number, body: string): void {
@@ -99,6 +146,50 @@ async function serve(): Promise<void> {
   const allowlist = new AddressAllowlist(splitList(env.NICEPAY_ALLOWED_IPS));
   const exchange = env.EVENTS_EXCHANGE!;
   const stats = { statements: 0, batches: 0, published: 0, publishFailures: 0 };
+  // The gateway's request log line and metrics, as the optional steps add them.
+  const logger = STEP_LOG
+    ? pino(
+        { level: 'info', base: { service: 'floor' } },
+        pino.destination({ dest: '/dev/null', sync: false, minLength: 4096 }),
+      )
+    : null;
+  const registry = new Registry();
+  const callbacksTotal = new Counter({
+    name: 'floor_callbacks_total',
+    help: 'callbacks',
+    labelNames: ['provider', 'account', 'outcome'] as const,
+    registers: [registry],
+  });
+  const ackLatency = new Histogram({
+    name: 'floor_callback_ack_duration_seconds',
+    help: 'ack latency',
+    labelNames: ['provider', 'outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+  const observe = (req: IncomingMessage, res: ServerResponse, account: string): void => {
+    if (!logger && !STEP_METRICS) return;
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const outcome = res.statusCode < 300 ? 'accepted' : 'refused';
+      const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+      if (STEP_METRICS) {
+        callbacksTotal.inc({ provider: 'nicepay', account, outcome });
+        ackLatency.observe({ provider: 'nicepay', outcome }, elapsed);
+      }
+      logger?.info(
+        {
+          req: { method: req.method, path: '/callbacks/nicepay' },
+          res: { statusCode: res.statusCode },
+          responseTime: Math.round(elapsed * 1000),
+          provider: 'nicepay',
+          outcome,
+          clientIp: req.socket.remoteAddress,
+        },
+        'request completed',
+      );
+    });
+  };
 
   const pool = new pg.Pool({
     connectionString: env.DATABASE_URL,
@@ -147,17 +238,23 @@ async function serve(): Promise<void> {
     try {
       stats.statements += 1;
       stats.batches += 1;
+      const values = [
+        column((p) => p.eventId),
+        column((p) => p.account),
+        column((p) => p.remoteAddress),
+        column((p) => p.body),
+        column((p) => p.routingKey),
+        column((p) => p.payload),
+      ];
+      if (STEP_STATE)
+        values.push(
+          column((p) => p.transactionKey),
+          column((p) => p.status),
+        );
       const result = await pool.query<{ event_id: string }>({
-        name: 'floor-write',
-        text: WRITE,
-        values: [
-          column((p) => p.eventId),
-          column((p) => p.account),
-          column((p) => p.remoteAddress),
-          column((p) => p.body),
-          column((p) => p.routingKey),
-          column((p) => p.payload),
-        ],
+        name: STEP_STATE ? 'floor-write-state' : 'floor-write',
+        text: STEP_STATE ? WRITE_WITH_STATE : WRITE,
+        values,
       });
       stored = new Set(result.rows.map((row) => row.event_id));
     } catch (error) {
@@ -196,6 +293,14 @@ async function serve(): Promise<void> {
     if (iMid === '') return answer(res, 401, 'unauthorized');
     const status = NICEPAY_STATUS[fields.get('status') ?? ''];
     if (!status) return answer(res, 400, 'bad request');
+    observe(req, res, iMid);
+    if (STEP_VALIDATE) {
+      try {
+        validateFields(NicepayNotificationDto, Object.fromEntries(fields), 'NICEPAY callback');
+      } catch {
+        return answer(res, 400, 'bad request');
+      }
+    }
     const eventId = eventIdFor('nicepay', iMid, tXid, status);
     const type = `payment.${status}`;
     const receivedAt = new Date().toISOString();
@@ -232,6 +337,8 @@ async function serve(): Promise<void> {
       body,
       routingKey: `${type}.nicepay`,
       payload,
+      transactionKey: `${iMid}:${tXid}`,
+      status,
     });
   };
 
