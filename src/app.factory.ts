@@ -1,20 +1,20 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { bodyParsing, effectiveLimit } from './http/body-parsing.js';
 import { CallbackProviderRegistry } from './ingest/provider-registry.js';
 import { ErrorFilter } from './http/error.filter.js';
-import { mountSwaggerUi } from './http/openapi.js';
+import { DocsAfterRoutes, mountSwaggerUi } from './http/openapi.js';
 import {
   GatewayStartupError,
   QuietFrameworkLogger,
   StartupLogCollector,
 } from './http/framework-logger.js';
 import { assignRequestId, requestLogging, requestScope, rootLogger } from './http/logging.js';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthFailureLimiter } from './http/auth-failure-limiter.js';
 import { callbackTraffic } from './http/callback-traffic.js';
 import { consoleSecurityHeaders, docsSecurityHeaders } from './http/security-headers.js';
@@ -25,6 +25,38 @@ import { GatewayMetrics } from './observability/gateway-metrics.js';
 import { RejectedAttemptRecorder } from './retention/rejected-attempts.js';
 
 const OTHER_ROUTES_BODY_LIMIT = '16kb';
+
+type Step = (req: Request, res: Response, next: (error?: unknown) => void) => void;
+
+/**
+ * The middleware every request runs, as ONE Express layer: Express's router walks a layer per
+ * `app.use` for every request (matching its path, trimming and restoring `req.url` for a mounted
+ * one, a closure per step), which made the router the largest allocator of a callback (issue 28).
+ * Same order and semantics: a step that throws or passes an error ends the chain with it.
+ */
+function oneLayer(steps: Step[]): Step {
+  return (req, res, done) => {
+    let index = 0;
+    const next = (error?: unknown): void => {
+      if (error !== undefined && error !== null) return done(error);
+      const step = steps[index];
+      index += 1;
+      if (!step) return done();
+      try {
+        step(req, res, next);
+      } catch (thrown) {
+        done(thrown);
+      }
+    };
+    next();
+  };
+}
+
+/** A step for `/callbacks` paths only, matched as an Express mount path: case-insensitive, whole segment. */
+function underCallbacks(step: Step): Step {
+  return (req, res, next) =>
+    /^\/callbacks(?:[/?]|$)/i.test(req.url) ? step(req, res, next) : next();
+}
 
 /** Builds the gateway application (not yet listening) for a validated configuration. */
 export async function createGateway(config: GatewayConfig): Promise<NestExpressApplication> {
@@ -54,22 +86,6 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
   app.set('etag', false);
   const providers = app.get(CallbackProviderRegistry);
   const providerNames: ReadonlySet<string> = new Set(providers.names());
-  app.use((req: IncomingMessage, res: ServerResponse, next: () => void) => {
-    assignRequestId(req, res);
-    next();
-  });
-  app.use(requestLogging(rootLogger(config), providerNames));
-  // With MANAGEMENT_PORT: admin, metrics and docs only there, callbacks only on PORT.
-  app.use(portSeparation(config));
-  app.use(
-    '/callbacks',
-    callbackTraffic(
-      app.get(GatewayMetrics),
-      AuthFailureLimiter.fromConfig(config),
-      app.get(RejectedAttemptRecorder),
-      providerNames,
-    ),
-  );
   // Per route: each provider's callbacks up to its own limit (capped by BODY_LIMIT), other
   // callback paths up to BODY_LIMIT; nothing else the gateway serves takes a large body.
   const limits = new Map(
@@ -77,25 +93,46 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
       .names()
       .map((name) => [name, effectiveLimit(providers.get(name)?.bodyLimit, config.http.bodyLimit)]),
   );
-  app.use(bodyParsing(limits, config.http.bodyLimit, OTHER_ROUTES_BODY_LIMIT));
-  app.use(requestScope);
-  // Operator and internal routes: no control character reaches a handler or the database.
-  app.use(refuseUnprintableInput());
-  // OpenTelemetry (OTEL_EXPORTER_OTLP_ENDPOINT): a span per callback request, continuing the
-  // caller's traceparent; the span name carries the provider, never a URL token.
   app.use(
-    '/callbacks',
-    traceRequests((req) => {
-      const provider = (req.url ?? '').split(/[/?]/)[1] ?? '';
-      return `/callbacks/${providerNames.has(provider) ? provider : ':provider'}`;
-    }),
+    oneLayer([
+      (req, res, next) => {
+        assignRequestId(req, res);
+        next();
+      },
+      requestLogging(rootLogger(config), providerNames),
+      // With MANAGEMENT_PORT: admin, metrics and docs only there, callbacks only on PORT.
+      portSeparation(config),
+      underCallbacks(
+        callbackTraffic(
+          app.get(GatewayMetrics),
+          AuthFailureLimiter.fromConfig(config),
+          app.get(RejectedAttemptRecorder),
+          providerNames,
+        ),
+      ),
+      bodyParsing(limits, config.http.bodyLimit, OTHER_ROUTES_BODY_LIMIT),
+      requestScope,
+      // Operator and internal routes: no control character reaches a handler or the database.
+      refuseUnprintableInput(),
+      // OpenTelemetry (OTEL_EXPORTER_OTLP_ENDPOINT): a span per callback request, continuing the
+      // caller's traceparent; the span name carries the provider, never a URL token.
+      underCallbacks(
+        traceRequests((req) => {
+          const provider = (req.url ?? '').split(/[/?]/)[2] ?? '';
+          return `/callbacks/${providerNames.has(provider) ? provider : ':provider'}`;
+        }),
+      ),
+    ]),
   );
   app.useGlobalFilters(new ErrorFilter());
   // The operator console (management port): its own CSP; nothing of it runs on /callbacks.
   if (config.admin) app.use('/console', consoleSecurityHeaders());
   if (config.http.docsEnabled) {
-    app.use(['/docs', '/docs-json'], docsSecurityHeaders());
-    mountSwaggerUi(app, config);
+    // After the routes: a callback does not walk the docs' layers first.
+    app.get(DocsAfterRoutes).schedule(() => {
+      app.use(['/docs', '/docs-json'], docsSecurityHeaders());
+      mountSwaggerUi(app, config);
+    });
   }
   return app;
 }

@@ -6,6 +6,7 @@ import { GATEWAY_CONFIG, type GatewayConfig, topupsEnabled } from './config/gate
 import { DevModule } from './dev/dev.module.js';
 import { HealthModule } from './health/health.module.js';
 import { loggerParams } from './http/logging.js';
+import { DocsAfterRoutes } from './http/openapi.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { MessagingModule } from './messaging/messaging.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
@@ -35,6 +36,8 @@ export class AppModule {
   static forRoot(config: GatewayConfig): DynamicModule {
     return {
       module: AppModule,
+      // Mounts the API docs after the routes (createGateway schedules it).
+      providers: [DocsAfterRoutes],
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot(loggerParams(config)),

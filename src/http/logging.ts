@@ -171,9 +171,13 @@ export function rootLogger(config: GatewayConfig): Logger {
 /**
  * nestjs-pino over the gateway's own root logger, without pino-http's per-request child loggers
  * (`useExisting`): the request line is requestLogging's, the request id comes from the mixin.
+ * No routes for its middleware either (`forRoutes: []`): with `useExisting` all it would do is
+ * run every request in a context of its own whose logger is unset, so every line goes to the
+ * root logger anyway — an AsyncLocalStorage scope, an object and a layer per request for
+ * nothing (nothing here uses PinoLogger.assign, the one call that needs it).
  */
 export function loggerParams(config: GatewayConfig): Params {
-  return { pinoHttp: { logger: rootLogger(config) }, useExisting: true };
+  return { pinoHttp: { logger: rootLogger(config) }, useExisting: true, forRoutes: [] };
 }
 
 /**

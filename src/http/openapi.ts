@@ -1,4 +1,4 @@
-import type { INestApplication } from '@nestjs/common';
+import { type INestApplication, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import type { ServerResponse } from 'node:http';
 import type { GatewayConfig } from '../config/gateway-config.js';
@@ -68,4 +68,24 @@ export function mountSwaggerUi(app: INestApplication, config: GatewayConfig): vo
       return withLiveExamples(patched, config);
     },
   });
+}
+
+/**
+ * Mounts the API docs once Nest has registered the routes (onModuleInit runs between the routes
+ * and Nest's not-found handler): Express tries layers in order, and the nine layers of Swagger UI
+ * and its headers were tried, and skipped, by every callback before its own route (issue 28).
+ */
+@Injectable()
+export class DocsAfterRoutes implements OnModuleInit {
+  private mount: (() => void) | null = null;
+
+  /** What createGateway would have mounted at once. */
+  schedule(mount: () => void): void {
+    this.mount = mount;
+  }
+
+  onModuleInit(): void {
+    this.mount?.();
+    this.mount = null;
+  }
 }
