@@ -13,7 +13,8 @@ import {
   maskPersonalData,
   maskPersonalText,
 } from '../src/common/personal-data.js';
-import { publishedPayload } from '../src/events/published-payload.js';
+import { publishedBody, publishedPayload } from '../src/events/published-payload.js';
+import { buildTransactionEvent, renderPayload } from '../src/events/transaction-event.js';
 import { maskPersonalDataInLogs } from '../src/http/logging.js';
 import { MCPAYMENT_PAID_SAMPLE } from '../src/providers/mcpayment/mcpayment.samples.js';
 import { PROVIDERS, send, signedCallback } from './support/callbacks.js';
@@ -96,6 +97,53 @@ describe('personal data: masking', () => {
     assert.equal(body.data.product.destination, '0812****999');
     assert.equal(body.data.raw.id, '62812345678901', 'the provider id, phone-like, is kept');
     assert.equal(publishedPayload(stored, 'publish'), stored);
+  });
+
+  it('renders a just-built event exactly as the stored payload would be published', () => {
+    const event = buildTransactionEvent({
+      provider: 'ppob',
+      account: 'default',
+      callbackId: '0190a2b3-c4d5-7e6f-8a9b-0c1d2e3f4a5b',
+      receivedAt: new Date('2026-01-02T03:04:05.678Z'),
+      transaction: {
+        domain: 'topup',
+        status: 'succeeded',
+        providerStatus: '1',
+        providerTransactionId: '62812345678901',
+        merchantReference: 'ORD-1',
+        amount: '150000.00',
+        currency: 'IDR',
+        fee: null,
+        paymentMethod: null,
+        channel: null,
+        product: { code: 'TT5', destination: '081299999999', serialNumber: 'SN1' },
+        occurredAt: null,
+        raw: {
+          email: 'a.b@example.com',
+          note: 'dest 081299999999 card 4111111111111111',
+          id: '62812345678901',
+          '7': 'a numeric key goes first',
+          customer: { name: 'Budi', phone: '+62 812-3456-7890', tags: ['x@y.co', 42] },
+          amount: 150000.5,
+          empty: null,
+        },
+      },
+    });
+    const bodyBefore = JSON.stringify(event.body);
+    for (const transition of [
+      { previousStatus: null, transactionVersion: 1 },
+      { previousStatus: 'pending' as const, transactionVersion: 1767323045678 },
+    ]) {
+      const stored = renderPayload(event.body, transition);
+      for (const policy of ['mask', 'publish'] as const) {
+        assert.equal(
+          publishedBody(event.body, transition, policy),
+          publishedPayload(stored, policy),
+          `${policy}, previous ${transition.previousStatus}`,
+        );
+      }
+    }
+    assert.equal(JSON.stringify(event.body), bodyBefore, 'the built event is left as it was');
   });
 
   it('masks every string a log call writes', () => {

@@ -3,7 +3,7 @@ import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { EventEmitter } from 'node:events';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { EVENT_CONTENT_TYPE, EVENT_SCHEMA_VERSION } from '../events/transaction-event.js';
-import { publishedPayload } from '../events/published-payload.js';
+import { publishedBody, publishedPayload } from '../events/published-payload.js';
 import type { OutboxRecord } from '../persistence/callback-store.js';
 import {
   type BrokerComponentLink,
@@ -82,7 +82,15 @@ export class EventPublisher extends EventEmitter implements OnModuleInit, OnAppl
         this.config.amqp.exchange,
         event.routingKey,
         // Personal data masked unless EVENTS_PERSONAL_DATA=publish (docs/security.md).
-        Buffer.from(publishedPayload(event.payload, this.config.events?.personalData)),
+        Buffer.from(
+          event.built
+            ? publishedBody(
+                event.built.body,
+                event.built.transition,
+                this.config.events?.personalData,
+              )
+            : publishedPayload(event.payload, this.config.events?.personalData),
+        ),
         {
           persistent: true,
           messageId: event.eventId,

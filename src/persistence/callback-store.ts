@@ -2,7 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { isUtf8 } from 'node:buffer';
 import { storableText } from '../common/printable.js';
 import type { EventStatus } from '../events/normalized-transaction.js';
-import { payloadHead, transitionJson, type TransactionEvent } from '../events/transaction-event.js';
+import {
+  type EventTransition,
+  payloadHead,
+  transitionJson,
+  type TransactionEvent,
+} from '../events/transaction-event.js';
 import { applyObservation } from '../transactions/transaction-states.js';
 import { postgresTransitionPredicate } from '../transactions/transitions.js';
 import { SqlDialect, type SqlPlan, type SqlPlanContext, step } from './sql-dialect.js';
@@ -48,6 +53,11 @@ export interface OutboxRecord {
   routingKey: string;
   payload: string;
   createdAt: Date;
+  /**
+   * The event as built, when the row was just written from it (the publish after the commit):
+   * the publisher renders its message from these (publishedBody) instead of parsing `payload`.
+   */
+  built?: { body: TransactionEvent['body']; transition: EventTransition };
 }
 
 export type StoreOutcome =
@@ -304,6 +314,7 @@ export class CallbackStore {
               routingKey: item.event.routingKey,
               payload: `${item.head}${transitionJson(transition)}}}`,
               createdAt: item.createdAt,
+              built: { body: item.event.body, transition },
             },
           });
         }
