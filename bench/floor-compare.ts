@@ -10,6 +10,9 @@
  * BENCH_FLOOR_ROUNDS rounds (default 3) of BENCH_DURATION_S seconds (default 20) after a 3 s
  * warm-up. `npm run bench` runs the same comparison, shorter and without the counters below.
  * BENCH_FLOOR_COUNTERS=0 leaves out the commit, row and WAL counters (and their 2 × 11 s waits).
+ * BENCH_FLOOR_RATE drives every phase at that fixed rate instead of the maximum (CPU per callback
+ * compares best that way on a busy machine). BENCH_BUILDS=<label>=<dist/src/main.js>,… compares
+ * builds of the gateway (verification off) with each other and the floor, alternating.
  * BENCH_FLOOR_STEPS=1 adds the floor with each of the gateway's steps (FLOOR_STEPS) to the rounds.
  *
  * Per system and round: acknowledged callbacks/s; CPU per callback of the server process
@@ -51,7 +54,12 @@ const nicepay = ['nicepay'] as const;
  * inquiry to the provider sandbox; the floor does the same durable work either way).
  */
 export type FloorSystem =
-  'floor' | 'gateway' | 'gateway, verification on' | keyof typeof FLOOR_STEPS;
+  | 'floor'
+  | 'gateway'
+  | 'gateway, verification on'
+  | keyof typeof FLOOR_STEPS
+  /** Another build of the gateway, verification off: `gateway@<label>`, see FloorOptions.builds. */
+  | `gateway@${string}`;
 
 /**
  * The floor with the gateway's work added step by step (bench/floor.ts flags), to cost each step
@@ -78,6 +86,8 @@ export interface FloorOptions {
    * then compares like with like on a machine busy with other work (batch sizes stay alike).
    */
   rate?: number;
+  /** The dist/src/main.js of each `gateway@<label>` system. */
+  builds?: Record<string, string>;
 }
 
 export interface FloorFigures {
@@ -133,7 +143,9 @@ export async function measureSystem(
         )
       : null;
   if (verifying) sandbox = await startTestSandbox();
-  const server = floor ?? (await startGateway({ ...env, ...sandbox?.env }));
+  const build = system.startsWith('gateway@') ? options.builds?.[system.slice(8)] : undefined;
+  if (system.startsWith('gateway@') && !build) throw new Error(`no build for ${system}`);
+  const server = floor ?? (await startGateway({ ...env, ...sandbox?.env }, build));
   const warmList = workload(3000, nicepay);
   if (sandbox) {
     // The sandbox knows every transaction, so each inquiry gets a complete answer, as in production.
@@ -301,9 +313,9 @@ export function floorReport(runs: FloorRuns): string {
 
 /** Nothing lost, nothing doubled in any phase. */
 export function floorRunsOk(runs: FloorRuns): boolean {
-  return Object.values(runs)
-    .flat()
-    .every((f) => f.lost === 0 && f.repeats === 0);
+  return Object.values(runs).every((list) =>
+    (list ?? []).every((f) => f.lost === 0 && f.repeats === 0),
+  );
 }
 
 async function main(): Promise<void> {
@@ -312,12 +324,25 @@ async function main(): Promise<void> {
     duration: Number(process.env.BENCH_DURATION_S ?? 20),
     connections: Number(process.env.BENCH_CONNECTIONS ?? 64),
     counters: process.env.BENCH_FLOOR_COUNTERS !== '0',
+    rate: process.env.BENCH_FLOOR_RATE ? Number(process.env.BENCH_FLOOR_RATE) : undefined,
   };
   const systems: FloorSystem[] = ['floor'];
   if (process.env.BENCH_FLOOR_STEPS === '1')
     systems.push(...(Object.keys(FLOOR_STEPS) as FloorSystem[]));
-  systems.push('gateway');
-  if (process.env.BENCH_VERIFICATION !== '0') systems.push('gateway, verification on');
+  // BENCH_BUILDS=before=<a build>/dist/src/main.js,after=dist/src/main.js: builds side by side.
+  const builds = Object.fromEntries(
+    (process.env.BENCH_BUILDS ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]),
+  );
+  if (Object.keys(builds).length > 0) {
+    options.builds = builds;
+    systems.push(...Object.keys(builds).map((label) => `gateway@${label}` as const));
+  } else {
+    systems.push('gateway');
+    if (process.env.BENCH_VERIFICATION !== '0') systems.push('gateway, verification on');
+  }
   const runs = await alternate(systems, rounds, options);
   const out = (text: string) => process.stdout.write(text);
   out(`\nGateway against the plain-Node floor — ${new Date().toISOString()}\n`);
