@@ -148,6 +148,9 @@ export function maskPersonalDataInLogs(this: Logger, args: Parameters<LogFn>, me
   method.apply(this, args);
 }
 
+/** What the mixin returns when it adds nothing: never written to (see mixinMergeStrategy). */
+const NOTHING_TO_ADD = Object.freeze({});
+
 /** The gateway's pino logger, one per process (shared by every app a test builds). */
 let root: Logger | undefined;
 export function rootLogger(config: GatewayConfig): Logger {
@@ -159,8 +162,12 @@ export function rootLogger(config: GatewayConfig): Logger {
       // The request id of the request being handled, on every line it causes.
       mixin: (line: object) => {
         const context = requestContext.getStore();
-        return context && !('reqId' in line) ? { reqId: context.id } : {};
+        return context && !('reqId' in line) ? { reqId: context.id } : NOTHING_TO_ADD;
       },
+      // pino's default copies every line into the mixin's object; with nothing to add (the
+      // request line carries its reqId) the line is written as it is, one object fewer.
+      mixinMergeStrategy: (line: object, mixin: object) =>
+        mixin === NOTHING_TO_ADD ? line : Object.assign(mixin, line),
     },
     // Development (`npm start`): readable lines; production and test: one JSON object a line.
     config.environment === 'development' ? readableLines(logDestination()) : logDestination(),
