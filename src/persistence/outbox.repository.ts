@@ -47,6 +47,16 @@ export class OutboxRepository {
 
   async markPublished(eventIds: string[]): Promise<void> {
     if (eventIds.length === 0) return;
+    if (this.sql.isPostgres) {
+      // One text for any number of ids: prepared once per connection, instead of a text per
+      // batch size that PostgreSQL parses and plans on every mark (issue 28).
+      await this.sql.queryPrepared(
+        `UPDATE outbox SET published_at = ?, lease_owner = NULL, lease_until = NULL
+         WHERE event_id = ANY(?::varchar[])`,
+        [new Date().toISOString(), eventIds],
+      );
+      return;
+    }
     await this.sql.query(
       `UPDATE outbox SET published_at = ?, lease_owner = NULL, lease_until = NULL
        WHERE event_id IN (${eventIds.map(() => '?').join(', ')})`,
