@@ -126,8 +126,9 @@ export async function measureSystem(
   options: FloorOptions,
 ): Promise<FloorFigures> {
   const verifying = system === 'gateway, verification on';
-  // Unique transactions for 10,000/s: a phase that ran out would re-send them as duplicates.
-  const list = workload(options.duration * 10_000, nicepay);
+  // Unique transactions for 10,000/s (or the fixed rate): a phase that ran out would re-send them
+  // as duplicates.
+  const list = workload(options.duration * (options.rate ?? 10_000) + 1000, nicepay);
   const db = await createTestDatabase('postgres');
   const database = new URL(db.env.DATABASE_URL).pathname.slice(1);
   const exchange = uniqueExchange();
