@@ -36,7 +36,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 import { AddressAllowlist, splitList } from '../src/common/address-allowlist.js';
 import { constantTimeEqual, sha256Hex } from '../src/common/constant-time.js';
 import { eventIdFor } from '../src/events/transaction-event.js';
-import { validateFields } from '../src/ingest/validate-fields.js';
+import { validateFields } from '../src/common/validate-fields.js';
 import { NicepayNotificationDto } from '../src/providers/nicepay/nicepay.dto.js';
 import { NICEPAY_ACK, NICEPAY_STATUS } from '../src/providers/nicepay/nicepay.facts.js';
 import { freePort } from '../test/support/gateway-process.js';

@@ -14,7 +14,7 @@ import { OperatorsModule } from './operators/operator-directory.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 import { PROVIDER_MODULES } from './providers/index.js';
 import { RetentionModule } from './retention/retention.module.js';
-import { SandboxModule } from './sandbox/sandbox.module.js';
+import { SandboxModule } from './dev/sandbox.module.js';
 import { TopupsModule } from './topups/topups.module.js';
 import { VerificationModule } from './verification/verification.module.js';
 

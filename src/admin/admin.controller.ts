@@ -27,8 +27,8 @@ import {
   ApiUnprocessableEntityResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AdminAction, AdminAuditInterceptor } from './admin-audit.js';
-import { AdminKeyGuard } from './admin-key.guard.js';
+import { AdminAction, AdminAuditInterceptor } from '../operators/admin-audit.js';
+import { AdminKeyGuard } from '../operators/admin-key.guard.js';
 import {
   CallbackDetail,
   CallbackPage,

@@ -15,14 +15,14 @@ import {
   EVENT_ID_NAMESPACE,
   type TransactionCloudEvent,
 } from '../events/transaction-event.js';
-import { validateFields } from '../ingest/validate-fields.js';
-import { OutboxRelay } from '../messaging/outbox-relay.js';
+import { validateFields } from '../common/validate-fields.js';
+import { OutboxRelay } from '../outbox/outbox-relay.js';
 import {
   OUTBOX_COLUMNS,
   type OutboxRecord,
   outboxRowParams,
   searchableReference,
-} from '../persistence/callback-store.js';
+} from '../transactions/callback-store.js';
 import { SqlDialect, step } from '../persistence/sql-dialect.js';
 import { applyObservation, type TransactionStateRow } from '../transactions/transaction-states.js';
 import {

@@ -20,8 +20,8 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { AdminAction, AdminAuditInterceptor } from './admin-audit.js';
-import { AdminKeyGuard } from './admin-key.guard.js';
+import { AdminAction, AdminAuditInterceptor } from '../operators/admin-audit.js';
+import { AdminKeyGuard } from '../operators/admin-key.guard.js';
 import {
   AuditPage,
   AuditQuery,

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { ConfigurationError } from '../config/environment.js';
 import { loadConfig } from '../config/gateway-config.js';
 import { snapProviderKeys, snapSandboxSettings } from '../providers/snap/snap.sandbox-config.js';
-import { sandboxProviders, startSandbox } from '../sandbox/index.js';
+import { sandboxProviders, startSandbox } from '../dev/sandbox.js';
 
 async function main(): Promise<number> {
   const { values } = parseArgs({

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { ConfigurationError } from '../config/environment.js';
 import { type GatewayConfig, loadConfig } from '../config/gateway-config.js';
 import { localUrl, startupEnvironment } from '../config/startup-environment.js';
-import { type SimulatedRequest, UnknownStatusError } from '../dev/simulation.js';
+import { type SimulatedRequest, UnknownStatusError } from '../sandbox/simulation.js';
 import { EXPECT_USAGE, runExpectLoop } from '../dev/expect-loop.js';
 import { prepareSnapSimulation, SNAP_USAGE, SnapSimulationError } from '../dev/snap-simulate.js';
 import { runTopupLoop, TOPUP_USAGE } from '../dev/topup-loop.js';

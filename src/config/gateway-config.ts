@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { splitList } from '../common/address-allowlist.js';
 import { AccountRegistry, type ProvidersConfig } from './accounts.js';
 import { readAccountsFile } from './accounts-file.js';
-import { readOperatorsFile } from '../operators/operators-file.js';
+import { readOperatorsFile } from './operators-file.js';
 import { ConfigurationError, validateEnvironment } from './environment.js';
 import { buildProviders } from './provider-accounts.js';
 import { amqpUrls, type QueueType } from '../messaging/broker-topology.js';

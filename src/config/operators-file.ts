@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { type OperatorRole, SHARED_KEY_OPERATOR } from './operator.js';
+import { type OperatorRole, SHARED_KEY_OPERATOR } from '../operators/operator.js';
 
 /**
  * The operators file (OPERATORS_FILE), YAML or JSON:

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Logger, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
-import { keyFingerprint } from '../admin/admin-key.guard.js';
+import { keyFingerprint } from '../operators/admin-key.guard.js';
 import {
   clearedSessionCookie,
   csrfMatches,

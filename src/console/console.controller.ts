@@ -20,7 +20,7 @@ import { ApiExcludeController } from '@nestjs/swagger';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import type { Request, Response } from 'express';
-import { AdminAction, AdminAuditInterceptor } from '../admin/admin-audit.js';
+import { AdminAction, AdminAuditInterceptor } from '../operators/admin-audit.js';
 import { CallbackSearchQuery, type TransactionDetail } from '../admin/admin.dto.js';
 import { AdminService } from '../admin/admin.service.js';
 import { AuditQuery, BulkRepublishBody, OutboxQuery } from '../admin/operations.dto.js';

@@ -5,7 +5,7 @@ import {
   Injectable,
   UnauthorizedException,
 } from '@nestjs/common';
-import type { AdminRequest } from '../admin/admin-key.guard.js';
+import type { AdminRequest } from '../operators/admin-key.guard.js';
 import {
   csrfMatches,
   fromOwnOrigin,

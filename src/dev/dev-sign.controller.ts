@@ -23,7 +23,7 @@ import {
 import type { Request } from 'express';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { registerWithLocalSandbox } from '../sandbox/register-callback.js';
-import { type SimulatedRequest, UnknownStatusError } from './simulation.js';
+import { type SimulatedRequest, UnknownStatusError } from '../sandbox/simulation.js';
 import { snapDevSign } from './snap-live-examples.js';
 import { SnapAccountNotFoundError, SnapSimulationError } from './snap-simulate.js';
 import {

@@ -4,7 +4,7 @@ import { DEFAULT_ACCOUNT } from '../config/provider-accounts.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { localUrl } from '../config/startup-environment.js';
 import { brokerTopology } from '../messaging/broker-topology.js';
-import { defaultReference } from './simulation.js';
+import { defaultReference } from '../sandbox/simulation.js';
 
 /**
  * `npm run simulate -- expect nicepay`: an expected payment end to end, as an order service sees

@@ -1,6 +1,6 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { GatewayConfig } from '../config/gateway-config.js';
-import type { SimulatedRequest } from './simulation.js';
+import type { SimulatedRequest } from '../sandbox/simulation.js';
 import { registerWithLocalSandbox } from '../sandbox/register-callback.js';
 import { SIMULATORS } from './simulators.js';
 import { withSnapLiveExamples } from './snap-live-examples.js';

@@ -7,7 +7,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
-import { type RunningSandbox, sandboxProviders, startSandbox } from './index.js';
+import { type RunningSandbox, sandboxProviders, startSandbox } from './sandbox.js';
 
 /**
  * SANDBOX_EMBEDDED=true (development only; refused in production): the provider sandbox runs

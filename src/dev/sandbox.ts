@@ -11,15 +11,15 @@ import { NicepaySandbox } from '../providers/nicepay/nicepay.sandbox.js';
 import { S88paySandbox } from '../providers/s88pay/s88pay.sandbox.js';
 import { SnapSandbox } from '../providers/snap/snap.sandbox.js';
 import { snapProviderKeys, snapSandboxSettings } from '../providers/snap/snap.sandbox-config.js';
-import { ppobSandbox } from './ppob.sandbox.js';
-import type { SandboxProviderFactory } from './sandbox-server.js';
-import { sidopulsaSandbox } from './sidopulsa.sandbox.js';
+import { ppobSandbox } from '../providers/ppob/ppob.sandbox.js';
+import type { SandboxProviderFactory } from '../sandbox/sandbox-server.js';
+import { sidopulsaSandbox } from '../providers/sidopulsa/sidopulsa.sandbox.js';
 
 export {
   startSandbox,
   type RunningSandbox,
   type SandboxProviderFactory,
-} from './sandbox-server.js';
+} from '../sandbox/sandbox-server.js';
 
 /**
  * Every provider the sandbox plays, with the credentials of the gateway configuration (the same

@@ -13,7 +13,11 @@ import {
   SIDOPULSA_STATUSES,
   simulateSidopulsaCallback,
 } from '../providers/sidopulsa/sidopulsa.simulator.js';
-import { acceptedStatuses, type SimulatedRequest, type StatusVocabulary } from './simulation.js';
+import {
+  acceptedStatuses,
+  type SimulatedRequest,
+  type StatusVocabulary,
+} from '../sandbox/simulation.js';
 
 /**
  * Providers simulated by status alone. SNAP is simulated per profile and account (family B needs

@@ -12,7 +12,7 @@ import {
 } from '../providers/snap/snap.simulator.js';
 import { issueToken } from '../providers/snap/snap.token.js';
 import { registerWithLocalSandbox } from '../sandbox/register-callback.js';
-import type { SimulatedRequest } from './simulation.js';
+import type { SimulatedRequest } from '../sandbox/simulation.js';
 import { snapIdentityOf, snapSimulatedRequest, snapTransactionFor } from './snap-simulate.js';
 
 type Json = Record<string, unknown>;

@@ -16,7 +16,7 @@ import {
   type SnapTransaction,
 } from '../providers/snap/snap.simulator.js';
 import { registerAt } from '../sandbox/register-callback.js';
-import { routingKeyOf, type SimulatedRequest } from './simulation.js';
+import { routingKeyOf, type SimulatedRequest } from '../sandbox/simulation.js';
 
 export const SNAP_USAGE = [
   "SNAP notifications (accounts file, docs/snap.md), signed as the profile's provider does:",

@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import { brokerTopology, queueOptions } from '../messaging/broker-topology.js';
 import { TOPUP_PROVIDERS, TOPUP_REQUESTED } from '../topups/topup-names.js';
-import { defaultReference } from './simulation.js';
+import { defaultReference } from '../sandbox/simulation.js';
 
 /**
  * `npm run simulate -- topup <provider> --product S10 --dest 08123214214`: the whole top-up loop

@@ -1,5 +1,5 @@
 import { compareDecimals } from '../common/decimal.js';
-import { EVENT_STATUSES, type EventStatus } from '../events/normalized-transaction.js';
+import { EVENT_STATUSES, type EventStatus } from './normalized-transaction.js';
 
 /**
  * What a further observation of the same status must carry to be news: `more-refunded` — a larger

@@ -11,16 +11,16 @@ import {
   transitionKeyOf,
 } from '../events/normalized-transaction.js';
 import { buildTransactionEvent } from '../events/transaction-event.js';
-import { OutboxRelay } from '../messaging/outbox-relay.js';
+import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { inSpan } from '../observability/tracing.js';
 import {
   CallbackStore,
   type QuarantinedCallbackRecord,
   type StoreOutcome,
-} from '../persistence/callback-store.js';
+} from '../transactions/callback-store.js';
 import type { CallbackAck, CallbackProvider, InboundCallback } from './callback-provider.js';
 import type { GatewayRequest } from './gateway-request.js';
-import { validateFields } from './validate-fields.js';
+import { validateFields } from '../common/validate-fields.js';
 import { VerificationService } from '../verification/verification.service.js';
 import { hintIdOf } from '../verification/verification.store.js';
 

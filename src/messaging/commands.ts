@@ -8,7 +8,7 @@ import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import type { GatewayConfig } from '../config/gateway-config.js';
-import { validationMessages } from '../ingest/validate-fields.js';
+import { validationMessages } from '../common/validate-fields.js';
 import {
   CommandDeliveries,
   MAX_COMMAND_DELIVERIES,

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { EVENT_CONTENT_TYPE, EVENT_SCHEMA_VERSION } from '../events/transaction-event.js';
 import { publishedBody, publishedPayload } from '../events/published-payload.js';
-import type { OutboxRecord } from '../persistence/callback-store.js';
+import type { OutboxRecord } from '../transactions/callback-store.js';
 import {
   type BrokerComponentLink,
   brokerComponent,

@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { BrokerStatus } from './broker-status.js';
 import { EventPublisher } from './event-publisher.js';
-import { OutboxRelay } from './outbox-relay.js';
+import { OutboxRelay } from '../outbox/outbox-relay.js';
 
 @Global()
 @Module({

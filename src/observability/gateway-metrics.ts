@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { BrokerStatus } from '../messaging/broker-status.js';
-import { OutboxRepository } from '../persistence/outbox.repository.js';
+import { OutboxRepository } from '../outbox/outbox.repository.js';
 
 /** What became of a callback request, as counted by `gateway_callbacks_total`. */
 export type CallbackOutcomeLabel =

@@ -8,9 +8,9 @@ import {
 } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import type { Request } from 'express';
-import { fromOwnOrigin, readSession } from '../operators/console-session.js';
-import { mayAct, type Operator } from '../operators/operator.js';
-import { OperatorDirectory } from '../operators/operator-directory.js';
+import { fromOwnOrigin, readSession } from './console-session.js';
+import { mayAct, type Operator } from './operator.js';
+import { OperatorDirectory } from './operator-directory.js';
 
 /** The admin request as the guard leaves it. */
 export interface AdminRequest extends Request {

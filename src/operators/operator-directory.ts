@@ -13,7 +13,7 @@ import { unwatchFile, watchFile } from 'node:fs';
 import proxyAddr from 'proxy-addr';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { type Operator, SHARED_KEY_OPERATOR } from './operator.js';
-import { type OperatorEntry, readOperatorsFile } from './operators-file.js';
+import { type OperatorEntry, readOperatorsFile } from '../config/operators-file.js';
 
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();
 

@@ -8,11 +8,11 @@ import {
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
-import type { OutboxRecord } from '../persistence/callback-store.js';
-import { OutboxRepository } from '../persistence/outbox.repository.js';
+import type { OutboxRecord } from '../transactions/callback-store.js';
+import { OutboxRepository } from './outbox.repository.js';
 import { GatewayMetrics } from '../observability/gateway-metrics.js';
 import { tracedPublish } from '../observability/tracing.js';
-import { EventPublisher } from './event-publisher.js';
+import { EventPublisher } from '../messaging/event-publisher.js';
 import { safeErrorText } from '../common/safe-error.js';
 
 const MARK_BATCH = 200;

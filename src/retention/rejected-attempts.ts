@@ -5,7 +5,7 @@ import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js'
 import { CallbackProviderRegistry } from '../ingest/provider-registry.js';
 import type { InboundCallback } from '../ingest/callback-provider.js';
 import { GatewayMetrics } from '../observability/gateway-metrics.js';
-import { encodeRawBody, searchableReference } from '../persistence/callback-store.js';
+import { encodeRawBody, searchableReference } from '../transactions/callback-store.js';
 import type { CallbackOutcome } from '../persistence/stored-callback.entity.js';
 import { SqlDialect } from '../persistence/sql-dialect.js';
 import { storableText } from '../common/printable.js';

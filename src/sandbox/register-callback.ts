@@ -1,5 +1,5 @@
 import type { ProvidersConfig } from '../config/gateway-config.js';
-import type { SimulatedRequest } from '../dev/simulation.js';
+import type { SimulatedRequest } from './simulation.js';
 
 /**
  * For `npm run simulate`: when the gateway will confirm this provider's callbacks with its status

@@ -1,20 +1,20 @@
 import { applyDecorators, BadRequestException } from '@nestjs/common';
 import { ApiParam, ApiQuery } from '@nestjs/swagger';
 import { ValidateBy } from 'class-validator';
-import { constantTimeEqual } from '../../common/constant-time.js';
-import type { ProviderAccounts, UrlTokenAccount } from '../../config/accounts.js';
-import type { GatewayConfig } from '../../config/gateway-config.js';
-import { DEFAULT_ACCOUNT } from '../../config/provider-accounts.js';
-import type { EventStatus, NormalizedTransaction } from '../../events/normalized-transaction.js';
+import { constantTimeEqual } from '../common/constant-time.js';
+import type { ProviderAccounts, UrlTokenAccount } from '../config/accounts.js';
+import type { GatewayConfig } from '../config/gateway-config.js';
+import { DEFAULT_ACCOUNT } from '../config/provider-accounts.js';
+import type { EventStatus, NormalizedTransaction } from '../events/normalized-transaction.js';
 import type {
   CallbackAck,
   CallbackProvider,
   InboundCallback,
   ProviderSummary,
   VerifiedCallback,
-} from '../../ingest/callback-provider.js';
-import { unauthorized } from '../../ingest/callback-errors.js';
-import { accountsAllowing, matchCredential, requireMatch } from '../../ingest/credential-match.js';
+} from '../ingest/callback-provider.js';
+import { unauthorized } from '../ingest/callback-errors.js';
+import { accountsAllowing, matchCredential, requireMatch } from '../ingest/credential-match.js';
 
 /**
  * What Sidopulsa and the PPOB server have in common: unsigned GET reports whose only protection

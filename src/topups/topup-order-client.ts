@@ -1,5 +1,5 @@
 import type { EventStatus, NormalizedTransaction } from '../events/normalized-transaction.js';
-import { topupTransaction } from '../providers/shared/topup-callback.js';
+import { topupTransaction } from './topup-callback.js';
 
 /** One top-up order as the provider's request API needs it. */
 export interface TopupOrderRequest {

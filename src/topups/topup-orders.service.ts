@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
-import { SINGLE_ACCOUNT } from '../providers/shared/topup-callback.js';
+import { SINGLE_ACCOUNT } from './topup-callback.js';
 import type { TopupOrderDto, TopupOrderView } from './topup-order.dto.js';
 import { TopupOrdersRepository, type TopupOrderRow } from './topup-orders.repository.js';
 import { TopupPlacementWorker } from './topup-placement.worker.js';

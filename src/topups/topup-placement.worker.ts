@@ -11,8 +11,8 @@ import { hostname } from 'node:os';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { transactionKeyOf, transitionKeyOf } from '../events/normalized-transaction.js';
 import { buildTransactionEvent } from '../events/transaction-event.js';
-import { OutboxRelay } from '../messaging/outbox-relay.js';
-import { CallbackStore } from '../persistence/callback-store.js';
+import { OutboxRelay } from '../outbox/outbox-relay.js';
+import { CallbackStore } from '../transactions/callback-store.js';
 import { TopupMetrics } from './topup-metrics.js';
 import {
   maskDestination,

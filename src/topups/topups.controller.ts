@@ -27,11 +27,11 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { AdminAction, AdminAuditInterceptor, AdminSubject } from '../admin/admin-audit.js';
-import { AdminKeyGuard } from '../admin/admin-key.guard.js';
+import { AdminAction, AdminAuditInterceptor, AdminSubject } from '../operators/admin-audit.js';
+import { AdminKeyGuard } from '../operators/admin-key.guard.js';
 import { maskNumber } from '../common/personal-data.js';
 import { isDataException } from '../common/safe-error.js';
-import { SINGLE_ACCOUNT } from '../providers/shared/topup-callback.js';
+import { SINGLE_ACCOUNT } from './topup-callback.js';
 import { MalformedCommand, validateTopupOrder } from './topup-commands.js';
 import { TopupMetrics } from './topup-metrics.js';
 import { TopupOrderDto, TopupOrderView } from './topup-order.dto.js';

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { AdminAuditInterceptor } from '../admin/admin-audit.js';
-import { AdminKeyGuard } from '../admin/admin-key.guard.js';
+import { AdminAuditInterceptor } from '../operators/admin-audit.js';
+import { AdminKeyGuard } from '../operators/admin-key.guard.js';
 import { TOPUP_ORDER_CLIENTS } from '../providers/topup-clients.js';
 import { TopupCommandConsumer } from './topup-command-consumer.js';
 import { TopupDeadLetters } from './topup-dead-letters.js';

@@ -8,10 +8,10 @@ import {
   transitionJson,
   type TransactionEvent,
 } from '../events/transaction-event.js';
-import { applyObservation } from '../transactions/transaction-states.js';
-import { postgresTransitionPredicate } from '../transactions/transitions.js';
-import { SqlDialect, type SqlPlan, type SqlPlanContext, step } from './sql-dialect.js';
-import { TurnBatch } from './turn-batch.js';
+import { applyObservation } from './transaction-states.js';
+import { postgresTransitionPredicate } from '../events/transitions.js';
+import { SqlDialect, type SqlPlan, type SqlPlanContext, step } from '../persistence/sql-dialect.js';
+import { TurnBatch } from '../persistence/turn-batch.js';
 
 export interface AcceptedCallbackRecord {
   id: string;

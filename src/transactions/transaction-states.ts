@@ -1,14 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { EventStatus } from '../events/normalized-transaction.js';
 import { renderPayload, type TransactionEvent } from '../events/transaction-event.js';
-import { OutboxRelay } from '../messaging/outbox-relay.js';
-import {
-  OUTBOX_COLUMNS,
-  type OutboxRecord,
-  outboxRowParams,
-} from '../persistence/callback-store.js';
+import { OutboxRelay } from '../outbox/outbox-relay.js';
+import { OUTBOX_COLUMNS, type OutboxRecord, outboxRowParams } from './callback-store.js';
 import { SqlDialect, type SqlPlan, type SqlPlanContext, step } from '../persistence/sql-dialect.js';
-import { decideTransition, type TransitionVerdict } from './transitions.js';
+import { decideTransition, type TransitionVerdict } from '../events/transitions.js';
 
 /** A status seen for one transaction: from a callback, a status inquiry, an order answer, … */
 export interface StateObservation {

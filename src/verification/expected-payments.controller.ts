@@ -32,8 +32,8 @@ import {
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
 import type { Response } from 'express';
-import { AdminAction, AdminAuditInterceptor } from '../admin/admin-audit.js';
-import { AdminKeyGuard } from '../admin/admin-key.guard.js';
+import { AdminAction, AdminAuditInterceptor } from '../operators/admin-audit.js';
+import { AdminKeyGuard } from '../operators/admin-key.guard.js';
 import { ExpectedPaymentDto, ExpectedPaymentRefused } from './expected-payments.js';
 import { type ExpectedPaymentView, ExpectedPaymentsService } from './expected-payments.service.js';
 import { EXPECTED_STATES, type ExpectedState } from './expected-payments.store.js';

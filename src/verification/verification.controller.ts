@@ -25,8 +25,8 @@ import {
   ApiTags,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import { AdminAction, AdminAuditInterceptor } from '../admin/admin-audit.js';
-import { type AdminRequest, AdminKeyGuard } from '../admin/admin-key.guard.js';
+import { AdminAction, AdminAuditInterceptor } from '../operators/admin-audit.js';
+import { type AdminRequest, AdminKeyGuard } from '../operators/admin-key.guard.js';
 import {
   type ClaimView,
   PublishUnverifiedBody,

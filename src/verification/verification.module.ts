@@ -1,7 +1,7 @@
 import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { AdminAuditInterceptor } from '../admin/admin-audit.js';
-import { AdminKeyGuard } from '../admin/admin-key.guard.js';
+import { AdminAuditInterceptor } from '../operators/admin-audit.js';
+import { AdminKeyGuard } from '../operators/admin-key.guard.js';
 import {
   ExpectedPaymentCommandConsumer,
   ExpectedPaymentDeadLetters,

@@ -9,9 +9,9 @@ import { Counter, Gauge } from 'prom-client';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { type NormalizedTransaction, transactionKeyOf } from '../events/normalized-transaction.js';
 import type { TransactionEvent } from '../events/transaction-event.js';
-import { OutboxRelay } from '../messaging/outbox-relay.js';
+import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { GatewayMetrics } from '../observability/gateway-metrics.js';
-import type { AcceptedCallbackRecord, OutboxRecord } from '../persistence/callback-store.js';
+import type { AcceptedCallbackRecord, OutboxRecord } from '../transactions/callback-store.js';
 import { ExpectedPaymentsService, type FollowedAnswer } from './expected-payments.service.js';
 import { Breaker, RateLimiter, retryDelayMs } from './pacing.js';
 import type {

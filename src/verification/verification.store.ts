@@ -20,7 +20,7 @@ import {
   type OutboxRecord,
   requestParams,
   searchableReference,
-} from '../persistence/callback-store.js';
+} from '../transactions/callback-store.js';
 import {
   SqlDialect,
   type SqlPlan,

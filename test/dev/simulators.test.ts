@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createDecipheriv, createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/gateway-config.js';
-import { type SimulatedRequest, UnknownStatusError } from '../../src/dev/simulation.js';
+import { type SimulatedRequest, UnknownStatusError } from '../../src/sandbox/simulation.js';
 import {
   SIMULATED_PROVIDERS,
   type SimulatedProvider,

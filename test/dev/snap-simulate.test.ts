@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import type { SnapSandbox } from '../../src/providers/snap/snap.sandbox.js';
-import type { RunningSandbox } from '../../src/sandbox/index.js';
+import type { RunningSandbox } from '../../src/dev/sandbox.js';
 import { sleep } from '../support/broker.js';
 import type { DatabaseKind } from '../support/databases.js';
 import type { TestBed } from '../support/gateway.js';

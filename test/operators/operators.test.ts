@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OperatorDirectory } from '../../src/operators/operator-directory.js';
-import { parseOperators } from '../../src/operators/operators-file.js';
+import { parseOperators } from '../../src/config/operators-file.js';
 import { ADMIN_KEY, waitUntil } from '../admin/admin-support.js';
 import { createTestBed, type TestBed } from '../support/gateway.js';
 

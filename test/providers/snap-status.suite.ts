@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/gateway-config.js';
 import { snapSandboxSettings } from '../../src/providers/snap/snap.sandbox-config.js';
 import { SnapSandbox } from '../../src/providers/snap/snap.sandbox.js';
-import { type RunningSandbox, startSandbox } from '../../src/sandbox/index.js';
+import { type RunningSandbox, startSandbox } from '../../src/dev/sandbox.js';
 import { accountsFile, type AccountsFileHandle } from '../support/accounts.js';
 import { sleep } from '../support/broker.js';
 import type { DatabaseKind } from '../support/databases.js';

@@ -20,7 +20,7 @@ import {
   parseS88payStatus,
   S88payStatusApi,
 } from '../../src/providers/s88pay/s88pay.status-api.js';
-import { type RunningSandbox, sandboxProviders, startSandbox } from '../../src/sandbox/index.js';
+import { type RunningSandbox, sandboxProviders, startSandbox } from '../../src/dev/sandbox.js';
 import type { StatusQuery } from '../../src/verification/status-api.js';
 import { MCPAYMENT_API, PROVIDER_ENV, S88PAY_API } from '../support/credentials.js';
 import { inquiryEnv } from '../support/sandbox.js';

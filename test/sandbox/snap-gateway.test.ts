@@ -12,7 +12,7 @@ import {
 import type { SnapSandbox } from '../../src/providers/snap/snap.sandbox.js';
 import { snapTimestamp } from '../../src/providers/snap/snap.sandbox-signing.js';
 import type { SnapNotificationOptions } from '../../src/providers/snap/snap.simulator.js';
-import { type RunningSandbox, sandboxProviders, startSandbox } from '../../src/sandbox/index.js';
+import { type RunningSandbox, sandboxProviders, startSandbox } from '../../src/dev/sandbox.js';
 import { accountsFile, type AccountsFileHandle } from '../support/accounts.js';
 import { sleep } from '../support/broker.js';
 import type { DatabaseKind } from '../support/databases.js';

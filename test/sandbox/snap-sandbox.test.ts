@@ -21,7 +21,7 @@ import {
   NICEPAY_SNAP_TRANSACTION_STATUS,
   type SnapProviderIdentity,
 } from '../../src/providers/snap/snap.simulator.js';
-import { type RunningSandbox, startSandbox } from '../../src/sandbox/index.js';
+import { type RunningSandbox, startSandbox } from '../../src/dev/sandbox.js';
 
 /**
  * The sandbox as a SNAP provider, checked against the standard's strings to sign with plain

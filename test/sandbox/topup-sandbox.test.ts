@@ -11,16 +11,16 @@ import {
   ppobSignature,
 } from '../../src/providers/ppob/ppob.orders.js';
 import { SidopulsaOrderClient } from '../../src/providers/sidopulsa/sidopulsa.orders.js';
-import { type PpobSandbox, ppobSandbox } from '../../src/sandbox/ppob.sandbox.js';
+import { type PpobSandbox, ppobSandbox } from '../../src/providers/ppob/ppob.sandbox.js';
 import {
   type SidopulsaSandbox,
   sidopulsaSandbox,
   type SidopulsaSandboxOptions,
-} from '../../src/sandbox/sidopulsa.sandbox.js';
+} from '../../src/providers/sidopulsa/sidopulsa.sandbox.js';
 import type { PlacementResult, TopupOrderRequest } from '../../src/topups/topup-order-client.js';
 import { sleep } from '../support/broker.js';
 import { uniqueRef } from '../support/ppob-sidopulsa.js';
-import { type RunningSandbox, startSandbox } from '../../src/sandbox/index.js';
+import { type RunningSandbox, startSandbox } from '../../src/dev/sandbox.js';
 
 const PPOB_ACCOUNT = { username: 'partner-01', token: 'ppob-api-token-0123456789' };
 const SIDOPULSA_ACCOUNT = { apiUser: 'reseller01', apiKey: 'sidopulsa-api-key-abcdef' };

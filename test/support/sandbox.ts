@@ -1,5 +1,5 @@
 import { loadConfig } from '../../src/config/gateway-config.js';
-import { type RunningSandbox, sandboxProviders, startSandbox } from '../../src/sandbox/index.js';
+import { type RunningSandbox, sandboxProviders, startSandbox } from '../../src/dev/sandbox.js';
 import { INQUIRY_CREDENTIALS_ENV, PROVIDER_ENV } from './credentials.js';
 
 export interface TestSandbox {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config/gateway-config.js';
 import { DEMO_ACCOUNTS_FILE, projectRoot } from '../../src/config/startup-environment.js';
-import { type RunningSandbox, sandboxProviders, startSandbox } from '../../src/sandbox/index.js';
+import { type RunningSandbox, sandboxProviders, startSandbox } from '../../src/dev/sandbox.js';
 import type { DatabaseKind } from './databases.js';
 import { createTestBed, type TestBed } from './gateway.js';
 

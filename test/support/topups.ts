@@ -1,14 +1,17 @@
 import amqplib from 'amqplib';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type PpobSandbox, ppobSandbox } from '../../src/sandbox/ppob.sandbox.js';
-import { type SidopulsaSandbox, sidopulsaSandbox } from '../../src/sandbox/sidopulsa.sandbox.js';
+import { type PpobSandbox, ppobSandbox } from '../../src/providers/ppob/ppob.sandbox.js';
+import {
+  type SidopulsaSandbox,
+  sidopulsaSandbox,
+} from '../../src/providers/sidopulsa/sidopulsa.sandbox.js';
 import type { TopupSandboxTiming } from '../../src/sandbox/topup-sandbox.js';
 import { queueOptions } from '../../src/messaging/broker-topology.js';
 import { AMQP_URL, sleep } from './broker.js';
 import { PPOB, SIDOPULSA } from './credentials.js';
 import type { DatabaseKind } from './databases.js';
 import { createTestBed, startGateway, type RunningGateway, type TestBed } from './gateway.js';
-import { type RunningSandbox, startSandbox } from '../../src/sandbox/index.js';
+import { type RunningSandbox, startSandbox } from '../../src/dev/sandbox.js';
 
 /** The provider accounts the sandbox knows and the test gateways order with. */
 export const PPOB_API = { username: 'gw-partner-01', token: 'ppob-api-token-test-0123456789' };

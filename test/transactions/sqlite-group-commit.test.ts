@@ -7,7 +7,7 @@ import {
   type AcceptedCallbackRecord,
   CallbackStore,
   type StoreOutcome,
-} from '../../src/persistence/callback-store.js';
+} from '../../src/transactions/callback-store.js';
 import { dataSourceOptions } from '../../src/persistence/database.options.js';
 import { SqlDialect, step } from '../../src/persistence/sql-dialect.js';
 import { createTestDatabase, type TestDatabase } from '../support/databases.js';

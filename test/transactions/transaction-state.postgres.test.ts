@@ -1,10 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EVENT_STATUSES } from '../../src/events/normalized-transaction.js';
-import {
-  decideTransition,
-  postgresTransitionPredicate,
-} from '../../src/transactions/transitions.js';
+import { decideTransition, postgresTransitionPredicate } from '../../src/events/transitions.js';
 import { createTestDatabase } from '../support/databases.js';
 import { transactionStateSuite } from './transaction-state.suite.js';
 

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { toDecimalString } from '../../src/common/decimal.js';
 import { loadConfig } from '../../src/config/gateway-config.js';
 import type { InboundCallback } from '../../src/ingest/callback-provider.js';
-import { validateFields } from '../../src/ingest/validate-fields.js';
+import { validateFields } from '../../src/common/validate-fields.js';
 import { McpaymentCallbackDto } from '../../src/providers/mcpayment/mcpayment.dto.js';
 import {
   MCPAYMENT_ACK,

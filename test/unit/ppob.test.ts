@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { transactionKeyOf } from '../../src/events/normalized-transaction.js';
 import { eventIdFor } from '../../src/events/transaction-event.js';
-import { validateFields } from '../../src/ingest/validate-fields.js';
+import { validateFields } from '../../src/common/validate-fields.js';
 import { PpobReportDto } from '../../src/providers/ppob/ppob.dto.js';
 import { PPOB_ACK, PPOB_STATUS } from '../../src/providers/ppob/ppob.facts.js';
 import { PpobProvider } from '../../src/providers/ppob/ppob.provider.js';

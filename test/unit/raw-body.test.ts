@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { encodeRawBody } from '../../src/persistence/callback-store.js';
+import { encodeRawBody } from '../../src/transactions/callback-store.js';
 
 /** The definition: text when the bytes are exactly the UTF-8 of a string without NUL. */
 function reference(body: Buffer): 'utf8' | 'base64' {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/gateway-config.js';
 import type { InboundCallback } from '../../src/ingest/callback-provider.js';
-import { validateFields } from '../../src/ingest/validate-fields.js';
+import { validateFields } from '../../src/common/validate-fields.js';
 import {
   decryptS88payKey,
   encryptS88payKey,

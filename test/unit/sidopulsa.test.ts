@@ -1,7 +1,7 @@
 import { transactionKeyOf } from '../../src/events/normalized-transaction.js';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { validateFields } from '../../src/ingest/validate-fields.js';
+import { validateFields } from '../../src/common/validate-fields.js';
 import { SidopulsaReportDto } from '../../src/providers/sidopulsa/sidopulsa.dto.js';
 import { SIDOPULSA_ACK, SIDOPULSA_STATUS } from '../../src/providers/sidopulsa/sidopulsa.facts.js';
 import { SidopulsaProvider } from '../../src/providers/sidopulsa/sidopulsa.provider.js';

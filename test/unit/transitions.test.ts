@@ -9,7 +9,7 @@ import {
   renderPayload,
 } from '../../src/events/transaction-event.js';
 import { nextVersion } from '../../src/transactions/transaction-states.js';
-import { decideTransition } from '../../src/transactions/transitions.js';
+import { decideTransition } from '../../src/events/transitions.js';
 
 /** The default transitions, written out independently of the table in transitions.ts. */
 const ALLOWED = new Set([

@@ -15,7 +15,7 @@ import {
   SIDOPULSA_FAILED_SAMPLE,
   SIDOPULSA_SUCCESS_SAMPLE,
 } from '../../src/providers/sidopulsa/sidopulsa.samples.js';
-import { fastValidated, fullyValidated, validateFields } from '../../src/ingest/validate-fields.js';
+import { fastValidated, fullyValidated, validateFields } from '../../src/common/validate-fields.js';
 
 type Fields = Record<string, unknown>;
 

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { DataSource } from 'typeorm';
 import { eventIdFor, type TransactionEvent } from '../../src/events/transaction-event.js';
-import type { AcceptedCallbackRecord } from '../../src/persistence/callback-store.js';
+import type { AcceptedCallbackRecord } from '../../src/transactions/callback-store.js';
 import { dataSourceOptions } from '../../src/persistence/database.options.js';
 import { SqlDialect } from '../../src/persistence/sql-dialect.js';
 import { hintIdOf, VerificationStore } from '../../src/verification/verification.store.js';

@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import type { EventStatus } from '../../events/normalized-transaction.js';
-import { decideTransition } from '../../transactions/transitions.js';
+import { decideTransition } from '../../events/transitions.js';
 
 /** Rows per multi-row statement of the fold (11 parameters each). */
 const CHUNK = 200;

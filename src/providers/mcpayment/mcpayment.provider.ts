@@ -26,7 +26,7 @@ import {
   mcpaymentStatus,
 } from './mcpayment.facts.js';
 import { mcpaymentCallbackSignature } from './mcpayment.signature.js';
-import { verificationMode } from '../shared/verification-mode.js';
+import { verificationMode } from '../../verification/verification-mode.js';
 
 function parseTime(value: unknown): Date | null {
   if (typeof value !== 'string' || value.trim() === '') return null;

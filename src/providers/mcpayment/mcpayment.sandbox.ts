@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constantTimeEqual, sha256Hex } from '../../common/constant-time.js';
 import type { StatusApiCredentials } from '../../config/accounts.js';
-import { resolveStatus, UnknownStatusError } from '../../dev/simulation.js';
+import { resolveStatus, UnknownStatusError } from '../../sandbox/simulation.js';
 import { headerOf, jsonObjectOf, pathOf, sendJson } from '../../sandbox/sandbox-http.js';
 import {
   type SandboxCallback,

@@ -9,7 +9,7 @@ import {
   type SimulatedRequest,
   type StatusVocabulary,
   uniqueDigits,
-} from '../../dev/simulation.js';
+} from '../../sandbox/simulation.js';
 import { MCPAYMENT_SIGNATURE_HEADER, MCPAYMENT_STATUS } from './mcpayment.facts.js';
 import { MCPAYMENT_PAID_SAMPLE } from './mcpayment.samples.js';
 import { mcpaymentCallbackSignature } from './mcpayment.signature.js';

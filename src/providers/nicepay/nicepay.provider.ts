@@ -26,7 +26,7 @@ import {
   NICEPAY_TIME_OFFSET,
   NICEPAY_TXID_LENGTH,
 } from './nicepay.facts.js';
-import { verificationMode } from '../shared/verification-mode.js';
+import { verificationMode } from '../../verification/verification-mode.js';
 
 const NICEPAY_TXID = new RegExp(`^[A-Za-z0-9]{${NICEPAY_TXID_LENGTH}}$`);
 

@@ -8,7 +8,7 @@ import {
   type SimulatedRequest,
   type StatusVocabulary,
   uniqueDigits,
-} from '../../dev/simulation.js';
+} from '../../sandbox/simulation.js';
 import { NICEPAY_STATUS, NICEPAY_TXID_LENGTH } from './nicepay.facts.js';
 import { nicepayMerchantToken } from './nicepay.signature.js';
 import { NICEPAY_VA_DEPOSIT_SAMPLE } from './nicepay.samples.js';

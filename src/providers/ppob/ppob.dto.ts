@@ -1,5 +1,5 @@
 import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
-import { IsKnownStatus } from '../shared/topup-callback.js';
+import { IsKnownStatus } from '../../topups/topup-callback.js';
 import { PPOB_STATUS } from './ppob.facts.js';
 import { IsPrintable } from '../../common/printable.js';
 

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import type { NormalizedTransaction } from '../../events/normalized-transaction.js';
 import type { VerifiedCallback } from '../../ingest/callback-provider.js';
-import { topupTransaction, UrlTokenProvider } from '../shared/topup-callback.js';
+import { topupTransaction, UrlTokenProvider } from '../../topups/topup-callback.js';
 import { PpobReportDto } from './ppob.dto.js';
 import { PPOB_ACK, PPOB_STATUS } from './ppob.facts.js';
 

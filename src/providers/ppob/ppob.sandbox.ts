@@ -1,12 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { constantTimeEqual } from '../common/constant-time.js';
-import { urlTokenPaths } from '../dev/simulation.js';
-import {
-  PPOB_PAYMENT_PATH,
-  PPOB_TOPUP_PATH,
-  ppobSignature,
-} from '../providers/ppob/ppob.orders.js';
-import type { SandboxContext, SandboxProvider } from './sandbox-provider.js';
+import { constantTimeEqual } from '../../common/constant-time.js';
+import { urlTokenPaths } from '../../sandbox/simulation.js';
+import { PPOB_PAYMENT_PATH, PPOB_TOPUP_PATH, ppobSignature } from './ppob.orders.js';
+import type { SandboxContext, SandboxProvider } from '../../sandbox/sandbox-provider.js';
 import {
   deliverReport,
   nextNumber,
@@ -16,7 +12,7 @@ import {
   sendJson,
   sleep,
   type TopupSandboxTiming,
-} from './topup-sandbox.js';
+} from '../../sandbox/topup-sandbox.js';
 
 export interface PpobSandboxOptions extends TopupSandboxTiming {
   /** The partner account the sandbox knows (the gateway's PPOB_USERNAME / PPOB_API_TOKEN). */

@@ -8,7 +8,7 @@ import {
   type StatusVocabulary,
   uniqueDigits,
   urlTokenPaths,
-} from '../../dev/simulation.js';
+} from '../../sandbox/simulation.js';
 import { PPOB_STATUS } from './ppob.facts.js';
 import { PPOB_SUCCESS_SAMPLE } from './ppob.samples.js';
 

@@ -27,7 +27,7 @@ import {
   S88PAY_DEFAULT_ACCOUNT,
   S88PAY_SECRET_FIELDS,
 } from './s88pay.facts.js';
-import { verificationMode } from '../shared/verification-mode.js';
+import { verificationMode } from '../../verification/verification-mode.js';
 
 /** A code as text, or null when absent. Codes are strings; a number is tolerated as its digits. */
 function codeOf(value: unknown): string | null {

@@ -8,7 +8,7 @@ import {
   type SimulatedRequest,
   type StatusVocabulary,
   uniqueDigits,
-} from '../../dev/simulation.js';
+} from '../../sandbox/simulation.js';
 import { encryptS88payKey } from './s88pay.crypto.js';
 import { S88PAY_STATUS } from './s88pay.facts.js';
 import { S88PAY_DEPOSIT_PLAINTEXT } from './s88pay.samples.js';

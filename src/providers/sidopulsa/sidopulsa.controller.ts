@@ -4,7 +4,7 @@ import type { Response } from 'express';
 import { ApiCallbackResponses, sendAck } from '../../ingest/callback-endpoint.js';
 import type { GatewayRequest } from '../../ingest/gateway-request.js';
 import { IngestService } from '../../ingest/ingest.service.js';
-import { ApiQueryFields, ApiUrlTokenParam } from '../shared/topup-callback.js';
+import { ApiQueryFields, ApiUrlTokenParam } from '../../topups/topup-callback.js';
 import { SIDOPULSA_ACK } from './sidopulsa.facts.js';
 import { SidopulsaGuard } from './sidopulsa.guard.js';
 import { SidopulsaProvider } from './sidopulsa.provider.js';

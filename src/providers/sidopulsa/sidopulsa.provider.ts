@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import type { NormalizedTransaction } from '../../events/normalized-transaction.js';
 import type { VerifiedCallback } from '../../ingest/callback-provider.js';
-import { topupTransaction, UrlTokenProvider } from '../shared/topup-callback.js';
+import { topupTransaction, UrlTokenProvider } from '../../topups/topup-callback.js';
 import { SidopulsaReportDto } from './sidopulsa.dto.js';
 import { SIDOPULSA_ACK, SIDOPULSA_STATUS } from './sidopulsa.facts.js';
 

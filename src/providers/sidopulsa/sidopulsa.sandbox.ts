@@ -1,9 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AddressAllowlist } from '../common/address-allowlist.js';
-import { constantTimeEqual } from '../common/constant-time.js';
-import { urlTokenPaths } from '../dev/simulation.js';
-import { SIDOPULSA_ORDER_PATH } from '../providers/sidopulsa/sidopulsa.orders.js';
-import type { SandboxContext, SandboxProvider } from './sandbox-provider.js';
+import { AddressAllowlist } from '../../common/address-allowlist.js';
+import { constantTimeEqual } from '../../common/constant-time.js';
+import { urlTokenPaths } from '../../sandbox/simulation.js';
+import { SIDOPULSA_ORDER_PATH } from './sidopulsa.orders.js';
+import type { SandboxContext, SandboxProvider } from '../../sandbox/sandbox-provider.js';
 import {
   deliverReport,
   nextNumber,
@@ -14,7 +14,7 @@ import {
   sendJson,
   sleep,
   type TopupSandboxTiming,
-} from './topup-sandbox.js';
+} from '../../sandbox/topup-sandbox.js';
 
 export interface SidopulsaSandboxOptions extends TopupSandboxTiming {
   /** The reseller account the sandbox knows (the gateway's SIDOPULSA_API_USER / _API_KEY). */

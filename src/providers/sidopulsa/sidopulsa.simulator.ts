@@ -9,7 +9,7 @@ import {
   uniqueDigits,
   uniqueHex,
   urlTokenPaths,
-} from '../../dev/simulation.js';
+} from '../../sandbox/simulation.js';
 import { SIDOPULSA_STATUS } from './sidopulsa.facts.js';
 import { SIDOPULSA_FAILED_SAMPLE, SIDOPULSA_SUCCESS_SAMPLE } from './sidopulsa.samples.js';
 

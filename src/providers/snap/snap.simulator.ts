@@ -5,7 +5,7 @@
  * (VA payment 25, intrabank notify 34, QR MPM notify 52, direct-debit notify 56).
  */
 import type { KeyLike } from 'node:crypto';
-import { jakartaParts, referenceOrDefault, uniqueDigits } from '../../dev/simulation.js';
+import { jakartaParts, referenceOrDefault, uniqueDigits } from '../../sandbox/simulation.js';
 import type { EventStatus } from '../../events/normalized-transaction.js';
 import { signSnapNotification, type SnapFamily, snapTimestamp } from './snap.sandbox-signing.js';
 
