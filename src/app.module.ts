@@ -10,12 +10,14 @@ import { DocsAfterRoutes } from './http/openapi.js';
 import { IngestModule } from './ingest/ingest.module.js';
 import { MessagingModule } from './messaging/messaging.module.js';
 import { ObservabilityModule } from './observability/observability.module.js';
+import { OutboxModule } from './outbox/outbox.module.js';
 import { OperatorsModule } from './operators/operator-directory.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
 import { PROVIDER_MODULES } from './providers/index.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { SandboxModule } from './dev/sandbox.module.js';
 import { TopupsModule } from './topups/topups.module.js';
+import { TransactionsModule } from './transactions/transactions.module.js';
 import { VerificationModule } from './verification/verification.module.js';
 
 @Global()
@@ -43,6 +45,8 @@ export class AppModule {
         LoggerModule.forRoot(loggerParams(config)),
         PersistenceModule,
         MessagingModule,
+        OutboxModule,
+        TransactionsModule,
         ObservabilityModule,
         // Who may use the admin API and the console (ADMIN_API_KEY, OPERATORS_FILE, proxy header).
         OperatorsModule,

@@ -17,12 +17,8 @@ import {
 } from '../events/transaction-event.js';
 import { validateFields } from '../common/validate-fields.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
-import {
-  OUTBOX_COLUMNS,
-  type OutboxRecord,
-  outboxRowParams,
-  searchableReference,
-} from '../transactions/callback-store.js';
+import { OUTBOX_COLUMNS, type OutboxRecord, outboxRowParams } from '../outbox/outbox-record.js';
+import { searchableReference } from '../transactions/callback-store.js';
 import { SqlDialect, step } from '../persistence/sql-dialect.js';
 import { applyObservation, type TransactionStateRow } from '../transactions/transaction-states.js';
 import {

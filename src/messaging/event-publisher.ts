@@ -2,9 +2,13 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import type { ChannelModel, ConfirmChannel } from 'amqplib';
 import { EventEmitter } from 'node:events';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
-import { EVENT_CONTENT_TYPE, EVENT_SCHEMA_VERSION } from '../events/transaction-event.js';
+import {
+  EVENT_CONTENT_TYPE,
+  EVENT_SCHEMA_VERSION,
+  type EventTransition,
+  type TransactionEvent,
+} from '../events/transaction-event.js';
 import { publishedBody, publishedPayload } from '../events/published-payload.js';
-import type { OutboxRecord } from '../transactions/callback-store.js';
 import {
   type BrokerComponentLink,
   brokerComponent,
@@ -14,6 +18,21 @@ import {
 } from './broker-link.js';
 import { BrokerStatus } from './broker-status.js';
 import { brokerTopology } from './broker-topology.js';
+
+/** One event as it goes to the exchange; the broker side knows nothing of where it is stored. */
+export interface EventMessage {
+  eventId: string;
+  provider: string;
+  eventType: string;
+  routingKey: string;
+  payload: string;
+  createdAt: Date;
+  /**
+   * The event as built, when the row was just written from it (the publish after the commit):
+   * the publisher renders its message from these (publishedBody) instead of parsing `payload`.
+   */
+  built?: { body: TransactionEvent['body']; transition: EventTransition };
+}
 
 /**
  * Publishes outbox events to the topic exchange on a confirm channel. The connection fails over
@@ -73,7 +92,7 @@ export class EventPublisher extends EventEmitter implements OnModuleInit, OnAppl
   }
 
   /** Resolves once the broker confirmed the message; rejects on nack, timeout or close. */
-  async publish(event: OutboxRecord, traceHeaders: Record<string, string> = {}): Promise<void> {
+  async publish(event: EventMessage, traceHeaders: Record<string, string> = {}): Promise<void> {
     const channel = this.broker?.channel.current as ConfirmChannel | null;
     if (!channel)
       throw new Error(`RabbitMQ channel is not open: ${this.broker?.channel.lastError}`);

@@ -1,11 +1,11 @@
 import { Global, Module } from '@nestjs/common';
+import { BrokerMetrics } from './broker-metrics.js';
 import { BrokerStatus } from './broker-status.js';
 import { EventPublisher } from './event-publisher.js';
-import { OutboxRelay } from '../outbox/outbox-relay.js';
 
 @Global()
 @Module({
-  providers: [BrokerStatus, EventPublisher, OutboxRelay],
-  exports: [BrokerStatus, EventPublisher, OutboxRelay],
+  providers: [BrokerStatus, EventPublisher, BrokerMetrics],
+  exports: [BrokerStatus, EventPublisher],
 })
 export class MessagingModule {}

@@ -1,7 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { BrokerStatus } from '../messaging/broker-status.js';
-import { OutboxRepository } from '../outbox/outbox.repository.js';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 /** What became of a callback request, as counted by `gateway_callbacks_total`. */
 export type CallbackOutcomeLabel =
@@ -42,7 +40,8 @@ export function outcomeForStatus(status: number, accepted?: string): CallbackOut
 
 /**
  * Prometheus metrics, on a registry of this application's own (tests run several gateways in one
- * process). Outbox and broker gauges are read when scraped.
+ * process). A leaf: the modules that own a measure register it here (the outbox and broker gauges
+ * are read when scraped, by src/outbox/outbox-metrics.ts and src/messaging/broker-metrics.ts).
  */
 @Injectable()
 export class GatewayMetrics {
@@ -91,64 +90,12 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
 
-  private readonly backlog = new Gauge({
-    name: 'gateway_outbox_backlog',
-    help: 'Events stored but not yet confirmed by the broker',
-    registers: [this.registry],
-  });
-
-  private readonly oldestAge = new Gauge({
-    name: 'gateway_outbox_oldest_unpublished_age_seconds',
-    help: 'Age of the oldest event not yet confirmed by the broker (0 when none)',
-    registers: [this.registry],
-  });
-
-  private readonly brokerConnected = new Gauge({
-    name: 'gateway_broker_connected',
-    help: '1 when the component (publisher: the confirm channel; topup-commands: consuming; topup-dead-letters) has its RabbitMQ channel open, else 0',
-    labelNames: ['component'] as const,
-    registers: [this.registry],
-  });
-
-  private readonly queueMismatch = new Gauge({
-    name: 'gateway_broker_declaration_mismatch',
-    help: '1 when a queue or exchange the gateway declares already exists with another type or arguments (used as it is; see the error log), else 0',
-    labelNames: ['kind', 'name'] as const,
-    registers: [this.registry],
-  });
-
-  private readonly declared = new Gauge({
-    name: 'gateway_broker_declared',
-    help: '1 when the last declaration of a queue or exchange succeeded (or it exists otherwise and is used), 0 while it is retried (its node down, refused)',
-    labelNames: ['kind', 'name'] as const,
-    registers: [this.registry],
-  });
-
-  constructor(
-    private readonly outbox: OutboxRepository,
-    private readonly broker: BrokerStatus,
-  ) {
+  constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gateway_' });
   }
 
-  /** The exposition text, with the outbox and broker gauges read now. */
+  /** The exposition text; gauges registered by their owners are read now. */
   async render(): Promise<string> {
-    for (const [component, state] of this.broker.componentStates()) {
-      this.brokerConnected.set({ component }, state.connected ? 1 : 0);
-    }
-    for (const [name, { kind, state }] of this.broker.declarationStates()) {
-      this.queueMismatch.set({ kind, name }, state === 'mismatch' ? 1 : 0);
-      this.declared.set({ kind, name }, state === 'unavailable' ? 0 : 1);
-    }
-    try {
-      const { count, oldestCreatedAt } = await this.outbox.backlog();
-      this.backlog.set(count);
-      this.oldestAge.set(
-        oldestCreatedAt ? Math.max(0, (Date.now() - oldestCreatedAt.getTime()) / 1000) : 0,
-      );
-    } catch {
-      // Database unreachable: keep the last values; readiness reports the outage.
-    }
     return this.registry.metrics();
   }
 }

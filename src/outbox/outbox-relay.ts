@@ -8,7 +8,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
-import type { OutboxRecord } from '../transactions/callback-store.js';
+import type { OutboxRecord } from './outbox-record.js';
 import { OutboxRepository } from './outbox.repository.js';
 import { GatewayMetrics } from '../observability/gateway-metrics.js';
 import { tracedPublish } from '../observability/tracing.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { SqlDialect } from '../persistence/sql-dialect.js';
-import type { OutboxRecord } from '../transactions/callback-store.js';
+import type { OutboxRecord } from './outbox-record.js';
 
 interface OutboxRow {
   event_id: string;

@@ -2,12 +2,9 @@ import { Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
-import { CallbackStore } from '../transactions/callback-store.js';
 import { dataSourceOptions } from './database.options.js';
-import { OutboxRepository } from '../outbox/outbox.repository.js';
 import { runMigrationsGuarded } from './schema-migrations.js';
 import { SqlDialect } from './sql-dialect.js';
-import { TransactionStates } from '../transactions/transaction-states.js';
 
 @Global()
 @Module({
@@ -37,10 +34,7 @@ import { TransactionStates } from '../transactions/transaction-states.js';
           config.database.type !== 'postgres' || config.database.preparedStatements !== false,
         ),
     },
-    CallbackStore,
-    OutboxRepository,
-    TransactionStates,
   ],
-  exports: [CallbackStore, OutboxRepository, SqlDialect, TransactionStates],
+  exports: [SqlDialect],
 })
 export class PersistenceModule {}

@@ -2,12 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { isUtf8 } from 'node:buffer';
 import { storableText } from '../common/printable.js';
 import type { EventStatus } from '../events/normalized-transaction.js';
-import {
-  type EventTransition,
-  payloadHead,
-  transitionJson,
-  type TransactionEvent,
-} from '../events/transaction-event.js';
+import { payloadHead, transitionJson, type TransactionEvent } from '../events/transaction-event.js';
+import { OUTBOX_COLUMNS, type OutboxRecord } from '../outbox/outbox-record.js';
 import { applyObservation } from './transaction-states.js';
 import { postgresTransitionPredicate } from '../events/transitions.js';
 import { SqlDialect, type SqlPlan, type SqlPlanContext, step } from '../persistence/sql-dialect.js';
@@ -46,20 +42,6 @@ export interface QuarantinedCallbackRecord extends Omit<
   fields: Record<string, unknown>;
 }
 
-export interface OutboxRecord {
-  eventId: string;
-  provider: string;
-  eventType: string;
-  routingKey: string;
-  payload: string;
-  createdAt: Date;
-  /**
-   * The event as built, when the row was just written from it (the publish after the commit):
-   * the publisher renders its message from these (publishedBody) instead of parsing `payload`.
-   */
-  built?: { body: TransactionEvent['body']; transition: EventTransition };
-}
-
 export type StoreOutcome =
   /** A transition: stored with its outbox row (publish it after the commit). */
   | {
@@ -91,27 +73,6 @@ export const REFERENCE_SEARCH_LENGTH = 191;
 export function searchableReference(reference: string | null | undefined): string | null {
   if (reference === null || reference === undefined) return null;
   return reference.replaceAll('\u0000', '').slice(0, REFERENCE_SEARCH_LENGTH);
-}
-
-export const OUTBOX_COLUMNS = `(event_id, callback_id, provider, event_type, routing_key, payload, created_at, lease_owner, lease_until)`;
-
-/** The parameters of one outbox row, in OUTBOX_COLUMNS order. */
-export function outboxRowParams(
-  record: OutboxRecord,
-  callbackId: string | null,
-  lease: { owner: string; until: Date } | null | undefined,
-): unknown[] {
-  return [
-    record.eventId,
-    callbackId,
-    record.provider,
-    record.eventType,
-    record.routingKey,
-    record.payload,
-    record.createdAt.toISOString(),
-    lease?.owner ?? null,
-    lease?.until.toISOString() ?? null,
-  ];
 }
 
 const CALLBACK_COLUMNS = `id, provider, account, transaction_key, status, transition_key, event_id, outcome,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EventStatus } from '../events/normalized-transaction.js';
 import { renderPayload, type TransactionEvent } from '../events/transaction-event.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
-import { OUTBOX_COLUMNS, type OutboxRecord, outboxRowParams } from './callback-store.js';
+import { OUTBOX_COLUMNS, type OutboxRecord, outboxRowParams } from '../outbox/outbox-record.js';
 import { SqlDialect, type SqlPlan, type SqlPlanContext, step } from '../persistence/sql-dialect.js';
 import { decideTransition, type TransitionVerdict } from '../events/transitions.js';
 

@@ -11,7 +11,8 @@ import { type NormalizedTransaction, transactionKeyOf } from '../events/normaliz
 import type { TransactionEvent } from '../events/transaction-event.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { GatewayMetrics } from '../observability/gateway-metrics.js';
-import type { AcceptedCallbackRecord, OutboxRecord } from '../transactions/callback-store.js';
+import type { OutboxRecord } from '../outbox/outbox-record.js';
+import type { AcceptedCallbackRecord } from '../transactions/callback-store.js';
 import { ExpectedPaymentsService, type FollowedAnswer } from './expected-payments.service.js';
 import { Breaker, RateLimiter, retryDelayMs } from './pacing.js';
 import type {

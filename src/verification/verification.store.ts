@@ -13,11 +13,11 @@ import {
   type TransactionCloudEvent,
   type TransactionEvent,
 } from '../events/transaction-event.js';
+import type { OutboxRecord } from '../outbox/outbox-record.js';
 import {
   type AcceptedCallbackRecord,
   encodeRawBody,
   identityParams,
-  type OutboxRecord,
   requestParams,
   searchableReference,
 } from '../transactions/callback-store.js';
