@@ -1,7 +1,4 @@
 import { Module } from '@nestjs/common';
-import { ConsoleGuard } from '../console/console.guard.js';
-import { ConsoleLoginController } from '../console/console-login.controller.js';
-import { ConsoleController } from '../console/console.controller.js';
 import { AdminAuditInterceptor } from '../operators/admin-audit.js';
 import { AdminKeyGuard } from '../operators/admin-key.guard.js';
 import { AdminController } from './admin.controller.js';
@@ -10,11 +7,12 @@ import { OperationsController } from './operations.controller.js';
 import { OperationsService } from './operations.service.js';
 
 /**
- * The admin API under /admin and the operator console under /console (same services, same audit).
+ * The admin API under /admin; its services also serve the operator console (src/console).
  * Imported by AppModule only when ADMIN_API_KEY or OPERATORS_FILE is set.
  */
 @Module({
-  controllers: [AdminController, OperationsController, ConsoleLoginController, ConsoleController],
-  providers: [AdminService, OperationsService, AdminKeyGuard, ConsoleGuard, AdminAuditInterceptor],
+  controllers: [AdminController, OperationsController],
+  providers: [AdminService, OperationsService, AdminKeyGuard, AdminAuditInterceptor],
+  exports: [AdminService, OperationsService],
 })
 export class AdminModule {}

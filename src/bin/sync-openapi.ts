@@ -16,7 +16,6 @@ import { createGateway } from '../app.factory.js';
 import { loadConfig } from '../config/gateway-config.js';
 import { projectRoot } from '../config/startup-environment.js';
 import { openApiDocument } from '../http/openapi.js';
-import { NICEPAY_SANDBOX } from '../providers/nicepay/nicepay.samples.js';
 
 /** Where the committed document lives, relative to the project root. */
 export const OPENAPI_FILE = 'openapi/openapi.json';
@@ -36,8 +35,10 @@ const DOCUMENT_ENVIRONMENT: Record<string, string> = {
   MCPAYMENT_HASH_KEY: 'HASHKEY123',
   MCPAYMENT_MERCHANT_ID: 'demo-merchant-id',
   MCPAYMENT_SECRET_UNBOUND_ID: 'demo-secret-unbound-id',
-  NICEPAY_IMID: NICEPAY_SANDBOX.iMid,
-  NICEPAY_MERCHANT_KEY: NICEPAY_SANDBOX.merchantKey,
+  // NICEPAY's published sandbox merchant (NICEPAY_SANDBOX in the provider's samples).
+  NICEPAY_IMID: 'IONPAYTEST',
+  NICEPAY_MERCHANT_KEY:
+    '33F49GnCMS1mFYlGXisbUDzVf2ATWCl9k3R++d5hDd3Frmuos/XLx8XhXpe+LDYAbpGKZYSwtlyyLOtS/8aD7A==',
   NICEPAY_ALLOWED_IPS: '*',
   SIDOPULSA_ALLOWED_IPS: '*',
   SIDOPULSA_CALLBACK_TOKEN: 'local-sidopulsa-token-change-me',

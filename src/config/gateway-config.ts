@@ -5,7 +5,7 @@ import { readAccountsFile } from './accounts-file.js';
 import { readOperatorsFile } from './operators-file.js';
 import { ConfigurationError, validateEnvironment } from './environment.js';
 import { buildProviders } from './provider-accounts.js';
-import { amqpUrls, type QueueType } from '../messaging/broker-topology.js';
+import { amqpUrls, type QueueType } from './broker-settings.js';
 
 const DEFAULT_AMQP_URL = 'amqp://guest:guest@localhost:5672';
 

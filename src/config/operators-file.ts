@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { type OperatorRole, SHARED_KEY_OPERATOR } from '../operators/operator.js';
+
+/** Who may use the admin API and the console, and what they may do. */
+export type OperatorRole = 'viewer' | 'operator';
+
+/** The name the shared ADMIN_API_KEY acts under (reserved in the operators file). */
+export const SHARED_KEY_OPERATOR = 'admin';
 
 /**
  * The operators file (OPERATORS_FILE), YAML or JSON:

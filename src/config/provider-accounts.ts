@@ -1,5 +1,4 @@
 import { AddressAllowlist, splitList } from '../common/address-allowlist.js';
-import { NICEPAY_PUBLISHED_ADDRESSES } from '../providers/nicepay/nicepay.facts.js';
 import { snapAccounts } from '../providers/snap/snap.accounts.js';
 import type {
   Account,
@@ -22,6 +21,15 @@ import type { EnvironmentVariables } from './environment.js';
  */
 
 const ENVIRONMENT = 'environment';
+
+// Source: PROVIDERS.md (NICEPAY section), from NICEPAY's "Notification - API Checkout" page.
+/** NICEPAY's published notification sources (production .33/.34, development .39/.40): the allowlist when none is set. */
+export const NICEPAY_PUBLISHED_ADDRESSES = [
+  '103.20.51.33',
+  '103.20.51.34',
+  '103.20.51.39',
+  '103.20.51.40',
+];
 
 /** Production hosts, from the providers' documentation (sandboxes: dev.nicepay.co.id, api-stage.ifortepay.id). */
 export const NICEPAY_PRODUCTION_API_URL = 'https://www.nicepay.co.id';

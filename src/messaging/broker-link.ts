@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import amqp, { type AmqpConnectionManager } from 'amqp-connection-manager';
 import type { Channel, ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import { EventEmitter } from 'node:events';
-import { type QueueType, queueOptions, redactUrl } from './broker-topology.js';
+import type { QueueType } from '../config/broker-settings.js';
+import { queueOptions, redactUrl } from './broker-topology.js';
 import type { BrokerComponent, BrokerStatus } from './broker-status.js';
 
 const RECONNECT_MIN_S = 1;

@@ -1,13 +1,10 @@
+import type { QueueType } from '../config/broker-settings.js';
+
 /**
  * The broker names, queue arguments and URL handling shared by the gateway's broker components
  * and the developer commands (`npm run events`, `simulate -- topup`). Free of NestJS, so those
  * commands start fast.
  */
-
-/** The type of every queue the gateway declares (`QUEUE_TYPE`). */
-export type QueueType = 'quorum' | 'classic';
-
-export const QUEUE_TYPES: readonly QueueType[] = ['quorum', 'classic'];
 
 /** The names the gateway declares on the broker for an events exchange. */
 export function brokerTopology(exchange: string) {
@@ -29,14 +26,6 @@ export function queueOptions(type: QueueType): {
   arguments: Record<string, string>;
 } {
   return { durable: true, arguments: type === 'quorum' ? { 'x-queue-type': 'quorum' } : {} };
-}
-
-/** `AMQP_URL` as the list of broker URLs it names (comma-separated; spaces ignored). */
-export function amqpUrls(value: string): string[] {
-  return value
-    .split(',')
-    .map((url) => url.trim())
-    .filter((url) => url !== '');
 }
 
 /** Hides credentials in an AMQP URL (or a comma-separated list of them) for logs. */

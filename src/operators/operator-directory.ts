@@ -12,7 +12,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { unwatchFile, watchFile } from 'node:fs';
 import proxyAddr from 'proxy-addr';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
-import { type Operator, SHARED_KEY_OPERATOR } from './operator.js';
+import { SHARED_KEY_OPERATOR } from '../config/operators-file.js';
+import type { Operator } from './operator.js';
 import { type OperatorEntry, readOperatorsFile } from '../config/operators-file.js';
 
 const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest();

@@ -1,5 +1,6 @@
-/** Who may use the admin API and the console, and what they may do. */
-export type OperatorRole = 'viewer' | 'operator';
+import type { OperatorRole } from '../config/operators-file.js';
+
+export type { OperatorRole };
 
 /** How the operator of a request was recognised. */
 export type OperatorVia = 'shared-key' | 'key' | 'proxy' | 'session';
@@ -10,9 +11,6 @@ export interface Operator {
   role: OperatorRole;
   via: OperatorVia;
 }
-
-/** The name the shared ADMIN_API_KEY acts under (reserved in the operators file). */
-export const SHARED_KEY_OPERATOR = 'admin';
 
 /** Reading needs any role; every action (a POST) needs `operator`. */
 export const mayAct = (operator: Operator): boolean => operator.role === 'operator';

@@ -2,13 +2,7 @@ import type { EventStatus } from '../../events/normalized-transaction.js';
 
 // Source: PROVIDERS.md (NICEPAY section), from NICEPAY's "Notification - API Checkout" page.
 
-/** Published notification sources: production .33/.34, development .39/.40. */
-export const NICEPAY_PUBLISHED_ADDRESSES = [
-  '103.20.51.33',
-  '103.20.51.34',
-  '103.20.51.39',
-  '103.20.51.40',
-];
+// The published notification sources are config's default allowlist (NICEPAY_PUBLISHED_ADDRESSES).
 
 /** `status`: 0 deposit, 1 reversal. */
 export const NICEPAY_STATUS: Record<string, EventStatus> = { '0': 'succeeded', '1': 'reversed' };
