@@ -4,6 +4,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module.js';
+import { loadProviderGateways } from './providers/index.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { bodyParsing, effectiveLimit } from './http/body-parsing.js';
 import { CallbackProviderRegistry } from './ingest/provider-registry.js';
@@ -63,13 +64,16 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
   const collector = new StartupLogCollector();
   let app: NestExpressApplication;
   try {
-    app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-      bodyParser: false,
-      bufferLogs: true,
-      logger: collector,
-      // Throw start-up errors to the caller (main.ts explains known ones) instead of exiting here.
-      abortOnError: false,
-    });
+    app = await NestFactory.create<NestExpressApplication>(
+      AppModule.forRoot(config, await loadProviderGateways()),
+      {
+        bodyParser: false,
+        bufferLogs: true,
+        logger: collector,
+        // Throw start-up errors to the caller (main.ts explains known ones) instead of exiting here.
+        abortOnError: false,
+      },
+    );
   } catch (error) {
     throw new GatewayStartupError(error, collector.entries);
   }

@@ -2,6 +2,7 @@ import { type DynamicModule, Global, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AdminModule } from './admin/admin.module.js';
 import { AccountsModule } from './config/accounts-reloader.js';
+import { ConsoleModule } from './console/console.module.js';
 import { GATEWAY_CONFIG, type GatewayConfig, topupsEnabled } from './config/gateway-config.js';
 import { DevModule } from './dev/dev.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -13,7 +14,7 @@ import { ObservabilityModule } from './observability/observability.module.js';
 import { OutboxModule } from './outbox/outbox.module.js';
 import { OperatorsModule } from './operators/operator-directory.js';
 import { PersistenceModule } from './persistence/persistence.module.js';
-import { PROVIDER_MODULES } from './providers/index.js';
+import type { ProviderGateway } from './providers/provider-plugin.js';
 import { RetentionModule } from './retention/retention.module.js';
 import { SandboxModule } from './dev/sandbox.module.js';
 import { TopupsModule } from './topups/topups.module.js';
@@ -35,7 +36,8 @@ class ConfigModule {
 @Module({})
 export class AppModule {
   /** The whole gateway for one validated configuration (tests build several side by side). */
-  static forRoot(config: GatewayConfig): DynamicModule {
+  /** `providers`: loadProviderGateways() of src/providers/index.ts. */
+  static forRoot(config: GatewayConfig, providers: ProviderGateway[]): DynamicModule {
     return {
       module: AppModule,
       // Mounts the API docs after the routes (createGateway schedules it).
@@ -57,19 +59,21 @@ export class AppModule {
           expectedCommands: config.verification.expected.commandsQueue !== null,
         }),
         HealthModule,
-        ...PROVIDER_MODULES,
+        ...providers.map((provider) => provider.module),
         // ACCOUNTS_FILE re-read on change and SIGHUP: only when the file is configured.
         ...(config.accounts.file ? [AccountsModule] : []),
         // Retention job and rejected-attempt recording: always on.
         RetentionModule,
-        // Admin API (/admin/*): only with ADMIN_API_KEY or OPERATORS_FILE, else those paths are 404.
-        ...(config.admin ? [AdminModule] : []),
+        // Admin API (/admin/*) and console: only with ADMIN_API_KEY or OPERATORS_FILE, else 404.
+        ...(config.admin ? [AdminModule, ConsoleModule] : []),
         // Developer tools (POST /dev/sign/:provider): only when DEV_TOOLS_ENABLED is true.
         ...(config.devTools.enabled ? [DevModule] : []),
         // Provider sandbox in-process (SANDBOX_EMBEDDED=true): development only.
         ...(config.sandbox.embedded ? [SandboxModule] : []),
         // Top-up orders (commands queue, POST /topups): when a provider's request API is set.
-        ...(topupsEnabled(config.topups) ? [TopupsModule] : []),
+        ...(topupsEnabled(config.topups)
+          ? [TopupsModule.withClients(providers.flatMap((p) => p.orderClient ?? []))]
+          : []),
       ],
     };
   }

@@ -26,12 +26,7 @@ import { registerWithLocalSandbox } from '../sandbox/register-callback.js';
 import { type SimulatedRequest, UnknownStatusError } from '../sandbox/simulation.js';
 import { snapDevSign } from './snap-live-examples.js';
 import { SnapAccountNotFoundError, SnapSimulationError } from './snap-simulate.js';
-import {
-  SIMULATED_PROVIDERS,
-  SIMULATORS,
-  UnknownProviderError,
-  simulatorFor,
-} from './simulators.js';
+import { SIMULATED_PROVIDERS, UnknownProviderError, simulatorFor } from './simulators.js';
 
 export class DevSignRequestDto {
   @ApiProperty({
@@ -212,9 +207,7 @@ export class DevSignController {
     const fields = (input ?? {}) as Record<string, unknown>;
     const { status, reference } = fields;
     if (typeof status !== 'string' || status.trim() === '') {
-      throw new BadRequestException(
-        `status is required: one of ${SIMULATORS[simulator.provider].statuses.join(', ')}`,
-      );
+      throw new BadRequestException(`status is required: one of ${simulator.statuses.join(', ')}`);
     }
     if (reference !== undefined && (typeof reference !== 'string' || reference.trim() === '')) {
       throw new BadRequestException('reference must be a non-empty string when given');

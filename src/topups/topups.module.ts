@@ -1,7 +1,6 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module, type Type } from '@nestjs/common';
 import { AdminAuditInterceptor } from '../operators/admin-audit.js';
 import { AdminKeyGuard } from '../operators/admin-key.guard.js';
-import { TOPUP_ORDER_CLIENTS } from '../providers/topup-clients.js';
 import { TopupCommandConsumer } from './topup-command-consumer.js';
 import { TopupDeadLetters } from './topup-dead-letters.js';
 import { TopupMetrics } from './topup-metrics.js';
@@ -16,23 +15,29 @@ import { TopupsController } from './topups.controller.js';
  * provider's request API, answers recorded as the transaction's state. Imported by AppModule
  * only when a provider's request API is configured.
  */
-@Module({
-  controllers: [TopupsController],
-  providers: [
-    ...TOPUP_ORDER_CLIENTS,
-    {
-      provide: TOPUP_CLIENTS,
-      inject: TOPUP_ORDER_CLIENTS,
-      useFactory: (...clients: TopupOrderClient[]) => clients,
-    },
-    TopupOrdersRepository,
-    TopupOrdersService,
-    TopupPlacementWorker,
-    TopupDeadLetters,
-    TopupCommandConsumer,
-    TopupMetrics,
-    AdminKeyGuard,
-    AdminAuditInterceptor,
-  ],
-})
-export class TopupsModule {}
+@Module({})
+export class TopupsModule {
+  /** With the providers' order clients (their plugins' gateway side, src/providers/index.ts). */
+  static withClients(clients: Type<TopupOrderClient>[]): DynamicModule {
+    return {
+      module: TopupsModule,
+      controllers: [TopupsController],
+      providers: [
+        ...clients,
+        {
+          provide: TOPUP_CLIENTS,
+          inject: clients,
+          useFactory: (...instances: TopupOrderClient[]) => instances,
+        },
+        TopupOrdersRepository,
+        TopupOrdersService,
+        TopupPlacementWorker,
+        TopupDeadLetters,
+        TopupCommandConsumer,
+        TopupMetrics,
+        AdminKeyGuard,
+        AdminAuditInterceptor,
+      ],
+    };
+  }
+}

@@ -4,12 +4,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/gateway-config.js';
-import {
-  PpobOrderClient,
-  ppobAuthHeaders,
-  ppobDatetime,
-  ppobSignature,
-} from '../../src/providers/ppob/ppob.orders.js';
+import { PpobOrderClient, ppobAuthHeaders } from '../../src/providers/ppob/ppob.orders.js';
+import { ppobDatetime, ppobSignature } from '../../src/providers/ppob/ppob.signature.js';
 import { SidopulsaOrderClient } from '../../src/providers/sidopulsa/sidopulsa.orders.js';
 import { type PpobSandbox, ppobSandbox } from '../../src/providers/ppob/ppob.sandbox.js';
 import {

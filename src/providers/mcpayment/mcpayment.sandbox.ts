@@ -22,6 +22,8 @@ import {
   type McpaymentSettings,
   simulateMcpaymentCallback,
 } from './mcpayment.simulator.js';
+import type { GatewayConfig } from '../../config/gateway-config.js';
+import { apiCredentialSandboxFor } from '../../sandbox/sandbox-accounts.js';
 
 /** A held MCPayment transaction: the callback body of its current status. */
 export type McpaymentSandboxTransaction = Record<string, unknown>;
@@ -185,3 +187,7 @@ function resolveStatusOrThrow(status: string): void {
     throw new SandboxInputError((e as Error).message);
   }
 }
+
+/** Played for the first MCPayment account with API credentials. */
+export const mcpaymentSandboxFor = (config: GatewayConfig) =>
+  apiCredentialSandboxFor(config, 'mcpayment', (...played) => new McpaymentSandbox(...played));

@@ -15,8 +15,10 @@ import {
   NICEPAY_INQUIRY_PATH,
   NICEPAY_INQUIRY_STATUS,
 } from './nicepay.facts.js';
-import { nicepayMerchantToken } from './nicepay.provider.js';
+import { nicepayMerchantToken } from './nicepay.signature.js';
 import { type NicepaySettings, simulateNicepayCallback } from './nicepay.simulator.js';
+import type { GatewayConfig } from '../../config/gateway-config.js';
+import type { SandboxProviderFactory } from '../../sandbox/sandbox-server.js';
 
 /** A held NICEPAY transaction: its notification fields and its inquiry status code. */
 export interface NicepaySandboxTransaction {
@@ -236,3 +238,9 @@ export class NicepaySandbox extends SandboxLedger<NicepaySandboxTransaction> {
     return true;
   }
 }
+
+/** Played when the gateway has NICEPAY accounts. */
+export const nicepaySandboxFor = ({
+  providers: { nicepay },
+}: GatewayConfig): SandboxProviderFactory | null =>
+  nicepay ? (context) => new NicepaySandbox(context, nicepay) : null;

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { constantTimeEqual } from '../../common/constant-time.js';
 import { urlTokenPaths } from '../../sandbox/simulation.js';
-import { PPOB_PAYMENT_PATH, PPOB_TOPUP_PATH, ppobSignature } from './ppob.orders.js';
+import { PPOB_PAYMENT_PATH, PPOB_TOPUP_PATH, ppobSignature } from './ppob.signature.js';
 import type { SandboxContext, SandboxProvider } from '../../sandbox/sandbox-provider.js';
 import {
   deliverReport,
@@ -13,6 +13,8 @@ import {
   sleep,
   type TopupSandboxTiming,
 } from '../../sandbox/topup-sandbox.js';
+import type { GatewayConfig } from '../../config/gateway-config.js';
+import { topupSandboxFor } from '../../sandbox/sandbox-accounts.js';
 
 export interface PpobSandboxOptions extends TopupSandboxTiming {
   /** The partner account the sandbox knows (the gateway's PPOB_USERNAME / PPOB_API_TOKEN). */
@@ -227,3 +229,9 @@ export class PpobSandbox implements SandboxProvider {
 export function ppobSandbox(options: PpobSandboxOptions) {
   return (context: SandboxContext): PpobSandbox => new PpobSandbox(context, options);
 }
+
+/** Played when PPOB's request API is configured. */
+export const ppobSandboxFor = ({ topups, providers }: GatewayConfig) =>
+  topupSandboxFor(topups.ppob, providers.ppob, ({ username, token }, callbackToken) =>
+    ppobSandbox({ username, token, callbackToken }),
+  );

@@ -21,6 +21,8 @@ import {
   type S88paySettings,
   simulateS88payCallback,
 } from './s88pay.simulator.js';
+import type { GatewayConfig } from '../../config/gateway-config.js';
+import { apiCredentialSandboxFor } from '../../sandbox/sandbox-accounts.js';
 
 /** A held S88Pay transaction: the (decrypted) callback payload of its current status. */
 export type S88paySandboxTransaction = Record<string, unknown>;
@@ -276,3 +278,7 @@ export class S88paySandbox extends SandboxLedger<S88paySandboxTransaction> {
     return true;
   }
 }
+
+/** Played for the first S88Pay account with API credentials. */
+export const s88paySandboxFor = (config: GatewayConfig) =>
+  apiCredentialSandboxFor(config, 's88pay', (...played) => new S88paySandbox(...played));

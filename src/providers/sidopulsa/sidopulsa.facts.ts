@@ -7,3 +7,6 @@ export const SIDOPULSA_STATUS: Record<string, EventStatus> = { '1': 'succeeded',
 
 /** Sidopulsa wants HTTP 200 with a short text body; it publishes no retry policy. */
 export const SIDOPULSA_ACK = { status: 200, contentType: 'text/plain', body: 'OK' };
+
+/** Sidopulsa's H2H request API (`GET /h2h/api/trx`): where orders go. */
+export const SIDOPULSA_ORDER_PATH = '/h2h/api/trx';

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import type { EventStatus, NormalizedTransaction } from '../../events/normalized-transaction.js';
+import { SIDOPULSA_ORDER_PATH } from './sidopulsa.facts.js';
 import {
   jsonObject,
   orderAnswerTransaction,
@@ -14,8 +15,6 @@ import {
 
 // Source: Sidopulsa's H2H request API (`GET /h2h/api/trx`), its response codes as listed by the
 // provider: 00 success … 14 bad callback URL.
-
-export const SIDOPULSA_ORDER_PATH = '/h2h/api/trx';
 
 /** What each response code means for the order. */
 export type SidopulsaRcMeaning =

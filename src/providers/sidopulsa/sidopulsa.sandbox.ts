@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AddressAllowlist } from '../../common/address-allowlist.js';
 import { constantTimeEqual } from '../../common/constant-time.js';
 import { urlTokenPaths } from '../../sandbox/simulation.js';
-import { SIDOPULSA_ORDER_PATH } from './sidopulsa.orders.js';
+import { SIDOPULSA_ORDER_PATH } from './sidopulsa.facts.js';
 import type { SandboxContext, SandboxProvider } from '../../sandbox/sandbox-provider.js';
 import {
   deliverReport,
@@ -15,6 +15,8 @@ import {
   sleep,
   type TopupSandboxTiming,
 } from '../../sandbox/topup-sandbox.js';
+import type { GatewayConfig } from '../../config/gateway-config.js';
+import { topupSandboxFor } from '../../sandbox/sandbox-accounts.js';
 
 export interface SidopulsaSandboxOptions extends TopupSandboxTiming {
   /** The reseller account the sandbox knows (the gateway's SIDOPULSA_API_USER / _API_KEY). */
@@ -172,3 +174,9 @@ export class SidopulsaSandbox implements SandboxProvider {
 export function sidopulsaSandbox(options: SidopulsaSandboxOptions) {
   return (context: SandboxContext): SidopulsaSandbox => new SidopulsaSandbox(context, options);
 }
+
+/** Played when Sidopulsa's request API is configured. */
+export const sidopulsaSandboxFor = ({ topups, providers }: GatewayConfig) =>
+  topupSandboxFor(topups.sidopulsa, providers.sidopulsa, ({ apiUser, apiKey }, callbackToken) =>
+    sidopulsaSandbox({ apiUser, apiKey, callbackToken }),
+  );

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import type { ProviderGateway } from '../provider-plugin.js';
 import { SnapController } from './snap.controller.js';
 import { SnapExternalIds } from './snap.external-ids.js';
 import { SnapGuard } from './snap.guard.js';
@@ -10,3 +11,5 @@ import { SnapStatusApi } from './snap.status-api.js';
   providers: [SnapProvider, SnapGuard, SnapStatusApi, SnapExternalIds],
 })
 export class SnapModule {}
+
+export const SNAP_GATEWAY: ProviderGateway = { module: SnapModule };

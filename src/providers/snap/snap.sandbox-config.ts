@@ -9,9 +9,15 @@ import { createPrivateKey, createPublicKey, type KeyObject } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { currentKey, type ProviderAccounts, type SnapAccount } from '../../config/accounts.js';
+import type { GatewayConfig } from '../../config/gateway-config.js';
 import { projectRoot } from '../../config/startup-environment.js';
+import type { SandboxProviderFactory } from '../../sandbox/sandbox-server.js';
 import { SNAP_SERVICES, type SnapServiceName } from './snap.profile.js';
-import type { SnapSandboxSettings, SnapStatusApiMerchant } from './snap.sandbox.js';
+import {
+  SnapSandbox,
+  type SnapSandboxSettings,
+  type SnapStatusApiMerchant,
+} from './snap.sandbox.js';
 import {
   ASPI_TRANSACTION_STATUS,
   type SnapProviderIdentity,
@@ -130,4 +136,12 @@ export function snapSandboxSettings(
     }
   }
   return { settings, skipped };
+}
+
+/** Played for the SNAP accounts whose provider key the sandbox holds (snap-sandbox-keys.json files). */
+export function snapSandboxFor(config: GatewayConfig): SandboxProviderFactory | null {
+  const snap = snapSandboxSettings(config.providers.snap, snapProviderKeys(config.accounts.file));
+  return snap.settings.providers.length > 0
+    ? (context) => new SnapSandbox(context, snap.settings)
+    : null;
 }

@@ -1,0 +1,47 @@
+import type { ProvidersConfig } from '../config/gateway-config.js';
+import { acceptedStatuses, type SimulatedRequest, type StatusVocabulary } from './simulation.js';
+
+/** One provider's simulator, driven by the whole providers configuration. */
+export interface ProviderSimulator {
+  provider: keyof ProvidersConfig;
+  displayName: string;
+  /** Every status accepted: the provider's own values, then normalized names. */
+  statuses: string[];
+  /** Whether the gateway configuration enables this provider (else its endpoints answer 404). */
+  configured(providers: ProvidersConfig): boolean;
+  /** Throws UnknownStatusError (message lists the accepted statuses) or ProviderNotConfiguredError. */
+  simulate(providers: ProvidersConfig, status: string, reference?: string): SimulatedRequest;
+}
+
+export class ProviderNotConfiguredError extends Error {
+  constructor(readonly provider: string) {
+    super(`Provider ${provider} is not configured on this gateway`);
+  }
+}
+
+/** A ProviderSimulator from the provider's status vocabulary and its signing function. */
+export function simulator<K extends keyof ProvidersConfig>(
+  provider: K,
+  vocabulary: StatusVocabulary,
+  build: (
+    settings: NonNullable<ProvidersConfig[K]>,
+    status: string,
+    reference?: string,
+  ) => SimulatedRequest,
+  enabled: (settings: NonNullable<ProvidersConfig[K]>) => boolean = () => true,
+): ProviderSimulator {
+  const configured = (providers: ProvidersConfig) => {
+    const settings = providers[provider];
+    return settings !== null && enabled(settings as NonNullable<ProvidersConfig[K]>);
+  };
+  return {
+    provider,
+    displayName: vocabulary.displayName,
+    statuses: acceptedStatuses(vocabulary),
+    configured,
+    simulate(providers, status, reference) {
+      if (!configured(providers)) throw new ProviderNotConfiguredError(provider);
+      return build(providers[provider] as NonNullable<ProvidersConfig[K]>, status, reference);
+    },
+  };
+}
