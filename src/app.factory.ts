@@ -8,7 +8,7 @@ import { loadProviderGateways } from './providers/index.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import { bodyParsing, effectiveLimit } from './http/body-parsing.js';
 import { CallbackProviderRegistry } from './ingest/provider-registry.js';
-import { ErrorFilter } from './http/error.filter.js';
+import { ErrorFilter } from './common/error.filter.js';
 import { DocsAfterRoutes, mountSwaggerUi } from './http/openapi.js';
 import {
   GatewayStartupError,

@@ -14,7 +14,11 @@ import { type GatewayConfig, loadConfig } from '../config/gateway-config.js';
 import { localUrl, startupEnvironment } from '../config/startup-environment.js';
 import { type SimulatedRequest, UnknownStatusError } from '../sandbox/simulation.js';
 import { EXPECT_USAGE, runExpectLoop } from '../dev/expect-loop.js';
-import { prepareSnapSimulation, SNAP_USAGE, SnapSimulationError } from '../dev/snap-simulate.js';
+import {
+  prepareSnapSimulation,
+  SNAP_USAGE,
+  SnapSimulationError,
+} from '../providers/snap/snap.simulate.js';
 import { runTopupLoop, TOPUP_USAGE } from '../dev/topup-loop.js';
 import { registerWithSandbox } from '../sandbox/register-callback.js';
 import {

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { Request, Response } from 'express';
-import { isDataException, safeErrorFields } from '../common/safe-error.js';
+import { isDataException, safeErrorFields } from './safe-error.js';
 
 interface ErrorBody {
   statusCode: number;

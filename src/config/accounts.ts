@@ -1,5 +1,5 @@
 import type { AddressAllowlist } from '../common/address-allowlist.js';
-import type { SnapProfile } from '../providers/snap/snap.profile.js';
+import type { SnapProfile } from './snap/snap.profile.js';
 
 /**
  * Merchant accounts per provider. Each account has an `id` (what events and stored callbacks call

@@ -1,5 +1,5 @@
 import { AddressAllowlist, splitList } from '../common/address-allowlist.js';
-import { snapAccounts } from '../providers/snap/snap.accounts.js';
+import { snapAccounts } from './snap/snap.accounts.js';
 import type {
   Account,
   CredentialKey,

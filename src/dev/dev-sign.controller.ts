@@ -24,8 +24,8 @@ import type { Request } from 'express';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { registerWithLocalSandbox } from '../sandbox/register-callback.js';
 import { type SimulatedRequest, UnknownStatusError } from '../sandbox/simulation.js';
-import { snapDevSign } from './snap-live-examples.js';
-import { SnapAccountNotFoundError, SnapSimulationError } from './snap-simulate.js';
+import { snapDevSign } from '../providers/snap/snap.live-examples.js';
+import { SnapAccountNotFoundError, SnapSimulationError } from '../providers/snap/snap.simulate.js';
 import { SIMULATED_PROVIDERS, UnknownProviderError, simulatorFor } from './simulators.js';
 
 export class DevSignRequestDto {

@@ -3,7 +3,7 @@ import type { GatewayConfig } from '../config/gateway-config.js';
 import type { SimulatedRequest } from '../sandbox/simulation.js';
 import { registerWithLocalSandbox } from '../sandbox/register-callback.js';
 import { SIMULATORS } from './simulators.js';
-import { withSnapLiveExamples } from './snap-live-examples.js';
+import { withSnapLiveExamples } from '../providers/snap/snap.live-examples.js';
 
 type Json = Record<string, unknown>;
 interface Parameter {

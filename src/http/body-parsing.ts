@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import express from 'express';
 import type { IncomingMessage } from 'node:http';
 import qs from 'qs';
-import { errorBody } from './error.filter.js';
+import { errorBody } from '../common/error.filter.js';
 import {
   BadRequestException,
   HttpException,

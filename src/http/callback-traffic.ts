@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import { errorBody } from './error.filter.js';
+import { errorBody } from '../common/error.filter.js';
 import { isIP } from 'node:net';
 import { BadRequestException, HttpException, HttpStatus, NotFoundException } from '@nestjs/common';
 import type { GatewayRequest } from '../ingest/gateway-request.js';

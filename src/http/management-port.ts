@@ -3,7 +3,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatewayConfig } from '../config/gateway-config.js';
-import { errorBody } from './error.filter.js';
+import { errorBody } from '../common/error.filter.js';
 
 /**
  * Paths served only on the management port once it is separate: operators' and internal tools

@@ -1,7 +1,7 @@
 import { BadRequestException } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { isPrintableText, storableText } from '../common/printable.js';
-import { errorBody } from './error.filter.js';
+import { errorBody } from '../common/error.filter.js';
 
 /** Free text in a body (a reason) may break lines; nothing else a client sends holds a control. */
 const LINE_BREAKS_AND_TABS = /[\t\n\r]/g;

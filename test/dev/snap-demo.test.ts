@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config/gateway-config.js';
 import { demoEnvironment, startupEnvironment } from '../../src/config/startup-environment.js';
-import { SHIPPED_SNAP_PROFILES } from '../../src/providers/snap/snap.profile.js';
+import { SHIPPED_SNAP_PROFILES } from '../../src/config/snap/snap.profile.js';
 import {
   snapProviderKeys,
   snapSandboxSettings,

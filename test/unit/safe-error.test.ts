@@ -8,7 +8,7 @@ import { describe, it } from 'node:test';
 import pg from 'pg';
 import { QueryFailedError } from 'typeorm';
 import { isDataException, safeErrorFields, safeErrorText } from '../../src/common/safe-error.js';
-import { ErrorFilter, errorBody } from '../../src/http/error.filter.js';
+import { ErrorFilter, errorBody } from '../../src/common/error.filter.js';
 import { POSTGRES_ADMIN_URL } from '../support/databases.js';
 
 const SECRET = 'budi@example.com 081234567890';

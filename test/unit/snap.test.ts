@@ -9,7 +9,7 @@ import {
   resolveProfile,
   SHIPPED_SNAP_PROFILES,
   type SnapProfile,
-} from '../../src/providers/snap/snap.profile.js';
+} from '../../src/config/snap/snap.profile.js';
 import { bodyHashes, minifyJson } from '../../src/providers/snap/snap.signature.js';
 import { issueToken, tokenProblem } from '../../src/providers/snap/snap.token.js';
 import { accountsFile } from '../support/accounts.js';

@@ -1,7 +1,7 @@
 import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { AddressAllowlist, splitList } from '../../common/address-allowlist.js';
-import type { ProviderAccounts, SnapAccount, SnapKey } from '../../config/accounts.js';
-import type { AccountsFile } from '../../config/accounts-file.js';
+import type { ProviderAccounts, SnapAccount, SnapKey } from '../accounts.js';
+import type { AccountsFile } from '../accounts-file.js';
 import {
   profileProblems,
   resolveProfile,

@@ -26,7 +26,7 @@ import { SnapNotificationDto } from './snap.dto.js';
 import { missing, SnapErrorFilter } from './snap.errors.js';
 import { type ExternalIdKey, SnapExternalIds } from './snap.external-ids.js';
 import { SNAP_HEADERS, SNAP_VA_PAYMENT_ACK, serviceOfPath } from './snap.facts.js';
-import { ackOf, SNAP_ACCESS_TOKEN, SNAP_SERVICES } from './snap.profile.js';
+import { ackOf, SNAP_ACCESS_TOKEN, SNAP_SERVICES } from '../../config/snap/snap.profile.js';
 import {
   headerText,
   requireFresh,

@@ -6,7 +6,7 @@ import {
   HttpException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { errorBody, ErrorFilter } from '../../http/error.filter.js';
+import { errorBody, ErrorFilter } from '../../common/error.filter.js';
 import { serviceCodeOfPath, snapResponse } from './snap.facts.js';
 
 /** A refusal with SNAP's case digits: 400xx01 invalid format, 400xx02 missing mandatory field. */

@@ -1,4 +1,8 @@
-import { SNAP_ACCESS_TOKEN, SNAP_SERVICES, type SnapServiceName } from './snap.profile.js';
+import {
+  SNAP_ACCESS_TOKEN,
+  SNAP_SERVICES,
+  type SnapServiceName,
+} from '../../config/snap/snap.profile.js';
 
 // Source: SNAP.md (ASPI's common parts): headers, response codes `HTTP status + service + case`.
 

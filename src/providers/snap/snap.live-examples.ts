@@ -1,19 +1,19 @@
 import type { OpenAPIObject } from '@nestjs/swagger';
-import { currentKey, type SnapAccount } from '../config/accounts.js';
-import type { GatewayConfig } from '../config/gateway-config.js';
-import { localUrl } from '../config/startup-environment.js';
-import { snapProviderKeys, snapSandboxSettings } from '../providers/snap/snap.sandbox-config.js';
+import { currentKey, type SnapAccount } from '../../config/accounts.js';
+import type { GatewayConfig } from '../../config/gateway-config.js';
+import { localUrl } from '../../config/startup-environment.js';
+import { snapProviderKeys, snapSandboxSettings } from './snap.sandbox-config.js';
 import {
   newSnapTransaction,
   SNAP_SERVICE_PATHS,
   snapNotification,
   type SnapProviderIdentity,
   type SnapTransaction,
-} from '../providers/snap/snap.simulator.js';
-import { issueToken } from '../providers/snap/snap.token.js';
-import { registerWithLocalSandbox } from '../sandbox/register-callback.js';
-import type { SimulatedRequest } from '../sandbox/simulation.js';
-import { snapIdentityOf, snapSimulatedRequest, snapTransactionFor } from './snap-simulate.js';
+} from './snap.simulator.js';
+import { issueToken } from './snap.token.js';
+import { registerWithLocalSandbox } from '../../sandbox/register-callback.js';
+import type { SimulatedRequest } from '../../sandbox/simulation.js';
+import { snapIdentityOf, snapSimulatedRequest, snapTransactionFor } from './snap.simulate.js';
 
 type Json = Record<string, unknown>;
 interface Parameter {

@@ -2,7 +2,12 @@ import { BadRequestException } from '@nestjs/common';
 import { canonicalDecimal } from '../../common/decimal.js';
 import type { EventStatus, NormalizedTransaction } from '../../events/normalized-transaction.js';
 import { isRecord, rfc3339Time, textOf } from '../../verification/status-api.js';
-import { SNAP_SERVICES, type SnapProfile, type SnapServiceName, statusOf } from './snap.profile.js';
+import {
+  SNAP_SERVICES,
+  type SnapProfile,
+  type SnapServiceName,
+  statusOf,
+} from '../../config/snap/snap.profile.js';
 
 /**
  * What SNAP bodies say, read the same way from a notification and from a status answer (the two

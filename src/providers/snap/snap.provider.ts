@@ -24,7 +24,7 @@ import {
   serviceOfPath,
 } from './snap.facts.js';
 import { normalizeSnap } from './snap.normalize.js';
-import { signedPathOf, type SnapServiceName } from './snap.profile.js';
+import { signedPathOf, type SnapServiceName } from '../../config/snap/snap.profile.js';
 import {
   bodyHashes,
   bodyStringToSign,

@@ -12,7 +12,7 @@ import { currentKey, type ProviderAccounts, type SnapAccount } from '../../confi
 import type { GatewayConfig } from '../../config/gateway-config.js';
 import { projectRoot } from '../../config/startup-environment.js';
 import type { SandboxProviderFactory } from '../../sandbox/sandbox-server.js';
-import { SNAP_SERVICES, type SnapServiceName } from './snap.profile.js';
+import { SNAP_SERVICES, type SnapServiceName } from '../../config/snap/snap.profile.js';
 import {
   SnapSandbox,
   type SnapSandboxSettings,

@@ -1,9 +1,6 @@
-import type { GatewayConfig } from '../config/gateway-config.js';
-import { snapProviderKeys, snapSandboxSettings } from '../providers/snap/snap.sandbox-config.js';
-import {
-  SNAP_TOKEN_REQUEST_BODY,
-  snapTokenRequestHeaders,
-} from '../providers/snap/snap.sandbox-signing.js';
+import type { GatewayConfig } from '../../config/gateway-config.js';
+import { snapProviderKeys, snapSandboxSettings } from './snap.sandbox-config.js';
+import { SNAP_TOKEN_REQUEST_BODY, snapTokenRequestHeaders } from './snap.sandbox-signing.js';
 import {
   isSnapService,
   newSnapTransaction,
@@ -14,9 +11,9 @@ import {
   type SnapProviderIdentity,
   type SnapRequest,
   type SnapTransaction,
-} from '../providers/snap/snap.simulator.js';
-import { registerAt } from '../sandbox/register-callback.js';
-import { routingKeyOf, type SimulatedRequest } from '../sandbox/simulation.js';
+} from './snap.simulator.js';
+import { registerAt } from '../../sandbox/register-callback.js';
+import { routingKeyOf, type SimulatedRequest } from '../../sandbox/simulation.js';
 
 export const SNAP_USAGE = [
   "SNAP notifications (accounts file, docs/snap.md), signed as the profile's provider does:",

@@ -19,7 +19,7 @@ import {
   tokenStringToSign,
 } from './snap.signature.js';
 import { firstText, moneyOf, paymentMethodOf } from './snap.normalize.js';
-import { type SnapProfile, statusOf } from './snap.profile.js';
+import { type SnapProfile, statusOf } from '../../config/snap/snap.profile.js';
 
 /** X-TIMESTAMP as SNAP providers expect it: Jakarta time with its offset, seconds precision. */
 export function snapTimestampNow(now = new Date()): string {
