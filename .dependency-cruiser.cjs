@@ -3,8 +3,8 @@
 const LAYERS = [
   'common',
   'observability',
-  'config',
   'events',
+  'config',
   'messaging',
   'persistence',
   'outbox',

@@ -14,11 +14,7 @@ import { type GatewayConfig, loadConfig } from '../config/gateway-config.js';
 import { localUrl, startupEnvironment } from '../config/startup-environment.js';
 import { type SimulatedRequest, UnknownStatusError } from '../sandbox/simulation.js';
 import { EXPECT_USAGE, runExpectLoop } from '../dev/expect-loop.js';
-import {
-  prepareSnapSimulation,
-  SNAP_USAGE,
-  SnapSimulationError,
-} from '../providers/snap/snap.simulate.js';
+import { PROVIDERS } from '../providers/index.js';
 import { runTopupLoop, TOPUP_USAGE } from '../dev/topup-loop.js';
 import { registerWithSandbox } from '../sandbox/register-callback.js';
 import {
@@ -36,6 +32,11 @@ const ENV_VARIABLES: Record<string, string> = {
   ppob: 'PPOB_CALLBACK_TOKEN and/or PPOB_ALLOWED_IPS',
 };
 
+/** Providers simulated by name (SNAP: `simulate -- snap <profile or account>`). */
+const NAMED = PROVIDERS.flatMap(({ namedSimulation }) =>
+  namedSimulation ? [namedSimulation] : [],
+);
+
 function usage(): string {
   const lines = [
     'Usage: npm run simulate -- <provider> --status <status> [--url <gateway>] [--reference <ref>]',
@@ -48,8 +49,7 @@ function usage(): string {
     ...SIMULATED_PROVIDERS.map(
       (name) => `  ${name.padEnd(10)} ${SIMULATORS[name].statuses.join(', ')}`,
     ),
-    '',
-    SNAP_USAGE,
+    ...NAMED.flatMap((named) => ['', named.usage]),
     '',
     TOPUP_USAGE,
     '',
@@ -133,15 +133,17 @@ async function run(argv: string[], env: Record<string, string | undefined>): Pro
     process.stdout.write(usage());
     return 0;
   }
-  const snap = positionals[0] === 'snap';
-  if (positionals.length !== (snap ? 2 : 1)) {
+  const named = NAMED.find(({ command }) => command === positionals[0]);
+  if (positionals.length !== (named ? 2 : 1)) {
     process.stderr.write(
-      `${snap ? 'Give one SNAP profile or account after snap.' : 'Give exactly one provider.'}\n\n${usage()}`,
+      `${named ? `Give one ${named.displayName} ${named.what} after ${named.command}.` : 'Give exactly one provider.'}\n\n${usage()}`,
     );
     return 1;
   }
-  if (!snap && values.service !== undefined) {
-    process.stderr.write(`--service is for SNAP only.\n\n${usage()}`);
+  if (!named && values.service !== undefined) {
+    process.stderr.write(
+      `--service is for ${NAMED.map(({ displayName }) => displayName).join(', ')} only.\n\n${usage()}`,
+    );
     return 1;
   }
 
@@ -159,16 +161,16 @@ async function run(argv: string[], env: Record<string, string | undefined>): Pro
   const baseUrl = (values.url ?? localUrl(config)).replace(/\/+$/, '');
   let request: SimulatedRequest;
   let notes: string[] = [];
-  if (snap) {
+  if (named) {
     try {
-      ({ request, notes } = await prepareSnapSimulation(config, positionals[1], {
+      ({ request, notes } = await named.prepare(config, positionals[1], {
         status: values.status ?? 'succeeded',
         reference: values.reference,
         service: values.service,
         baseUrl,
       }));
     } catch (error) {
-      if (!(error instanceof SnapSimulationError)) throw error;
+      if (!named.isUsageError(error)) throw error;
       process.stderr.write(`${error.message}\n`);
       return 1;
     }

@@ -3,7 +3,7 @@ import type { GatewayConfig } from '../config/gateway-config.js';
 import type { SimulatedRequest } from '../sandbox/simulation.js';
 import { registerWithLocalSandbox } from '../sandbox/register-callback.js';
 import { SIMULATORS } from './simulators.js';
-import { withSnapLiveExamples } from '../providers/snap/snap.live-examples.js';
+import { PROVIDERS } from '../providers/index.js';
 
 type Json = Record<string, unknown>;
 interface Parameter {
@@ -173,7 +173,7 @@ export function withLiveExamples(document: OpenAPIObject, config: GatewayConfig)
     void registerWithLocalSandbox(config.providers, request);
     applyRequest(live, request);
   }
-  withSnapLiveExamples(live, config, applyRequest);
+  for (const provider of PROVIDERS) provider.liveExamples?.(live, config, applyRequest);
   withoutTokenlessRoutes(live, config);
   return live;
 }

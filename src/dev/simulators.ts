@@ -9,7 +9,7 @@ export {
 
 /**
  * Providers simulated by status alone. SNAP is simulated per profile and account (family B needs
- * a token from the gateway first): `simulate -- snap <profile>`, src/dev/snap-simulate.ts.
+ * a token from the gateway first): `simulate -- snap <profile>`, src/providers/snap/snap.simulate.ts.
  */
 export type SimulatedProvider = Exclude<keyof ProvidersConfig, 'snap'>;
 

@@ -29,7 +29,7 @@ export interface EventVerification {
   reason?: string;
 }
 
-/** The transaction's state move an event reports (see src/transactions/transitions.ts). */
+/** The transaction's state move an event reports (see src/events/transitions.ts). */
 export interface EventTransition {
   /** The state before this event; null for the transaction's first. */
   previousStatus: EventStatus | null;

@@ -1,7 +1,9 @@
 import type { Type } from '@nestjs/common';
+import type { OpenAPIObject } from '@nestjs/swagger';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { ProviderSimulator } from '../sandbox/provider-simulator.js';
 import type { SandboxProviderFactory } from '../sandbox/sandbox-server.js';
+import type { SimulatedRequest } from '../sandbox/simulation.js';
 import type { TopupOrderClient } from '../topups/topup-order-client.js';
 
 /**
@@ -13,6 +15,22 @@ export interface ProviderGateway {
   module: Type;
   /** The request API client of a provider that takes top-up orders. */
   orderClient?: Type<TopupOrderClient>;
+}
+
+/** A provider simulated by name rather than by status: `simulate -- <command> <name>` (SNAP). */
+export interface NamedSimulation {
+  command: string;
+  /** For messages: `Give one SNAP profile or account after snap.` */
+  displayName: string;
+  what: string;
+  usage: string;
+  prepare(
+    config: GatewayConfig,
+    name: string,
+    options: { status: string; reference?: string; service?: string; baseUrl: string },
+  ): Promise<{ request: SimulatedRequest; notes: string[] }>;
+  /** An error that is a message for the person (an unknown profile, a missing key), not a fault. */
+  isUsageError(error: unknown): error is Error;
 }
 
 /**
@@ -29,4 +47,11 @@ export interface ProviderPlugin {
   simulator?: ProviderSimulator;
   /** Plays the provider's APIs in the sandbox when the configuration has what it checks, else null. */
   sandbox(config: GatewayConfig): SandboxProviderFactory | null;
+  namedSimulation?: NamedSimulation;
+  /** Adds signed examples the simulator cannot make to the Swagger UI (developer tools). */
+  liveExamples?(
+    document: OpenAPIObject,
+    config: GatewayConfig,
+    apply: (document: OpenAPIObject, request: SimulatedRequest, only: string) => void,
+  ): void;
 }

@@ -26,7 +26,7 @@ import {
 } from './topup-orders.repository.js';
 import { safeErrorText } from '../common/safe-error.js';
 
-/** Injection token: every TopupOrderClient (src/providers/topup-clients.ts). */
+/** Injection token: every TopupOrderClient (the providers' plugins, src/providers/index.ts). */
 export const TOPUP_CLIENTS = Symbol('TOPUP_CLIENTS');
 
 type Answered = Extract<PlacementResult, { kind: 'answered' }>;

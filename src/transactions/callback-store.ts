@@ -109,7 +109,7 @@ function transactionOf(callback: AcceptedCallbackRecord): string {
 }
 
 /**
- * Stores an accepted callback, moves its transaction's state (src/transactions/transitions.ts)
+ * Stores an accepted callback, moves its transaction's state (src/events/transitions.ts)
  * and writes the outbox row when that is a transition — all in one database transaction — or
  * nothing when the callback is a duplicate. The unique index on the event id — derived
  * from (provider, account, transaction_key, status, transition_key) — decides duplicates, the state row serializes

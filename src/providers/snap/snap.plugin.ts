@@ -1,8 +1,19 @@
 import type { ProviderPlugin } from '../provider-plugin.js';
+import { withSnapLiveExamples } from './snap.live-examples.js';
 import { snapSandboxFor } from './snap.sandbox-config.js';
+import { prepareSnapSimulation, SNAP_USAGE, SnapSimulationError } from './snap.simulate.js';
 
-/** Simulated per profile and account rather than by status: src/dev/snap-simulate.ts. */
+/** Simulated per profile and account rather than by status (family B needs a gateway token first). */
 export const SNAP_PLUGIN: ProviderPlugin = {
   gateway: async () => (await import('./snap.module.js')).SNAP_GATEWAY,
   sandbox: snapSandboxFor,
+  namedSimulation: {
+    command: 'snap',
+    displayName: 'SNAP',
+    what: 'profile or account',
+    usage: SNAP_USAGE,
+    prepare: prepareSnapSimulation,
+    isUsageError: (error) => error instanceof SnapSimulationError,
+  },
+  liveExamples: withSnapLiveExamples,
 };

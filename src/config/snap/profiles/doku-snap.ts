@@ -1,4 +1,4 @@
-import type { SnapProfileData } from '../snap.profile.js';
+import type { SnapProfileData } from '../snap.profile-shape.js';
 
 /**
  * DOKU-style SNAP (family B). Source: SNAP.md (DOKU, BRI, BCA row); DOKU's SNAP signature pages

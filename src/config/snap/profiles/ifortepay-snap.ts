@@ -1,4 +1,4 @@
-import type { SnapProfileData } from '../snap.profile.js';
+import type { SnapProfileData } from '../snap.profile-shape.js';
 
 /**
  * iFortepay (MCPayment) SNAP (family D). Source: SNAP.md (iFortepay row), developer.ifortepay.id:

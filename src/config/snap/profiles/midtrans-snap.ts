@@ -1,4 +1,4 @@
-import type { SnapProfileData } from '../snap.profile.js';
+import type { SnapProfileData } from '../snap.profile-shape.js';
 
 /**
  * Midtrans-style SNAP (family C). Source: SNAP.md (Midtrans, PayerMax row);

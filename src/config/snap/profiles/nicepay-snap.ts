@@ -1,4 +1,4 @@
-import type { SnapProfileData } from '../snap.profile.js';
+import type { SnapProfileData } from '../snap.profile-shape.js';
 
 /**
  * NICEPAY SNAP (family A). Source: SNAP.md (NICEPAY SNAP); the nicepay-dev SDKs (laravel-nicepay,
