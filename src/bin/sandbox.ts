@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigurationError } from '../config/environment.js';
 import { loadConfig } from '../config/gateway-config.js';
-import { snapProviderKeys, snapSandboxSettings } from '../providers/snap/snap.sandbox-config.js';
+import { PROVIDERS } from '../providers/index.js';
 import { sandboxProviders, startSandbox } from '../dev/sandbox.js';
 
 async function main(): Promise<number> {
@@ -76,12 +76,9 @@ async function main(): Promise<number> {
         .join('\n') +
       '\n',
   );
-  // SNAP accounts the sandbox cannot sign for (no provider private key): say so, not silently.
-  const { skipped } = snapSandboxSettings(
-    config.providers.snap,
-    snapProviderKeys(config.accounts.file),
-  );
-  for (const reason of skipped) process.stdout.write(`  SNAP account not played: ${reason}\n`);
+  for (const provider of PROVIDERS) {
+    for (const note of provider.sandboxNotes?.(config) ?? []) process.stdout.write(`  ${note}\n`);
+  }
   const stop = () => void sandbox.close().then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

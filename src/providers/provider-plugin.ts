@@ -47,6 +47,8 @@ export interface ProviderPlugin {
   simulator?: ProviderSimulator;
   /** Plays the provider's APIs in the sandbox when the configuration has what it checks, else null. */
   sandbox(config: GatewayConfig): SandboxProviderFactory | null;
+  /** What `npm run sandbox` should say about this provider (SNAP: the accounts it cannot play). */
+  sandboxNotes?(config: GatewayConfig): string[];
   namedSimulation?: NamedSimulation;
   /** Adds signed examples the simulator cannot make to the Swagger UI (developer tools). */
   liveExamples?(
