@@ -24,9 +24,14 @@ import type { Request } from 'express';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../config/gateway-config.js';
 import { registerWithLocalSandbox } from '../sandbox/register-callback.js';
 import { type SimulatedRequest, UnknownStatusError } from '../sandbox/simulation.js';
-import { snapDevSign } from '../providers/snap/snap.live-examples.js';
-import { SnapAccountNotFoundError, SnapSimulationError } from '../providers/snap/snap.simulate.js';
+import { PROVIDERS } from '../providers/index.js';
+import type { NamedSimulation } from '../providers/provider-plugin.js';
 import { SIMULATED_PROVIDERS, UnknownProviderError, simulatorFor } from './simulators.js';
+
+/** Providers signed by name rather than by status (SNAP: an account and a service). */
+const NAMED = PROVIDERS.flatMap(({ namedSimulation }) =>
+  namedSimulation ? [namedSimulation] : [],
+);
 
 export class DevSignRequestDto {
   @ApiProperty({
@@ -155,7 +160,11 @@ export class DevSignController {
       '`service` choose what is signed, as its provider signs it (the DOKU-style token comes from this ' +
       "gateway's own issuer and is in the returned Authorization header).",
   })
-  @ApiParam({ name: 'provider', enum: [...SIMULATED_PROVIDERS, 'snap'], example: 'nicepay' })
+  @ApiParam({
+    name: 'provider',
+    enum: [...SIMULATED_PROVIDERS, ...NAMED.map(({ command }) => command)],
+    example: 'nicepay',
+  })
   @ApiBody({
     type: DevSignRequestDto,
     examples: {
@@ -191,7 +200,8 @@ export class DevSignController {
     @Req() req: Request,
   ): Promise<DevSignResponseDto> {
     if (!this.config.devTools.enabled) throw new NotFoundException('Developer tools are disabled');
-    if (provider === 'snap') return this.signSnap(input, req);
+    const named = NAMED.find(({ command }) => command === provider);
+    if (named) return this.signNamed(named, input, req);
     let simulator;
     try {
       simulator = simulatorFor(provider);
@@ -223,26 +233,32 @@ export class DevSignController {
     return this.answer(request, req);
   }
 
-  /** SNAP is signed per account and service (docs/snap.md); the rest as for every provider. */
-  private async signSnap(input: unknown, req: Request): Promise<DevSignResponseDto> {
+  /** A provider signed by name: SNAP per account and service (docs/snap.md). */
+  private async signNamed(
+    named: NamedSimulation,
+    input: unknown,
+    req: Request,
+  ): Promise<DevSignResponseDto> {
     const fields = (input ?? {}) as Record<string, unknown>;
-    for (const name of ['status', 'reference', 'account', 'service']) {
+    for (const name of ['status', 'reference', ...named.devSignFields]) {
       const value = fields[name];
       if (value === undefined && name !== 'status') continue;
       if (typeof value !== 'string' || value.trim() === '')
         throw new BadRequestException(`${name} must be a non-empty string`);
     }
     try {
-      const request = await snapDevSign(this.config, {
+      const request = await named.devSign(this.config, {
+        ...(Object.fromEntries(named.devSignFields.map((name) => [name, fields[name]])) as Record<
+          string,
+          string | undefined
+        >),
         status: fields.status as string,
         reference: fields.reference as string | undefined,
-        account: fields.account as string | undefined,
-        service: fields.service as string | undefined,
       });
       return this.answer(request, req);
     } catch (error) {
-      if (error instanceof SnapAccountNotFoundError) throw new NotFoundException(error.message);
-      if (error instanceof SnapSimulationError) throw new BadRequestException(error.message);
+      if (named.isNotFound(error)) throw new NotFoundException(error.message);
+      if (named.isUsageError(error)) throw new BadRequestException(error.message);
       throw error;
     }
   }

@@ -31,6 +31,15 @@ export interface NamedSimulation {
   ): Promise<{ request: SimulatedRequest; notes: string[] }>;
   /** An error that is a message for the person (an unknown profile, a missing key), not a fault. */
   isUsageError(error: unknown): error is Error;
+  /** Of those, the ones that mean the named account does not exist (404 rather than 400). */
+  isNotFound(error: unknown): error is Error;
+  /** The string fields POST /dev/sign/<command> takes besides status and reference. */
+  devSignFields: string[];
+  /** Signs one callback for POST /dev/sign/<command> (and holds it in the local sandbox). */
+  devSign(
+    config: GatewayConfig,
+    input: { status: string; reference?: string } & Record<string, string | undefined>,
+  ): Promise<SimulatedRequest>;
 }
 
 /**

@@ -1,7 +1,12 @@
 import type { ProviderPlugin } from '../provider-plugin.js';
-import { withSnapLiveExamples } from './snap.live-examples.js';
+import { snapDevSign, withSnapLiveExamples } from './snap.live-examples.js';
 import { snapProviderKeys, snapSandboxFor, snapSandboxSettings } from './snap.sandbox-config.js';
-import { prepareSnapSimulation, SNAP_USAGE, SnapSimulationError } from './snap.simulate.js';
+import {
+  prepareSnapSimulation,
+  SNAP_USAGE,
+  SnapAccountNotFoundError,
+  SnapSimulationError,
+} from './snap.simulate.js';
 
 /** Simulated per profile and account rather than by status (family B needs a gateway token first). */
 export const SNAP_PLUGIN: ProviderPlugin = {
@@ -19,6 +24,9 @@ export const SNAP_PLUGIN: ProviderPlugin = {
     usage: SNAP_USAGE,
     prepare: prepareSnapSimulation,
     isUsageError: (error) => error instanceof SnapSimulationError,
+    isNotFound: (error) => error instanceof SnapAccountNotFoundError,
+    devSignFields: ['account', 'service'],
+    devSign: snapDevSign,
   },
   liveExamples: withSnapLiveExamples,
 };
