@@ -39,6 +39,8 @@ import {
   TransactionParams,
 } from './admin.dto.js';
 import { AdminService } from './admin.service.js';
+import { RenormalizationService } from './renormalization.service.js';
+import { TransactionHistoryService } from './transaction-history.service.js';
 
 /** Callback and event ids are UUIDs: anything else is refused before it reaches a query. */
 const uuid = (name: string) =>
@@ -59,7 +61,11 @@ const uuid = (name: string) =>
 @UseInterceptors(AdminAuditInterceptor)
 @UsePipes(new ValidationPipe({ transform: true, whitelist: true, forbidNonWhitelisted: true }))
 export class AdminController {
-  constructor(private readonly admin: AdminService) {}
+  constructor(
+    private readonly admin: AdminService,
+    private readonly history: TransactionHistoryService,
+    private readonly renormalization: RenormalizationService,
+  ) {}
 
   @Get('callbacks')
   @AdminAction('callbacks.list')
@@ -104,7 +110,7 @@ export class AdminController {
   @ApiBadRequestResponse({ description: 'A path segment is malformed' })
   @ApiNotFoundResponse({ description: 'No state and no callback for this transaction' })
   transaction(@Param() params: TransactionParams): Promise<TransactionDetail> {
-    return this.admin.transaction(params.provider, params.account, params.transaction);
+    return this.history.transaction(params.provider, params.account, params.transaction);
   }
 
   @Post('events/:eventId/republish')
@@ -157,7 +163,7 @@ export class AdminController {
     @Param('id', uuid('id')) id: string,
     @Res({ passthrough: true }) res: Response,
   ): Promise<RenormalizeResult> {
-    const { status, body } = await this.admin.renormalize(id);
+    const { status, body } = await this.renormalization.renormalize(id);
     res.status(status);
     return body;
   }

@@ -5,6 +5,8 @@ import { AdminController } from './admin.controller.js';
 import { AdminService } from './admin.service.js';
 import { OperationsController } from './operations.controller.js';
 import { OperationsService } from './operations.service.js';
+import { RenormalizationService } from './renormalization.service.js';
+import { TransactionHistoryService } from './transaction-history.service.js';
 
 /**
  * The admin API under /admin; its services also serve the operator console (src/console).
@@ -12,7 +14,14 @@ import { OperationsService } from './operations.service.js';
  */
 @Module({
   controllers: [AdminController, OperationsController],
-  providers: [AdminService, OperationsService, AdminKeyGuard, AdminAuditInterceptor],
-  exports: [AdminService, OperationsService],
+  providers: [
+    AdminService,
+    TransactionHistoryService,
+    RenormalizationService,
+    OperationsService,
+    AdminKeyGuard,
+    AdminAuditInterceptor,
+  ],
+  exports: [AdminService, TransactionHistoryService, OperationsService],
 })
 export class AdminModule {}

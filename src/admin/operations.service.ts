@@ -1,6 +1,7 @@
 import { ConflictException, Injectable } from '@nestjs/common';
 import { SqlDialect } from '../persistence/sql-dialect.js';
-import { type AuditRow, auditView, AdminService } from './admin.service.js';
+import { type AuditRow, auditView } from './admin-rows.js';
+import { AdminService } from './admin.service.js';
 import {
   type AuditPage,
   type AuditQuery,

@@ -23,6 +23,7 @@ import type { Request, Response } from 'express';
 import { AdminAction, AdminAuditInterceptor } from '../operators/admin-audit.js';
 import { CallbackSearchQuery, type TransactionDetail } from '../admin/admin.dto.js';
 import { AdminService } from '../admin/admin.service.js';
+import { TransactionHistoryService } from '../admin/transaction-history.service.js';
 import { AuditQuery, BulkRepublishBody, OutboxQuery } from '../admin/operations.dto.js';
 import { OperationsService } from '../admin/operations.service.js';
 import { GatewayMetrics } from '../observability/gateway-metrics.js';
@@ -31,7 +32,7 @@ import { ExpectedPaymentsService } from '../verification/expected-payments.servi
 import { PublishUnverifiedBody } from '../verification/verification.dto.js';
 import { VerificationService } from '../verification/verification.service.js';
 import { VerificationStore } from '../verification/verification.store.js';
-import { claimOf } from '../admin/admin.service.js';
+import { claimOf } from '../admin/admin-rows.js';
 import { ConsoleErrorFilter } from './console-errors.js';
 import { type ConsoleRequest, ConsoleGuard } from './console.guard.js';
 import { type Html, html, queryString, segment } from './html.js';
@@ -103,6 +104,7 @@ async function metricValues(
 export class ConsoleController {
   constructor(
     private readonly admin: AdminService,
+    private readonly history: TransactionHistoryService,
     private readonly operations: OperationsService,
     private readonly verification: VerificationService,
     @Inject(VerificationStore) private readonly hints: VerificationStore,
@@ -244,7 +246,7 @@ export class ConsoleController {
   ) {
     if (!/^[a-z0-9]{1,32}$/.test(provider) || account.length > 128 || transaction.length > 191)
       throw new BadRequestException('Not a transaction address');
-    const detail = await this.admin.transaction(provider, account, transaction);
+    const detail = await this.history.transaction(provider, account, transaction);
     send(res, page(req, `Transaction ${transaction}`, 'search', this.timeline(req, detail)));
   }
 
