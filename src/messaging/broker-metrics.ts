@@ -18,6 +18,7 @@ export class BrokerMetrics {
         }
       },
     });
+    // One reading of the declarations serves both gauges: the first one scraped sets the second.
     new Gauge({
       name: 'gateway_broker_declaration_mismatch',
       help: '1 when a queue or exchange the gateway declares already exists with another type or arguments (used as it is; see the error log), else 0',
@@ -26,19 +27,15 @@ export class BrokerMetrics {
       collect() {
         for (const [name, { kind, state }] of broker.declarationStates()) {
           this.set({ kind, name }, state === 'mismatch' ? 1 : 0);
+          declared.set({ kind, name }, state === 'unavailable' ? 0 : 1);
         }
       },
     });
-    new Gauge({
+    const declared = new Gauge({
       name: 'gateway_broker_declared',
       help: '1 when the last declaration of a queue or exchange succeeded (or it exists otherwise and is used), 0 while it is retried (its node down, refused)',
       labelNames: ['kind', 'name'] as const,
       registers: [metrics.registry],
-      collect() {
-        for (const [name, { kind, state }] of broker.declarationStates()) {
-          this.set({ kind, name }, state === 'unavailable' ? 0 : 1);
-        }
-      },
     });
   }
 }
