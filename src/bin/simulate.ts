@@ -24,14 +24,6 @@ import {
   simulatorFor,
 } from '../dev/simulators.js';
 
-const ENV_VARIABLES: Record<string, string> = {
-  nicepay: 'NICEPAY_IMID and NICEPAY_MERCHANT_KEY',
-  mcpayment: 'MCPAYMENT_HASH_KEY',
-  s88pay: 'S88PAY_API_KEY and S88PAY_SECRET_KEY',
-  sidopulsa: 'SIDOPULSA_CALLBACK_TOKEN and/or SIDOPULSA_ALLOWED_IPS',
-  ppob: 'PPOB_CALLBACK_TOKEN and/or PPOB_ALLOWED_IPS',
-};
-
 /** Providers simulated by name (SNAP: `simulate -- snap <profile or account>`). */
 const NAMED = PROVIDERS.flatMap(({ namedSimulation }) =>
   namedSimulation ? [namedSimulation] : [],
@@ -179,7 +171,7 @@ async function run(argv: string[], env: Record<string, string | undefined>): Pro
       const simulator = simulatorFor(positionals[0]);
       if (!simulator.configured(config.providers)) {
         process.stderr.write(
-          `${simulator.displayName} is not configured: set ${ENV_VARIABLES[simulator.provider]} ` +
+          `${simulator.displayName} is not configured: set ${simulator.configuredBy} ` +
             '(in .env or the environment) to the values the gateway uses.\n',
         );
         return 1;

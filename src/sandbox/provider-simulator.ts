@@ -5,6 +5,8 @@ import { acceptedStatuses, type SimulatedRequest, type StatusVocabulary } from '
 export interface ProviderSimulator {
   provider: keyof ProvidersConfig;
   displayName: string;
+  /** The settings that turn the provider on, for messages: `NICEPAY_IMID and NICEPAY_MERCHANT_KEY`. */
+  configuredBy: string;
   /** Every status accepted: the provider's own values, then normalized names. */
   statuses: string[];
   /** Whether the gateway configuration enables this provider (else its endpoints answer 404). */
@@ -37,6 +39,7 @@ export function simulator<K extends keyof ProvidersConfig>(
   return {
     provider,
     displayName: vocabulary.displayName,
+    configuredBy: vocabulary.configuredBy,
     statuses: acceptedStatuses(vocabulary),
     configured,
     simulate(providers, status, reference) {

@@ -41,6 +41,8 @@ export class UnknownStatusError extends Error {
 
 export interface StatusVocabulary {
   displayName: string;
+  /** The settings that turn the provider on, for messages: `NICEPAY_IMID and NICEPAY_MERCHANT_KEY`. */
+  configuredBy: string;
   /** The provider's table: its own status values (as the provider writes them) → normalized. */
   table: Record<string, EventStatus>;
   /** How an input is folded before lookup (case-insensitive providers). */

@@ -19,6 +19,7 @@ export type McpaymentSettings = NonNullable<ProvidersConfig['mcpayment']>;
 /** MCPayment statuses: any `transaction_status` of the table (any case), or a normalized name. */
 export const MCPAYMENT_STATUSES: StatusVocabulary = {
   displayName: 'MCPayment',
+  configuredBy: 'MCPAYMENT_HASH_KEY',
   table: MCPAYMENT_STATUS,
   fold: (value) => value.toUpperCase(),
 };

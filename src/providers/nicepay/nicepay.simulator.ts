@@ -16,7 +16,11 @@ import { NICEPAY_VA_DEPOSIT_SAMPLE } from './nicepay.samples.js';
 export type NicepaySettings = NonNullable<ProvidersConfig['nicepay']>;
 
 /** NICEPAY statuses: `0` / `1`, or `succeeded` / `reversed`. */
-export const NICEPAY_STATUSES: StatusVocabulary = { displayName: 'NICEPAY', table: NICEPAY_STATUS };
+export const NICEPAY_STATUSES: StatusVocabulary = {
+  displayName: 'NICEPAY',
+  configuredBy: 'NICEPAY_IMID and NICEPAY_MERCHANT_KEY',
+  table: NICEPAY_STATUS,
+};
 
 const PAY_METHOD = '02'; // the sample is a virtual-account deposit
 

@@ -17,6 +17,7 @@ export type PpobSettings = NonNullable<ProvidersConfig['ppob']>;
 /** PPOB statuses as the server writes them (Pending / Waiting / Success / Failed, any case), or normalized. */
 export const PPOB_STATUSES: StatusVocabulary = {
   displayName: 'PPOB',
+  configuredBy: 'PPOB_CALLBACK_TOKEN and/or PPOB_ALLOWED_IPS',
   table: Object.fromEntries(
     Object.entries(PPOB_STATUS).map(([value, status]) => [
       value.charAt(0).toUpperCase() + value.slice(1),

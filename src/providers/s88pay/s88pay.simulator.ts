@@ -18,6 +18,7 @@ export type S88paySettings = NonNullable<ProvidersConfig['s88pay']>;
 /** S88Pay statuses: 1–4, pending / completed / success / failed, or a normalized name. */
 export const S88PAY_STATUSES: StatusVocabulary = {
   displayName: 'S88Pay',
+  configuredBy: 'S88PAY_API_KEY and S88PAY_SECRET_KEY',
   table: S88PAY_STATUS,
   fold: (value) => value.toLowerCase(),
 };

@@ -18,6 +18,7 @@ export type SidopulsaSettings = NonNullable<ProvidersConfig['sidopulsa']>;
 /** Sidopulsa statuses: statuscode `1` / `2`, or `succeeded` / `failed`. */
 export const SIDOPULSA_STATUSES: StatusVocabulary = {
   displayName: 'Sidopulsa',
+  configuredBy: 'SIDOPULSA_CALLBACK_TOKEN and/or SIDOPULSA_ALLOWED_IPS',
   table: SIDOPULSA_STATUS,
 };
 
