@@ -36,8 +36,8 @@ class ConfigModule {
 @Module({})
 export class AppModule {
   /** The whole gateway for one validated configuration (tests build several side by side). */
-  /** `providers`: loadProviderGateways() of src/providers/index.ts. */
-  static forRoot(config: GatewayConfig, providers: ProviderGateway[]): DynamicModule {
+  /** `gateways`: every provider's gateway side, loadProviderGateways() of src/providers/index.ts. */
+  static forRoot(config: GatewayConfig, gateways: ProviderGateway[]): DynamicModule {
     return {
       module: AppModule,
       // Mounts the API docs after the routes (createGateway schedules it).
@@ -59,7 +59,7 @@ export class AppModule {
           expectedCommands: config.verification.expected.commandsQueue !== null,
         }),
         HealthModule,
-        ...providers.map((provider) => provider.module),
+        ...gateways.map((gateway) => gateway.module),
         // ACCOUNTS_FILE re-read on change and SIGHUP: only when the file is configured.
         ...(config.accounts.file ? [AccountsModule] : []),
         // Retention job and rejected-attempt recording: always on.
@@ -72,7 +72,7 @@ export class AppModule {
         ...(config.sandbox.embedded ? [SandboxModule] : []),
         // Top-up orders (commands queue, POST /topups): when a provider's request API is set.
         ...(topupsEnabled(config.topups)
-          ? [TopupsModule.withClients(providers.flatMap((p) => p.orderClient ?? []))]
+          ? [TopupsModule.withClients(gateways.flatMap((gateway) => gateway.orderClient ?? []))]
           : []),
       ],
     };
