@@ -60,7 +60,12 @@ export function callbackTraffic(
     };
 
     res.on('finish', () => {
-      const provider = (req as GatewayRequest).callback?.provider ?? 'unknown';
+      // A route of a provider that is not a callback (SNAP's token endpoint) names its provider
+      // in res.locals; a body refused before any route stays `unknown`.
+      const provider =
+        (req as GatewayRequest).callback?.provider ??
+        (res.locals.provider as string | undefined) ??
+        'unknown';
       const verified = (req as GatewayRequest).callback?.verified;
       const outcome = outcomeForStatus(res.statusCode, res.locals.outcome as string | undefined);
       metrics.callbacks.inc({ provider, account: verified?.account ?? 'none', outcome });

@@ -635,10 +635,22 @@ export function snapSuite(kind: DatabaseKind): void {
         assert.equal(typeof json.accessToken, 'string');
       });
 
-      it('a token request signed with another key is refused 4017300', async () => {
+      it('a token request signed with another key is refused 4017300, counted under snap', async () => {
+        // Token requests never reach a notification guard: they count under the provider their
+        // path names, not `unknown`.
+        const refusedTokens = async () => {
+          const text = await (await fetch(`${bed.gateway.managementUrl}/metrics`)).text();
+          const line =
+            /^gateway_callbacks_total\{provider="snap",account="none",outcome="rejected-auth"\} (\d+)$/m.exec(
+              text,
+            );
+          return line ? Number(line[1]) : 0;
+        };
+        const before = await refusedTokens();
         const { status, json } = await dokuToken(bed, stranger.privateKey);
         assert.equal(status, 401);
         assert.equal(json.responseCode, '4017300');
+        assert.equal(await refusedTokens(), before + 1);
       });
 
       it('a notification with a token the gateway did not issue is refused 4012500', async () => {

@@ -120,6 +120,7 @@ export class SnapController {
   @ACCOUNT_PARAM
   @ApiBody({ schema: { type: 'object', example: { grantType: 'client_credentials' } } })
   token(@Req() req: GatewayRequest, @Res() res: Response): void {
+    res.locals.provider = this.provider.name;
     const inbound = inboundFrom(req);
     if (!this.provider.isEnabled())
       throw new NotFoundException('SNAP callbacks are not configured on this gateway');
