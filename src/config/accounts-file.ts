@@ -3,7 +3,6 @@ import { plainToInstance, Transform, Type } from 'class-transformer';
 import {
   ArrayMinSize,
   IsArray,
-  IsIn,
   IsObject,
   IsOptional,
   IsString,
@@ -17,6 +16,7 @@ import {
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { isAddressList } from '../common/address-allowlist.js';
+import { accountSections, type FileAccountEntry } from './account-sections.js';
 import { PROVIDER_NAMES, type ProviderName } from './accounts.js';
 
 /**
@@ -40,7 +40,7 @@ const numberAsText = ({ value }: { value: unknown }) =>
 const joinList = ({ value }: { value: unknown }) =>
   Array.isArray(value) && value.every((v) => typeof v === 'string') ? value.join(',') : value;
 
-function IsSecret(): PropertyDecorator {
+export function IsSecret(): PropertyDecorator {
   return (target, property) => {
     IsString({ message: SECRET })(target, property);
     MinLength(1, { message: SECRET })(target, property);
@@ -69,12 +69,30 @@ function IsAllowlist(): PropertyDecorator {
   });
 }
 
+/** The built-in providers' names and those of registered sections (read when validating). */
+const providerNames = () => [
+  ...PROVIDER_NAMES,
+  ...accountSections().map((declared) => declared.provider),
+];
+function IsProviderName(): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isProviderName',
+      validator: {
+        validate: (value: unknown) => providerNames().includes(value as string),
+        defaultMessage: () => `must list only ${providerNames().join(', ')}`,
+      },
+    },
+    { each: true },
+  );
+}
+
 const AccountId = () =>
   Matches(ACCOUNT_ID, {
     message: 'must be 1-64 letters, digits, dots, colons, dashes or underscores',
   });
 
-class KeyEntry {
+export class KeyEntry {
   @IsOptional()
   @Transform(numberAsText)
   @Matches(KEY_LABEL, {
@@ -114,7 +132,8 @@ class SnapKeyEntry extends KeyEntry {
   @IsOptional() @IsSecret() privateKey?: string;
 }
 
-const Keys = (entry: new () => KeyEntry, required: boolean): PropertyDecorator => {
+/** A list of keys of `entry`'s class; `required`: at least one. */
+export const Keys = (entry: new () => KeyEntry, required: boolean): PropertyDecorator => {
   return (target, property) => {
     if (!required) IsOptional()(target, property);
     IsArray({ message: 'must be a list of keys' })(target, property);
@@ -124,7 +143,7 @@ const Keys = (entry: new () => KeyEntry, required: boolean): PropertyDecorator =
   };
 };
 
-class AccountEntry {
+export class AccountEntry {
   @Transform(numberAsText)
   @AccountId()
   id!: string;
@@ -233,8 +252,8 @@ export class AccountsFile {
    */
   @IsOptional()
   @IsArray({ message: 'must be a list of provider names' })
-  @IsIn(PROVIDER_NAMES, { each: true, message: `must list only ${PROVIDER_NAMES.join(', ')}` })
-  removeAllAccounts?: ProviderName[];
+  @IsProviderName()
+  removeAllAccounts?: string[];
 
   @SectionOf(NicepaySection) nicepay?: NicepaySection;
   @SectionOf(McpaymentSection) mcpayment?: McpaymentSection;
@@ -315,7 +334,51 @@ function parseText(file: string, text: string): { data?: unknown; problems: stri
 
 export interface ReadAccountsFile {
   file: AccountsFile | null;
+  /** The sections of providers that registered one (account-sections.ts), by name. */
+  sections: Map<string, ProviderSection<FileAccountEntry>>;
   problems: string[];
+}
+
+/** The file's `<provider>:` of a registered provider, validated like a built-in section. */
+interface RegisteredFile {
+  section?: Section;
+}
+const REGISTERED_FILES = new WeakMap<new () => object, new () => RegisteredFile>();
+function registeredFileOf(entry: new () => object): new () => RegisteredFile {
+  let made = REGISTERED_FILES.get(entry);
+  if (!made) {
+    class RegisteredSection extends Section {
+      @Accounts(entry as new () => AccountEntry) accounts!: AccountEntry[];
+    }
+    class File implements RegisteredFile {
+      @SectionOf(RegisteredSection) section?: RegisteredSection;
+    }
+    made = File;
+    REGISTERED_FILES.set(entry, made);
+  }
+  return made;
+}
+
+/** The registered providers' sections; problems are named as the built-in sections' are. */
+function readRegisteredSections(
+  path: string,
+  raw: Record<string, unknown>,
+): { sections: ReadAccountsFile['sections']; names: Set<string>; problems: string[] } {
+  const names = new Set(accountSections().map((declared) => declared.provider));
+  const sections: ReadAccountsFile['sections'] = new Map();
+  const problems: string[] = [];
+  for (const declared of accountSections()) {
+    if (raw[declared.provider] === undefined) continue;
+    const read = plainToInstance(registeredFileOf(declared.entry), {
+      section: raw[declared.provider],
+    });
+    const errors = validateSync(read, { whitelist: true, forbidNonWhitelisted: true });
+    const named = errors.map((error) => ({ ...error, property: declared.provider }));
+    problems.push(...describe(path, raw, named));
+    if (errors.length === 0 && read.section)
+      sections.set(declared.provider, read.section as ProviderSection<FileAccountEntry>);
+  }
+  return { sections, names, problems };
 }
 
 /** Reads, parses and validates the file's shape; cross-account rules are checked when building. */
@@ -326,16 +389,19 @@ export function readAccountsFile(path: string): ReadAccountsFile {
   } catch (error) {
     return {
       file: null,
+      sections: new Map(),
       problems: [`${path}: cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`],
     };
   }
   const parsed = parseText(path, text);
-  if (parsed.problems.length > 0) return { file: null, problems: parsed.problems };
+  if (parsed.problems.length > 0)
+    return { file: null, sections: new Map(), problems: parsed.problems };
   // An empty file (or one of comments or blanks only) is what a truncate-then-write or a mount
   // caught half-way shows: refused, never read as "no accounts". `{}` says that on purpose.
   if (parsed.data === undefined || parsed.data === null) {
     return {
       file: null,
+      sections: new Map(),
       problems: [
         `${path}: is empty (no providers, not even {}): refused as a file caught while being written; write {} for a file that configures no accounts`,
       ],
@@ -345,13 +411,21 @@ export function readAccountsFile(path: string): ReadAccountsFile {
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     return {
       file: null,
+      sections: new Map(),
       problems: [
         `${path}: must be a mapping of providers (${PROVIDER_NAMES.join(', ')}) to their accounts`,
       ],
     };
   }
-  const file = plainToInstance(AccountsFile, raw);
+  // A registered provider's section is read by its own rules; the rest by AccountsFile's, which
+  // still refuses a section nobody declared.
+  const registered = readRegisteredSections(path, raw as Record<string, unknown>);
+  const builtIn = Object.fromEntries(
+    Object.entries(raw).filter(([name]) => !registered.names.has(name)),
+  );
+  const file = plainToInstance(AccountsFile, builtIn);
   const errors = validateSync(file, { whitelist: true, forbidNonWhitelisted: true });
-  if (errors.length > 0) return { file: null, problems: describe(path, raw, errors) };
-  return { file, problems: [] };
+  const problems = [...describe(path, raw, errors), ...registered.problems];
+  if (problems.length > 0) return { file: null, sections: new Map(), problems };
+  return { file, sections: registered.sections, problems: [] };
 }

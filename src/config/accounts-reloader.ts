@@ -10,12 +10,7 @@ import { createHash } from 'node:crypto';
 import { type FSWatcher, readFileSync, watch } from 'node:fs';
 import { dirname } from 'node:path';
 import { GatewayMetrics } from '../observability/gateway-metrics.js';
-import {
-  describeChanges,
-  PROVIDER_NAMES,
-  type ProviderName,
-  type ProvidersConfig,
-} from './accounts.js';
+import { describeChanges, providerSections, type ProvidersConfig } from './accounts.js';
 import { readAccountsFile } from './accounts-file.js';
 import { ConfigurationError } from './environment.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from './gateway-config.js';
@@ -29,9 +24,12 @@ const POLL_MS = 5_000;
 const REMOVAL = / removed$| disabled$|-key /;
 
 /** Providers that had accounts before and have none after. */
-export function emptiedProviders(before: ProvidersConfig, after: ProvidersConfig): ProviderName[] {
-  return PROVIDER_NAMES.filter(
-    (name) => (before[name]?.accounts.length ?? 0) > 0 && (after[name]?.accounts.length ?? 0) === 0,
+export function emptiedProviders(before: ProvidersConfig, after: ProvidersConfig): string[] {
+  const was = providerSections(before);
+  const is = providerSections(after);
+  return [...was.keys()].filter(
+    (name) =>
+      (was.get(name)?.accounts.length ?? 0) > 0 && (is.get(name)?.accounts.length ?? 0) === 0,
   );
 }
 

@@ -127,9 +127,11 @@ export interface ProvidersConfig {
   sidopulsa: ProviderAccounts<UrlTokenAccount> | null;
   ppob: ProviderAccounts<UrlTokenAccount> | null;
   snap: ProviderAccounts<SnapAccount> | null;
+  /** Sections registered by providers (config/account-sections.ts), by name; absent: none configured. */
+  extra: ReadonlyMap<string, ProviderAccounts<Account>>;
 }
 
-export type ProviderName = keyof ProvidersConfig;
+export type ProviderName = Exclude<keyof ProvidersConfig, 'extra'>;
 export const PROVIDER_NAMES: readonly ProviderName[] = [
   's88pay',
   'mcpayment',
@@ -168,19 +170,28 @@ export function currentKey<K extends CredentialKey>(
   return best;
 }
 
+/** Every provider's section by name: the built-in ones, then those providers registered. */
+export function providerSections(
+  providers: ProvidersConfig,
+): Map<string, ProviderAccounts<Account> | null> {
+  const sections = new Map<string, ProviderAccounts<Account> | null>();
+  for (const name of PROVIDER_NAMES)
+    sections.set(name, providers[name] as ProviderAccounts<Account> | null);
+  for (const [name, settings] of providers.extra) sections.set(name, settings);
+  return sections;
+}
+
 /**
  * Every explicit allowlist of each provider (its own and its accounts'): the refusal limiter never
  * limits an address on the endpoint of the provider that allowlists it.
  */
 export function allowlistsByProvider(providers: ProvidersConfig): Map<string, AddressAllowlist[]> {
   const found = new Map<string, AddressAllowlist[]>();
-  for (const name of PROVIDER_NAMES) {
-    const settings = providers[name];
+  for (const [name, settings] of providerSections(providers)) {
     if (!settings) continue;
     const lists = new Set<AddressAllowlist>();
     if (settings.allowlist) lists.add(settings.allowlist);
-    for (const account of settings.accounts as Account[])
-      if (account.allowlist) lists.add(account.allowlist);
+    for (const account of settings.accounts) if (account.allowlist) lists.add(account.allowlist);
     if (lists.size > 0) found.set(name, [...lists]);
   }
   return found;
@@ -303,11 +314,13 @@ export class AccountRegistry {
 /** What changed between two account sets, as log text: account ids and key labels only. */
 export function describeChanges(before: ProvidersConfig, after: ProvidersConfig): string[] {
   const changes: string[] = [];
-  for (const name of PROVIDER_NAMES) {
-    const old = new Map(((before[name]?.accounts ?? []) as Account[]).map((a) => [a.id, a]));
-    const now = new Map(((after[name]?.accounts ?? []) as Account[]).map((a) => [a.id, a]));
-    if (before[name] && !after[name]) changes.push(`${name} disabled`);
-    if (!before[name] && after[name]) changes.push(`${name} enabled`);
+  const was = providerSections(before);
+  const is = providerSections(after);
+  for (const name of new Set([...was.keys(), ...is.keys()])) {
+    const old = new Map((was.get(name)?.accounts ?? []).map((a) => [a.id, a]));
+    const now = new Map((is.get(name)?.accounts ?? []).map((a) => [a.id, a]));
+    if (was.get(name) && !is.get(name)) changes.push(`${name} disabled`);
+    if (!was.get(name) && is.get(name)) changes.push(`${name} enabled`);
     for (const [id, account] of now) {
       const previous = old.get(id);
       const labels = account.keys.map((k) => k.label);

@@ -7,6 +7,7 @@ import { BrokerVariables, BROKER_VARIABLES } from './env-broker.js';
 import { ProviderVariables, PROVIDERS_VARIABLES } from './env-providers.js';
 import { VerificationVariables, VERIFICATION_VARIABLES } from './env-verification.js';
 import { TopupVariables, TOPUPS_VARIABLES } from './env-topups.js';
+import { accountSections } from './account-sections.js';
 
 export { VERIFY_MODES } from './env-rules.js';
 
@@ -61,7 +62,11 @@ function describe(errors: ValidationError[]): string[] {
 /** Validates the raw environment; throws a ConfigurationError naming every bad variable. */
 export function validateEnvironment(env: Record<string, string | undefined>): EnvironmentVariables {
   const errors: ValidationError[] = [];
-  const instances = CONCERNS.map(({ variables, names }) => {
+  // Providers' registered account sections bring their variables (config/account-sections.ts).
+  const registered = accountSections().flatMap(({ environment }) =>
+    environment ? [environment] : [],
+  );
+  const instances = [...CONCERNS, ...registered].map(({ variables, names }) => {
     const known = Object.fromEntries(names.map((key) => [key, env[key]]));
     const instance = plainToInstance(variables, known);
     errors.push(...validateSync(instance, { skipMissingProperties: false }));

@@ -206,9 +206,11 @@ export function loadConfig(env: Record<string, string | undefined>): GatewayConf
 
   const accountsFile = vars.ACCOUNTS_FILE ? resolve(vars.ACCOUNTS_FILE) : null;
   const readProviders = (found: string[]): ProvidersConfig => {
-    const read = accountsFile ? readAccountsFile(accountsFile) : { file: null, problems: [] };
+    const read = accountsFile
+      ? readAccountsFile(accountsFile)
+      : { file: null, sections: new Map(), problems: [] };
     found.push(...read.problems);
-    return buildProviders(found, vars, read.file, accountsFile ?? 'ACCOUNTS_FILE');
+    return buildProviders(found, vars, read.file, accountsFile ?? 'ACCOUNTS_FILE', read.sections);
   };
   const accounts = new AccountRegistry(readProviders(problems), accountsFile, () => {
     const found: string[] = [];

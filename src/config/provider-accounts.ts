@@ -1,17 +1,17 @@
 import { AddressAllowlist, splitList } from '../common/address-allowlist.js';
 import { snapAccounts } from './snap/snap.accounts.js';
-import type {
-  Account,
-  CredentialKey,
-  McpaymentAccount,
-  NicepayAccount,
-  ProviderAccounts,
-  ProviderName,
-  ProvidersConfig,
-  S88payAccount,
-  UrlTokenAccount,
+import { accountSections, fileKeys, type FileAccountEntry } from './account-sections.js';
+import {
+  PROVIDER_NAMES,
+  type Account,
+  type McpaymentAccount,
+  type NicepayAccount,
+  type ProviderAccounts,
+  type ProvidersConfig,
+  type S88payAccount,
+  type UrlTokenAccount,
 } from './accounts.js';
-import type { AccountsFile } from './accounts-file.js';
+import type { AccountsFile, ProviderSection } from './accounts-file.js';
 import type { EnvironmentVariables } from './environment.js';
 
 /**
@@ -41,24 +41,6 @@ export const DEFAULT_ACCOUNT = 'default';
 
 const allowlistOf = (list: string | undefined): AddressAllowlist | null =>
   list === undefined ? null : new AddressAllowlist(splitList(list));
-
-interface KeyFields {
-  label?: string;
-  notBefore?: string;
-  notAfter?: string;
-}
-
-function keysOf<E extends KeyFields, S extends object>(
-  entries: readonly E[],
-  secret: (entry: E) => S,
-): Array<CredentialKey & S> {
-  return entries.map((entry, i) => ({
-    label: entry.label ?? String(i + 1),
-    notBefore: entry.notBefore ? new Date(entry.notBefore) : null,
-    notAfter: entry.notAfter ? new Date(entry.notAfter) : null,
-    ...secret(entry),
-  }));
-}
 
 const envKey = { label: '1', notBefore: null, notAfter: null };
 
@@ -142,7 +124,7 @@ function urlTokenProvider(
   for (const entry of fileSection?.accounts ?? []) {
     accounts.push({
       id: entry.id,
-      keys: keysOf(entry.keys ?? [], (k) => ({ token: k.token })),
+      keys: fileKeys(entry.keys ?? [], (k) => ({ token: k.token })),
       allowlist: accountAllowlist(entry.allowedIps, providerAllowlist),
       source: fileName,
     });
@@ -150,12 +132,12 @@ function urlTokenProvider(
   return section(accounts, providerAllowlist);
 }
 
-function where(provider: ProviderName, account: Account): string {
+function where(provider: string, account: Account): string {
   return `${account.source}: ${provider} account "${account.id}"`;
 }
 
 /** Rules every account set obeys, whatever described it. */
-function checkAccounts(problems: string[], provider: ProviderName, accounts: readonly Account[]) {
+function checkAccounts(problems: string[], provider: string, accounts: readonly Account[]) {
   const seen = new Map<string, Account>();
   for (const account of accounts) {
     const earlier = seen.get(account.id);
@@ -184,7 +166,7 @@ function checkAccounts(problems: string[], provider: ProviderName, accounts: rea
  */
 function checkDistinct<A extends Account>(
   problems: string[],
-  provider: ProviderName,
+  provider: string,
   accounts: readonly A[],
   identity: (account: A, key: A['keys'][number]) => string | null,
   what: string,
@@ -206,6 +188,39 @@ function checkDistinct<A extends Account>(
 }
 
 /**
+ * The accounts of the sections providers registered (account-sections.ts): the one account their
+ * variables describe, then the file's, with the same rules as the built-in sections'.
+ */
+function registeredProviders(
+  problems: string[],
+  vars: EnvironmentVariables,
+  sections: ReadonlyMap<string, ProviderSection<FileAccountEntry>>,
+  fileName: string,
+): Map<string, ProviderAccounts<Account>> {
+  const found = new Map<string, ProviderAccounts<Account>>();
+  for (const declared of accountSections()) {
+    const fileSection = sections.get(declared.provider);
+    const allowlist = allowlistOf(fileSection?.allowedIps);
+    const accounts: Account[] = [];
+    const fromEnvironment = declared.fromEnvironment?.(vars, problems);
+    if (fromEnvironment) accounts.push({ ...fromEnvironment, allowlist, source: ENVIRONMENT });
+    for (const entry of fileSection?.accounts ?? []) {
+      accounts.push({
+        ...declared.fromFile(entry),
+        allowlist: accountAllowlist(entry.allowedIps, allowlist),
+        source: fileName,
+      });
+    }
+    checkAccounts(problems, declared.provider, accounts);
+    if (declared.identity)
+      checkDistinct(problems, declared.provider, accounts, declared.identity, 'credentials');
+    const settings = section(accounts, allowlist);
+    if (settings) found.set(declared.provider, settings);
+  }
+  return found;
+}
+
+/**
  * Every provider's accounts from the validated environment and the (shape-validated) accounts
  * file. Problems are appended; the result is meaningful only when none were found.
  */
@@ -214,6 +229,7 @@ export function buildProviders(
   vars: EnvironmentVariables,
   file: AccountsFile | null,
   fileName: string,
+  sections: ReadonlyMap<string, ProviderSection<FileAccountEntry>> = new Map(),
 ): ProvidersConfig {
   const nicepaySection = file?.nicepay;
   const nicepayList = splitList(nicepaySection?.allowedIps ?? vars.NICEPAY_ALLOWED_IPS);
@@ -230,7 +246,7 @@ export function buildProviders(
     ...(nicepaySection?.accounts ?? []).map((entry) => ({
       id: entry.id,
       iMid: entry.iMid,
-      keys: keysOf(entry.keys, (k) => ({ merchantKey: k.merchantKey })),
+      keys: fileKeys(entry.keys, (k) => ({ merchantKey: k.merchantKey })),
       allowlist: accountAllowlist(entry.allowedIps, nicepayAllowlist),
       source: fileName,
     })),
@@ -258,7 +274,7 @@ export function buildProviders(
       subMerchantId: entry.subMerchantId ?? null,
       merchantId: entry.merchantId ?? null,
       secretUnboundId: entry.secretUnboundId ?? null,
-      keys: keysOf(entry.keys, (k) => ({ hashKey: k.hashKey })),
+      keys: fileKeys(entry.keys, (k) => ({ hashKey: k.hashKey })),
       allowlist: accountAllowlist(entry.allowedIps, mcpaymentAllowlist),
       source: fileName,
     });
@@ -286,7 +302,7 @@ export function buildProviders(
       id: entry.id,
       merchantCode: entry.merchantCode ?? null,
       namedByMerchantCode: false,
-      keys: keysOf(entry.keys, (k) => ({ apiKey: k.apiKey, secretKey: k.secretKey })),
+      keys: fileKeys(entry.keys, (k) => ({ apiKey: k.apiKey, secretKey: k.secretKey })),
       allowlist: accountAllowlist(entry.allowedIps, s88payAllowlist),
       source: fileName,
     });
@@ -348,11 +364,16 @@ export function buildProviders(
     sidopulsa: urlTokenProvider('sidopulsa', vars, file, fileName),
     ppob: urlTokenProvider('ppob', vars, file, fileName),
     snap: snapAccounts(problems, file?.snap, fileName),
-  };
+  } as ProvidersConfig;
+  // Not enumerable: the object's own fields stay the built-in sections (what Object.values of it
+  // has always listed); providerSections() lists both.
+  Object.defineProperty(providers, 'extra', {
+    value: registeredProviders(problems, vars, sections, fileName),
+    enumerable: false,
+  });
 
-  for (const [name, settings] of Object.entries(providers) as Array<
-    [ProviderName, ProviderAccounts<Account> | null]
-  >) {
+  for (const name of PROVIDER_NAMES) {
+    const settings = providers[name] as ProviderAccounts<Account> | null;
     if (settings) checkAccounts(problems, name, settings.accounts);
   }
   checkDistinct(problems, 'nicepay', nicepay, (account) => account.iMid, 'iMid');

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseEnv } from 'node:util';
+import { providerSections } from './accounts.js';
 import { ConfigurationError } from './environment.js';
 import { type GatewayConfig, loadConfig } from './gateway-config.js';
 
@@ -96,7 +97,9 @@ export function demoEnvironment(): Record<string, string> | null {
 /** True when the environment enables at least one provider (else every callback route is 404). */
 function configuresAProvider(env: Record<string, string | undefined>): boolean {
   try {
-    return Object.values(loadConfig(env).providers).some((provider) => provider !== null);
+    return [...providerSections(loadConfig(env).providers).values()].some(
+      (provider) => provider !== null,
+    );
   } catch {
     // Invalid settings are configuration too: the caller's loadConfig reports them.
     return true;

@@ -1,4 +1,4 @@
-import type { ProvidersConfig } from '../config/gateway-config.js';
+import type { ProviderName } from '../config/accounts.js';
 import { PROVIDERS } from '../providers/index.js';
 import type { ProviderSimulator } from '../sandbox/provider-simulator.js';
 
@@ -11,7 +11,7 @@ export {
  * Providers simulated by status alone. SNAP is simulated per profile and account (family B needs
  * a token from the gateway first): `simulate -- snap <profile>`, src/providers/snap/snap.simulate.ts.
  */
-export type SimulatedProvider = Exclude<keyof ProvidersConfig, 'snap'>;
+export type SimulatedProvider = Exclude<ProviderName, 'snap'>;
 
 /** Provider name → simulator (developer tooling; the ingest pipeline never names providers). */
 export const SIMULATORS: Readonly<Record<SimulatedProvider, ProviderSimulator>> =

@@ -1,3 +1,4 @@
+import { registerAccountSection } from '../config/account-sections.js';
 import { MCPAYMENT_PLUGIN } from './mcpayment/mcpayment.plugin.js';
 import { NICEPAY_PLUGIN } from './nicepay/nicepay.plugin.js';
 import { PPOB_PLUGIN } from './ppob/ppob.plugin.js';
@@ -18,6 +19,15 @@ export const PROVIDERS: readonly ProviderPlugin[] = [
   PPOB_PLUGIN,
   SNAP_PLUGIN,
 ];
+
+/**
+ * Gives configuration the account sections the plugins declare. Run when this list is loaded, so
+ * before any configuration is (everything that starts the gateway or a tool imports it).
+ */
+export function registerProviderAccounts(plugins: readonly ProviderPlugin[]): void {
+  for (const plugin of plugins) if (plugin.accounts) registerAccountSection(plugin.accounts);
+}
+registerProviderAccounts(PROVIDERS);
 
 /** Every provider's gateway side (Nest module, order client), in PROVIDERS order. */
 export function loadProviderGateways(): Promise<ProviderGateway[]> {

@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { OpenAPIObject } from '@nestjs/swagger';
+import type { ProviderAccountSection } from '../config/account-sections.js';
 import type { GatewayConfig } from '../config/gateway-config.js';
 import type { ProviderSimulator } from '../sandbox/provider-simulator.js';
 import type { SandboxProviderFactory } from '../sandbox/sandbox-server.js';
@@ -49,6 +50,12 @@ export interface NamedSimulation {
 export interface ProviderPlugin {
   /** Loaded when the gateway starts, so the commands (simulate, sandbox) never load NestJS. */
   gateway(): Promise<ProviderGateway>;
+  /**
+   * The provider's account section when its credentials have a shape of their own: registered
+   * before the configuration is loaded, its accounts are in `config.providers.extra`.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each plugin's own account type
+  accounts?: ProviderAccountSection<any, any, any>;
   /**
    * Signs callbacks as the provider would, from a status alone: npm run simulate, POST /dev/sign,
    * the docs' examples. Absent for a provider simulated otherwise (SNAP: per profile and account).

@@ -1,9 +1,10 @@
+import type { ProviderName } from '../config/accounts.js';
 import type { ProvidersConfig } from '../config/gateway-config.js';
 import { acceptedStatuses, type SimulatedRequest, type StatusVocabulary } from './simulation.js';
 
 /** One provider's simulator, driven by the whole providers configuration. */
 export interface ProviderSimulator {
-  provider: keyof ProvidersConfig;
+  provider: ProviderName;
   displayName: string;
   /** The settings that turn the provider on, for messages: `NICEPAY_IMID and NICEPAY_MERCHANT_KEY`. */
   configuredBy: string;
@@ -22,7 +23,7 @@ export class ProviderNotConfiguredError extends Error {
 }
 
 /** A ProviderSimulator from the provider's status vocabulary and its signing function. */
-export function simulator<K extends keyof ProvidersConfig>(
+export function simulator<K extends ProviderName>(
   provider: K,
   vocabulary: StatusVocabulary,
   build: (

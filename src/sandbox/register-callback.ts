@@ -1,3 +1,4 @@
+import type { ProviderName } from '../config/accounts.js';
 import type { ProvidersConfig } from '../config/gateway-config.js';
 import type { SimulatedRequest } from './simulation.js';
 
@@ -10,7 +11,7 @@ export async function registerWithSandbox(
   providers: ProvidersConfig,
   request: SimulatedRequest,
 ): Promise<string | null> {
-  const settings = providers[request.provider as keyof ProvidersConfig] as {
+  const settings = providers[request.provider as ProviderName] as {
     inquiry?: { apiUrl: string } | null;
   } | null;
   const apiUrl = settings?.inquiry?.apiUrl;
@@ -53,7 +54,7 @@ export async function registerWithLocalSandbox(
   /** The status API's URL when it is the account's own (SNAP), not the provider's. */
   accountApiUrl?: string,
 ): Promise<void> {
-  const settings = providers[request.provider as keyof ProvidersConfig] as {
+  const settings = providers[request.provider as ProviderName] as {
     inquiry?: { apiUrl: string } | null;
   } | null;
   const apiUrl = accountApiUrl ?? settings?.inquiry?.apiUrl;
