@@ -1,6 +1,8 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
 import { ConfigurationError } from './config/environment.js';
+// Registers the providers' own account sections before the configuration is loaded.
+import './providers/index.js';
 import { loadConfig } from './config/gateway-config.js';
 import { runMigrationsGuarded } from './persistence/schema-migrations.js';
 

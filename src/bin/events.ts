@@ -10,6 +10,8 @@
  */
 import amqplib, { type ConsumeMessage } from 'amqplib';
 import { ConfigurationError } from '../config/environment.js';
+// Registers the providers' own account sections before the configuration is loaded.
+import '../providers/index.js';
 import { type GatewayConfig, loadConfig } from '../config/gateway-config.js';
 import { startupEnvironment } from '../config/startup-environment.js';
 import { brokerTopology, redactUrl } from '../messaging/broker-topology.js';
