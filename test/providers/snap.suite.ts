@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { sleep } from '../support/broker.js';
@@ -307,14 +308,29 @@ export function snapSuite(kind: DatabaseKind): void {
           assert.equal(again.status, 409);
           assert.equal(again.json.responseCode, '4092500');
           assert.equal(again.json.responseMessage, 'Conflict');
-          // Another body under the same external id is refused as well (not processed at all).
-          const other = vaPayment(reference(c.family));
-          const third = await postSnap(
+          // X-EXTERNAL-ID is signed by no family: only the same bytes under it are a replay. A
+          // captured notification replayed under the id a genuine one will use must not cost the
+          // genuine one: the replay is the pipeline's duplicate, the genuine one is processed.
+          const nextId = `${externalId}-NEXT`;
+          const replay = await postSnap(
             urlOf(c.account),
-            other,
-            await c.sign(bed, other, { externalId }),
+            body,
+            await c.sign(bed, body, { externalId: nextId }),
           );
-          assert.equal(third.status, 409);
+          assert.equal(replay.status, 200);
+          const laterTrx = reference(c.family);
+          const later = vaPayment(laterTrx);
+          const genuine = await postSnap(
+            urlOf(c.account),
+            later,
+            await c.sign(bed, later, { externalId: nextId }),
+          );
+          assert.equal(
+            genuine.status,
+            200,
+            'the genuine notification is not a duplicate of a replay',
+          );
+          await oneEventFor(laterTrx);
           await oneEventFor(trxId);
           const rows = await bed.db.query(
             `SELECT id FROM callbacks WHERE account = '${c.account}' AND merchant_reference = '${trxId}'`,
@@ -407,27 +423,36 @@ export function snapSuite(kind: DatabaseKind): void {
     });
 
     it('a copy waits on an unfinished X-EXTERNAL-ID claim: stored meanwhile → 409; never stored (its holder died) → processed after the lease', async () => {
-      const placeholder = kind === 'postgres' ? ['$1', '$2', '$3'] : ['?', '?', '?'];
+      const placeholder = kind === 'postgres' ? ['$1', '$2', '$3', '$4'] : ['?', '?', '?', '?'];
       const day = jakartaTimestamp().slice(0, 10);
-      const claim = (externalId: string, claimedAt: Date) =>
+      // The holder of a claim sent these same bytes (a claim is per id and body).
+      const bodies = new Map<string, string>();
+      const bodyOf = (trxId: string) =>
+        bodies.get(trxId) ?? bodies.set(trxId, vaPayment(trxId)).get(trxId)!;
+      const claim = (externalId: string, claimedAt: Date, trxId: string) =>
         bed.db.query(
-          `INSERT INTO snap_external_ids (account, partner_id, day, external_id, claim, claimed_at, stored)
-           VALUES ('midtrans-main', 'PARTNER-1', ${placeholder[0]}, ${placeholder[1]}, 'other-attempt', ${placeholder[2]}, 0)`,
-          [day, externalId, kind === 'postgres' ? claimedAt : claimedAt.toISOString()],
+          `INSERT INTO snap_external_ids (account, partner_id, day, external_id, body_sha256, claim, claimed_at, stored)
+           VALUES ('midtrans-main', 'PARTNER-1', ${placeholder[0]}, ${placeholder[1]}, ${placeholder[2]}, 'other-attempt', ${placeholder[3]}, 0)`,
+          [
+            day,
+            externalId,
+            createHash('sha256').update(bodyOf(trxId)).digest('hex'),
+            kind === 'postgres' ? claimedAt : claimedAt.toISOString(),
+          ],
         );
       const send = (trxId: string, externalId: string) =>
-        toMidtrans(vaPayment(trxId), VA_PATH, { externalId });
+        toMidtrans(bodyOf(trxId), VA_PATH, { externalId });
       // A process died 2 minutes ago between claiming and storing: the provider's retry is processed.
       const abandoned = `EXT-ABANDONED-${Date.now()}`;
-      await claim(abandoned, new Date(Date.now() - 120_000));
       const retried = reference('takeover');
+      await claim(abandoned, new Date(Date.now() - 120_000), retried);
       assert.equal((await send(retried, abandoned)).status, 200);
       await oneEventFor(retried);
 
       // A holder that stores while the copy waits: the copy is a duplicate.
       const inFlight = `EXT-INFLIGHT-${Date.now()}`;
-      await claim(inFlight, new Date());
       const copy = reference('inflight');
+      await claim(inFlight, new Date(), copy);
       const waiting = send(copy, inFlight);
       await sleep(400);
       await bed.db.query(
@@ -441,8 +466,8 @@ export function snapSuite(kind: DatabaseKind): void {
 
       // A holder that dies just after claiming: the copy waits out the lease, then is processed.
       const dying = `EXT-DYING-${Date.now()}`;
-      await claim(dying, new Date(Date.now() - CLAIM_LEASE_MS + 1_500));
       const late = reference('dying');
+      await claim(dying, new Date(Date.now() - CLAIM_LEASE_MS + 1_500), late);
       const started = Date.now();
       assert.equal((await send(late, dying)).status, 200);
       assert.ok(Date.now() - started >= 1_000, 'it waited for the holder first');

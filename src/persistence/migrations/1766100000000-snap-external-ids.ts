@@ -2,7 +2,8 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * SNAP's X-EXTERNAL-ID is unique per partner per day: a repeat is a replay, answered 409 and never
- * processed twice. One row per (account, partner, day, external id), claimed before the callback
+ * processed twice. One row per (account, partner, day, external id, body hash) — the id is signed by
+ * no family, so only the same bytes under it are a replay — claimed before the callback
  * is stored and marked `stored` once it is; a claim whose holder died before storing expires and
  * is taken over by the next copy, so a retry after a crash is never refused (snap.external-ids.ts).
  */
@@ -17,10 +18,11 @@ export class SnapExternalIds1766100000000 implements MigrationInterface {
         partner_id varchar(191) NOT NULL,
         day varchar(10) NOT NULL,
         external_id varchar(191) NOT NULL,
+        body_sha256 char(64) NOT NULL,
         claim varchar(64) NOT NULL,
         claimed_at ${ts} NOT NULL,
         stored integer NOT NULL DEFAULT 0,
-        PRIMARY KEY (account, partner_id, day, external_id)
+        PRIMARY KEY (account, partner_id, day, external_id, body_sha256)
       )`);
     await queryRunner.query(
       `CREATE INDEX snap_external_ids_claimed_at ON snap_external_ids (claimed_at)`,

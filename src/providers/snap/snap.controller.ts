@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   BadRequestException,
   ConflictException,
@@ -164,7 +165,7 @@ export class SnapController {
 
   /**
    * The callback's X-EXTERNAL-ID is claimed, the callback goes through the pipeline (stored before
-   * the ack), the claim is marked stored; a repeat of the day is a 409.
+   * the ack), the claim is marked stored; a repeat of the day with the same bytes is a 409.
    */
   private async receive(req: GatewayRequest, res: Response): Promise<void> {
     const { inbound, verified } = req.callback!;
@@ -174,6 +175,7 @@ export class SnapController {
       partnerId: headerText(inbound, SNAP_HEADERS.partnerId),
       day: headerText(inbound, SNAP_HEADERS.timestamp).slice(0, 10),
       externalId: headerText(inbound, SNAP_HEADERS.externalId),
+      bodyHash: createHash('sha256').update(inbound.rawBody).digest('hex'),
     };
     let claim: string | null;
     try {
@@ -185,7 +187,7 @@ export class SnapController {
     if (claim === null) {
       res.locals.outcome = 'duplicate';
       throw new ConflictException(
-        `SNAP X-EXTERNAL-ID was already used today by partner ${key.partnerId || '(none)'} for account ${key.account}: a replay is never processed twice`,
+        `SNAP X-EXTERNAL-ID was already used today with this same body by partner ${key.partnerId || '(none)'} for account ${key.account}: a replay is never processed twice`,
       );
     }
     let result: Awaited<ReturnType<IngestService['ingest']>>;

@@ -9,6 +9,12 @@ export interface ExternalIdKey {
   /** The X-TIMESTAMP's own date (YYYY-MM-DD, in the offset it was sent with). */
   day: string;
   externalId: string;
+  /**
+   * SHA-256 (hex) of the bytes received. X-EXTERNAL-ID is signed by no family, so a replay of any
+   * captured notification can carry the id a genuine one will use: the id is a duplicate only
+   * together with the same bytes, and a replay never takes a genuine notification's place.
+   */
+  bodyHash: string;
 }
 
 /**
@@ -51,18 +57,18 @@ export class SnapExternalIds {
   async claim(key: ExternalIdKey): Promise<string | null> {
     await this.purgeNow(new Date());
     const claim = randomUUID();
-    const pk = [key.account, key.partnerId, key.day, key.externalId];
+    const pk = [key.account, key.partnerId, key.day, key.externalId, key.bodyHash];
     const deadline = Date.now() + CLAIM_LEASE_MS + 5_000;
     while (Date.now() < deadline) {
       const inserted = await this.sql.query(
-        `INSERT INTO snap_external_ids (account, partner_id, day, external_id, claim, claimed_at, stored)
-         VALUES (?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING RETURNING claim`,
+        `INSERT INTO snap_external_ids (account, partner_id, day, external_id, body_sha256, claim, claimed_at, stored)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 0) ON CONFLICT DO NOTHING RETURNING claim`,
         [...pk, claim, new Date().toISOString()],
       );
       if (inserted.length > 0) return claim;
       const [held] = await this.sql.query<ClaimRow>(
         `SELECT claim, claimed_at, stored FROM snap_external_ids
-         WHERE account = ? AND partner_id = ? AND day = ? AND external_id = ?`,
+         WHERE account = ? AND partner_id = ? AND day = ? AND external_id = ? AND body_sha256 = ?`,
         pk,
       );
       if (!held) continue; // released meanwhile: claim it
@@ -72,7 +78,8 @@ export class SnapExternalIds {
         // Compare-and-set on the holder's token: of several waiting copies one takes it over.
         const taken = await this.sql.query(
           `UPDATE snap_external_ids SET claim = ?, claimed_at = ?
-           WHERE account = ? AND partner_id = ? AND day = ? AND external_id = ? AND claim = ? AND stored = 0
+           WHERE account = ? AND partner_id = ? AND day = ? AND external_id = ? AND body_sha256 = ?
+             AND claim = ? AND stored = 0
            RETURNING claim`,
           [claim, new Date().toISOString(), ...pk, held.claim],
         );
@@ -88,8 +95,8 @@ export class SnapExternalIds {
   async stored(key: ExternalIdKey, claim: string): Promise<void> {
     await this.sql.query(
       `UPDATE snap_external_ids SET stored = 1
-       WHERE account = ? AND partner_id = ? AND day = ? AND external_id = ? AND claim = ?`,
-      [key.account, key.partnerId, key.day, key.externalId, claim],
+       WHERE account = ? AND partner_id = ? AND day = ? AND external_id = ? AND body_sha256 = ? AND claim = ?`,
+      [key.account, key.partnerId, key.day, key.externalId, key.bodyHash, claim],
     );
   }
 
@@ -97,8 +104,9 @@ export class SnapExternalIds {
   async release(key: ExternalIdKey, claim: string): Promise<void> {
     await this.sql.query(
       `DELETE FROM snap_external_ids
-       WHERE account = ? AND partner_id = ? AND day = ? AND external_id = ? AND claim = ? AND stored = 0`,
-      [key.account, key.partnerId, key.day, key.externalId, claim],
+       WHERE account = ? AND partner_id = ? AND day = ? AND external_id = ? AND body_sha256 = ?
+         AND claim = ? AND stored = 0`,
+      [key.account, key.partnerId, key.day, key.externalId, key.bodyHash, claim],
     );
   }
 
