@@ -22,6 +22,7 @@ import { consoleSecurityHeaders, docsSecurityHeaders } from './http/security-hea
 import { portSeparation } from './http/management-port.js';
 import { refuseUnprintableInput } from './http/printable-input.js';
 import { traceRequests } from './observability/tracing.js';
+import { GatewayExpressAdapter } from './http/express-shaped-requests.js';
 import { GatewayMetrics } from './observability/gateway-metrics.js';
 import { RejectedAttemptRecorder } from './retention/rejected-attempts.js';
 
@@ -66,6 +67,7 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
   try {
     app = await NestFactory.create<NestExpressApplication>(
       AppModule.forRoot(config, await loadProviderGateways()),
+      new GatewayExpressAdapter(),
       {
         bodyParser: false,
         bufferLogs: true,

@@ -1,5 +1,6 @@
 import { NotFoundException } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import { expressShapedClasses } from './express-shaped-requests.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatewayConfig } from '../config/gateway-config.js';
@@ -95,11 +96,11 @@ export async function listenGateway(
   await app.listen(ports.port ?? config.port, host);
   const publicAddress = (app.getHttpServer() as Server).address() as AddressInfo;
   if (config.managementPort === null) return { public: publicAddress, management: null };
-  const express = app.getHttpAdapter().getInstance() as (
+  const express = app.getHttpAdapter().getInstance() as ((
     req: IncomingMessage,
     res: ServerResponse,
-  ) => void;
-  const server = createServer((req, res) => {
+  ) => void) & { request: object; response: object };
+  const server = createServer(expressShapedClasses(express), (req, res) => {
     managementRequests.add(req);
     express(req, res);
   });
