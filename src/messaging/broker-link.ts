@@ -4,6 +4,7 @@ import type { Channel, ChannelModel, ConfirmChannel, Options } from 'amqplib';
 import { EventEmitter } from 'node:events';
 import type { QueueType } from '../config/broker-settings.js';
 import { queueOptions, redactUrl } from './broker-topology.js';
+import { coalesceWrites } from './coalesced-writes.js';
 import type { BrokerComponent, BrokerStatus } from './broker-status.js';
 
 const RECONNECT_MIN_S = 1;
@@ -47,8 +48,9 @@ export class BrokerConnection {
         clientProperties: { connection_name: `${serviceName} ${component}` },
       },
     });
-    this.manager.on('connect', ({ url }) => {
+    this.manager.on('connect', ({ connection, url }) => {
       this.manager.reconnectTimeInSeconds = RECONNECT_MIN_S;
+      coalesceWrites(connection);
       const after = this.failedAttempts > 0 ? ` after ${this.failedAttempts} failed attempts` : '';
       this.logger.log(`Connected to RabbitMQ at ${redactUrl(String(url))}${after}`);
       this.failedAttempts = 0;
