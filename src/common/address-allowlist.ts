@@ -21,12 +21,19 @@ export function isAddressList(value: string): boolean {
   }
 }
 
+const VERDICTS_KEPT = 1024;
+
 /**
  * A source-address allowlist. `*` allows everyone (local testing only). IPv4-mapped IPv6
  * addresses (`::ffff:10.0.0.1`) match their IPv4 entries.
  */
 export class AddressAllowlist {
   private readonly matches: (address: string) => boolean;
+  /**
+   * Verdicts of addresses seen, so a provider's few source addresses are not parsed again on
+   * every callback (issue 28); bounded, emptied when full.
+   */
+  private readonly verdicts = new Map<string, boolean>();
 
   constructor(readonly entries: readonly string[]) {
     if (entries.includes('*')) {
@@ -43,10 +50,16 @@ export class AddressAllowlist {
 
   allows(address: string | undefined): boolean {
     if (!address) return false;
+    const known = this.verdicts.get(address);
+    if (known !== undefined) return known;
+    let verdict: boolean;
     try {
-      return this.matches(address);
+      verdict = this.matches(address);
     } catch {
-      return false;
+      verdict = false;
     }
+    if (this.verdicts.size >= VERDICTS_KEPT) this.verdicts.clear();
+    this.verdicts.set(address, verdict);
+    return verdict;
   }
 }

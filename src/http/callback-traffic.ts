@@ -3,7 +3,7 @@ import { errorBody } from '../common/error.filter.js';
 import { isIP } from 'node:net';
 import { BadRequestException, HttpException, HttpStatus, NotFoundException } from '@nestjs/common';
 import type { GatewayRequest } from '../ingest/gateway-request.js';
-import { plainAddress } from '../ingest/gateway-request.js';
+import { clientAddressOf } from '../ingest/gateway-request.js';
 import { type GatewayMetrics, outcomeForStatus } from '../observability/gateway-metrics.js';
 import { type RejectedAttemptSink, rejectedOutcomeFor } from '../retention/rejected-attempts.js';
 import type { AuthFailureLimiter } from './auth-failure-limiter.js';
@@ -49,7 +49,7 @@ export function callbackTraffic(
 ) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
-    const address = plainAddress(req.ip ?? req.socket.remoteAddress);
+    const address = clientAddressOf(req);
     const requestId = (req as Request & { id?: string }).id;
     const pathProvider = canonicalCallbackProvider(req.originalUrl, providers) ?? undefined;
     // Refused before the body is read: the connection is closed rather than drained, so a client

@@ -4,6 +4,8 @@ import type { InboundCallback, VerifiedCallback } from './callback-provider.js';
 /** The Express request as the gateway decorates it. */
 export interface GatewayRequest extends Request {
   rawBody?: Buffer;
+  /** The client address (plainAddress of `req.ip`), once worked out for this request. */
+  clientAddress?: string;
   /** Set by the provider's guard once the callback is authenticated. */
   callback?: { provider: string; inbound: InboundCallback; verified?: VerifiedCallback };
 }
@@ -12,6 +14,15 @@ export interface GatewayRequest extends Request {
 export function plainAddress(address: string | undefined): string {
   if (!address) return 'unknown';
   return address.startsWith('::ffff:') && address.includes('.') ? address.slice(7) : address;
+}
+
+/**
+ * `req.ip` (X-Forwarded-For walked through TRUSTED_PROXIES) made plain, worked out once per
+ * request: Express parses the header again on every read of `req.ip`.
+ */
+export function clientAddressOf(req: GatewayRequest): string {
+  req.clientAddress ??= plainAddress(req.ip ?? req.socket.remoteAddress);
+  return req.clientAddress;
 }
 
 export function inboundFrom(req: GatewayRequest): InboundCallback {
@@ -33,7 +44,7 @@ export function inboundFrom(req: GatewayRequest): InboundCallback {
     body: get ? undefined : req.body,
     rawBody,
     contentType: req.headers['content-type'],
-    clientIp: plainAddress(req.ip ?? req.socket.remoteAddress),
+    clientIp: clientAddressOf(req),
     receivedAt: new Date(),
   };
 }

@@ -110,6 +110,12 @@ describe('configuration', () => {
     assert.ok(allowlist.allows('103.20.51.33'));
     assert.ok(allowlist.allows('::ffff:103.20.51.40'));
     assert.ok(!allowlist.allows('103.20.51.35'));
+    // Verdicts are remembered (bounded): asked again, and after 3,000 other addresses, the same.
+    for (let i = 0; i < 3000; i += 1) allowlist.allows(`10.${i >> 8}.${i & 255}.1`);
+    assert.ok(allowlist.allows('103.20.51.33'));
+    assert.ok(!allowlist.allows('103.20.51.35'));
+    assert.ok(!allowlist.allows('not an address'));
+    assert.ok(!allowlist.allows(''));
     const each = loadConfig({
       NICEPAY_IMID: 'A,B',
       NICEPAY_MERCHANT_KEY: 'k1,k2',
