@@ -124,8 +124,15 @@ function passingInstance<Dto extends object>(
   rules: CompiledDto,
   fields: Record<string, unknown>,
 ): Dto | null {
-  const instance = Object.assign(new dto(), fields) as Dto & Record<string, unknown>;
-  for (const key of rules.optional) if (instance[key] === '') delete instance[key];
+  // The fields copied, empty optional ones left out (as Object.assign then `delete` would leave
+  // them, without making the instance a slow dictionary-mode object: issue 28).
+  const instance = new dto() as Dto & Record<string, unknown>;
+  const writable = instance as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    const value = fields[key];
+    if (value === '' && rules.optional.has(key)) continue;
+    writable[key] = value;
+  }
   for (const rule of rules.rules) {
     const value = instance[rule.property];
     if (rule.conditions.some((condition) => !condition(instance, value))) continue;

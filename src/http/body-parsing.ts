@@ -85,6 +85,7 @@ export function bodyParsers(limit: string) {
 
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 const FORM_PARAMETER_LIMIT = 1000;
+const FORM_CONTENT_TYPE = /^application\/x-www-form-urlencoded\s*(?:;|$)/i;
 
 type FormCharset = 'utf-8' | 'iso-8859-1';
 
@@ -126,20 +127,23 @@ export function parseFlatForm(
       strictDepth: true,
     });
   }
-  const fields = new Map<string, string | string[]>();
+  // Own data properties on a plain object, like qs (`__proto__` is never assigned: dropped above).
+  // Written directly, not through a Map and Object.fromEntries: one object per form (issue 28).
+  const fields: Record<string, string | string[]> = {};
   for (const part of clean.split('&')) {
     if (part.length === 0) continue;
     const equals = part.indexOf('=');
     const key = decodeFormComponent(equals === -1 ? part : part.slice(0, equals), charset);
     if (key.length === 0 || key === '__proto__') continue;
     const value = equals === -1 ? '' : decodeFormComponent(part.slice(equals + 1), charset);
-    const existing = fields.get(key);
-    if (existing === undefined) fields.set(key, value);
-    else if (Array.isArray(existing)) existing.push(value);
-    else fields.set(key, [existing, value]);
+    if (!Object.hasOwn(fields, key)) fields[key] = value;
+    else {
+      const existing = fields[key];
+      if (Array.isArray(existing)) existing.push(value);
+      else fields[key] = [existing, value];
+    }
   }
-  // fromEntries defines own data properties, like qs.
-  return Object.fromEntries(fields);
+  return fields;
 }
 
 function bodyError(message: string, type: string, status: number): Error {
@@ -194,7 +198,9 @@ export function bodyParsing(
     const parsers = [json, flatFormParser(limit)];
     const errors = bodyParserErrors(limit);
     return (req, res, next) => {
-      let index = 0;
+      // A form is never JSON: its body goes straight to the form parser, without the JSON
+      // parser's content-type check first (what that parser would decide anyway).
+      let index = FORM_CONTENT_TYPE.test(req.headers['content-type'] ?? '') ? 1 : 0;
       const step = (error?: unknown): void => {
         if (error) return errors(error as BodyParserError, req, res, next);
         const parser = parsers[index];
