@@ -12,6 +12,7 @@ import {
   isPersonalField,
   maskPersonalData,
   maskPersonalText,
+  maskPersonalTextAlways,
 } from '../src/common/personal-data.js';
 import { publishedBody, publishedPayload } from '../src/events/published-payload.js';
 import { buildTransactionEvent, renderPayload } from '../src/events/transaction-event.js';
@@ -55,6 +56,51 @@ describe('personal data: masking', () => {
     assert.match(masked, /\*{12}1111/);
     // Ids, amounts and timestamps are not personal data.
     assert.match(masked, /ORD-20251121-0001 amount 150000 time 20251121120512/);
+  });
+
+  it('skips the expressions only where they could not have matched (random texts, edge cases)', () => {
+    // The pre-check (no @, no +, no run of 9 digits) must never change a result.
+    const cases = [
+      '081234567', // 9 digits: a phone could start here
+      '0812345678',
+      '0 812 345 678',
+      '0812-345-6789',
+      '4111 1111 1111 1111',
+      '4111-1111-1111-1111',
+      '5500000000000004',
+      '62 81234567890',
+      '+62 812-3456-7890',
+      'budi@example.com',
+      '20241206 123045', // date and time: a space joins two runs into 14 digits
+      '2024-12-06',
+      'a08f3c9b0e1d2f4a6b8c0d2e4f6a8b0c2d4e6f8a0b2c4d6e8f0a2b4c6d8e0f2a',
+      '150000.00',
+      'IONPAYTEST02202412061230001234',
+      '12345678',
+      '1234 5678',
+      '1-2-3-4-5-6-7-8-9',
+      '1--2345678901234',
+      '',
+    ];
+    const alphabet = '0123456789012345678901234567890   --+@.abxyz';
+    let seed = 28;
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed / 2147483648;
+    };
+    for (let i = 0; i < 20000; i += 1) {
+      const length = 1 + Math.floor(random() * 40);
+      let text = '';
+      for (let j = 0; j < length; j += 1) text += alphabet[Math.floor(random() * alphabet.length)];
+      cases.push(text);
+    }
+    let masked = 0;
+    for (const text of cases) {
+      const expected = maskPersonalTextAlways(text);
+      if (expected !== text) masked += 1;
+      assert.equal(maskPersonalText(text), expected, JSON.stringify(text));
+    }
+    assert.ok(masked > 300, `the random texts include many that are masked (${masked})`);
   });
 
   it('masks personal fields by name at any depth, never the transaction ids', () => {

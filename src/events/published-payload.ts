@@ -40,14 +40,12 @@ export function publishedBody(
   policy: PersonalDataPolicy = 'mask',
 ): string {
   // The stored payload's order: data's own members, then the transition's two (renderPayload).
-  // Built without `delete`, which would leave the copy a slow dictionary-mode object.
-  const { previousStatus, transactionVersion, ...members } = body.data;
-  const data: TransactionEventData = {
-    ...members,
-    previousStatus: transition.previousStatus,
-    transactionVersion: transition.transactionVersion,
-  };
-  const copy = { ...body, data };
+  const data: Partial<TransactionEventData> = { ...body.data };
+  delete data.previousStatus;
+  delete data.transactionVersion;
+  data.previousStatus = transition.previousStatus;
+  data.transactionVersion = transition.transactionVersion;
+  const copy = { ...body, data: data as TransactionEventData };
   if (policy === 'mask') maskData(copy, copy.data);
   return JSON.stringify(copy);
 }
