@@ -42,27 +42,47 @@ const CARD = /(?<![\w])(?:\d{13,19}|\d{4}(?:[ -]\d{4}){3}(?:[ -]?\d{1,3})?)(?![\
 const PHONE =
   /(?<![\w+])(?:(?:\+?62|0)[ -]?8\d(?:[ -]?\d){6,11}|\+[1-9]\d(?:[ -]?\d){6,13})(?![\w])/g;
 
+const isDigit = (code: number) => code >= 48 && code <= 57;
+/** `\w` of a regular expression without the `u` flag: ASCII letters, digits, `_`. */
+const isWordCharacter = (code: number) =>
+  isDigit(code) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95;
+
 /**
- * False when none of EMAIL, CARD and PHONE can match. EMAIL needs an `@`. CARD needs 13 digits in
- * one run, or 16 in groups joined by a space or a dash; PHONE needs a `+`, or 9 digits in one run
- * (`0` `8` and seven more, separators allowed between them). So a text with no `@`, no `+` and no
- * run of 9 digits — counting a single space or dash between two digits as part of the run — holds
- * nothing to mask. Most values of a callback (ids, amounts, codes, dates, hex signatures, the
- * log's own messages) are told apart by one pass over their characters, without the three regular
- * expressions and their copies of the string (issue 28).
+ * False when none of EMAIL, CARD and PHONE can match. EMAIL needs an `@`. CARD and PHONE both
+ * start where no word character precedes them (PHONE also not a `+`) and hold at least 9 digits
+ * (a card 13, or 16 in groups; a phone `0` `8` and seven more, separators allowed), a single space
+ * or dash allowed between two digits; PHONE's other form needs a `+`. So a text with no `@`, no
+ * `+`, and no run of 9 digits that starts after a non-word character (or at the start, or after a
+ * separator inside the run) holds nothing to mask. Most values of a callback (ids, amounts, codes,
+ * dates, hex signatures, the log's own messages) are told apart by one pass over their characters,
+ * without the three regular expressions and their copies of the string (issue 28).
  */
 function mayHoldPersonalText(text: string): boolean {
-  let run = 0;
+  let inRun = false;
+  let counting = false;
+  let digits = 0;
   for (let i = 0; i < text.length; i += 1) {
     const code = text.charCodeAt(i);
     if (code === 64 /* @ */ || code === 43 /* + */) return true;
-    if (code >= 48 && code <= 57) {
-      if (++run >= 9) return true;
-    } else if (code === 32 /* space */ || code === 45 /* - */) {
-      // A separator continues the run only between two digits.
-      const next = text.charCodeAt(i + 1);
-      if (!(run > 0 && next >= 48 && next <= 57)) run = 0;
-    } else run = 0;
+    if (isDigit(code)) {
+      if (!inRun) {
+        inRun = true;
+        // A match cannot start right after a letter or `_` (the expressions' lookbehind).
+        counting = i === 0 || !isWordCharacter(text.charCodeAt(i - 1));
+        digits = 0;
+      }
+      if (counting && ++digits >= 9) return true;
+    } else if (
+      (code === 32 || code === 45) /* space, - */ &&
+      inRun &&
+      isDigit(text.charCodeAt(i + 1))
+    ) {
+      // The run goes on; a match may also start after this separator.
+      if (!counting) {
+        counting = true;
+        digits = 0;
+      }
+    } else inRun = false;
   }
   return false;
 }
