@@ -152,6 +152,48 @@ export function transactionStateSuite(kind: DatabaseKind): void {
         })),
       });
 
+      it('callbacks sent together, with text an array literal must quote, are stored byte for byte with their events', async () => {
+        // Sent at once, they reach the store in the same turns: on PostgreSQL one statement
+        // takes each column of a batch as a text array, so every awkward character goes through
+        // an array literal and back.
+        const awkward = [
+          'a "quoted" word, a comma',
+          'back\\slash \\" and {braces}',
+          'NULL',
+          '',
+          'é ✓ 日本 \t tab',
+          '{"nested":["json",null]}',
+          ' leading and trailing spaces ',
+          'null, NULL, {}',
+        ];
+        const sent = awkward.map((note) => {
+          const body = mcpaymentCallback({ additional_data: note });
+          return { body, text: JSON.stringify(body) };
+        });
+        await Promise.all(
+          sent.map(async ({ body, text }) => {
+            const res = await postMcpayment(
+              `${bed.gateway.url}/callbacks/mcpayment`,
+              body,
+              mcpaymentSignature(body),
+              {},
+              text,
+            );
+            assert.equal(res.status, 200, await res.text());
+          }),
+        );
+        for (const { body, text } of sent) {
+          const events = await eventsFor(bed, body.order_id, 1);
+          assert.deepEqual(transitions(events), [[null, 'succeeded', 1]]);
+          const [row] = await bed.db.query<{ raw_body: string; outcome: string }>(
+            `SELECT raw_body, outcome FROM callbacks WHERE merchant_reference = $1`,
+            [body.order_id],
+          );
+          assert.equal(row.outcome, 'accepted');
+          assert.equal(row.raw_body, text, 'stored byte for byte');
+        }
+      });
+
       it('PAID then EXPIRED → one event', async () => {
         const paid = mcpaymentCallback();
         await send(paid);
