@@ -6,7 +6,14 @@ import { payloadHead, transitionJson, type TransactionEvent } from '../events/tr
 import { OUTBOX_COLUMNS, type OutboxRecord } from '../outbox/outbox-record.js';
 import { applyObservation } from './transaction-states.js';
 import { postgresTransitionPredicate } from '../events/transitions.js';
-import { SqlDialect, type SqlPlan, type SqlPlanContext, step } from '../persistence/sql-dialect.js';
+import {
+  SqlDialect,
+  type SqlPlan,
+  type SqlPlanContext,
+  step,
+  jsonbRowColumns,
+  jsonbRows,
+} from '../persistence/sql-dialect.js';
 import { TurnBatch } from '../persistence/turn-batch.js';
 
 export interface AcceptedCallbackRecord {
@@ -80,8 +87,6 @@ const CALLBACK_COLUMNS = `id, provider, account, transaction_key, status, transi
     credential_key`;
 /** Parameters per callback row (the columns above, outcome excepted: the statement decides it). */
 const CALLBACK_PARAMS = 17;
-/** The outbox parameters per row: event type, routing key, payload head, lease owner and expiry. */
-const EVENT_PARAMS = 5;
 
 /** Most rows one PostgreSQL statement takes. */
 const MAX_BATCH = 100;
@@ -313,7 +318,7 @@ export class CallbackStore {
       outcome: 'accepted' | 'superseded';
       version: number | null;
       previous_status: EventStatus | null;
-    }>(BATCH_STATEMENT, batchColumns(batch));
+    }>(BATCH_STATEMENT, [jsonbRows(batch.map((item) => item.params))]);
     return new Map(result.map((row) => [row.id, row]));
   }
 }
@@ -327,31 +332,40 @@ export class CallbackStore {
 const VERSION_CLOCK = `floor(extract(epoch FROM received_at::timestamptz) * 1000)::bigint`;
 
 /** The batched statement's input columns, in the order of each PendingStore's params. */
-const STORED_COLUMNS = `id, provider, account, transaction_key, status, transition_key, event_id, source_ip,
-                    method, path, headers, raw_body, raw_body_encoding, verification, received_at, merchant_reference,
-                    credential_key`;
+const INPUT_COLUMNS = [
+  'id',
+  'provider',
+  'account',
+  'transaction_key',
+  'status',
+  'transition_key',
+  'event_id',
+  'source_ip',
+  'method',
+  'path',
+  'headers',
+  'raw_body',
+  'raw_body_encoding',
+  'verification',
+  'received_at',
+  'merchant_reference',
+  'credential_key',
+  'event_type',
+  'routing_key',
+  'payload_head',
+  'lease_owner',
+  'lease_until',
+];
 
 /**
- * The batched statement, one text for every batch size: each column comes as one text array
- * (`unnest`), so each pooled connection parses and plans it once. (With a VALUES row per callback
+ * The batched statement, one text for every batch size: the rows come as one `jsonb` array
+ * (jsonbRows), so each pooled connection parses and plans it once. (With a VALUES row per callback
  * there was a text per batch size, and PostgreSQL planned nearly every execution anew: a third
  * of its CPU per callback, issue 28.)
  */
 const BATCH_STATEMENT = buildBatchStatement();
 
-/** The batch's parameters: one array per input column, row i of each from batch[i]. */
-function batchColumns(batch: PendingStore[]): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: CALLBACK_PARAMS + EVENT_PARAMS }, () => []);
-  for (const item of batch) {
-    for (let j = 0; j < columns.length; j += 1) columns[j].push(item.params[j]);
-  }
-  return columns;
-}
-
 function buildBatchStatement(): string {
-  const arrays = Array.from({ length: CALLBACK_PARAMS + EVENT_PARAMS }, () => '?::text[]').join(
-    ', ',
-  );
   const insertCallbacks = (alias: string, outcome: string) =>
     `INSERT INTO callbacks (${CALLBACK_COLUMNS})
        SELECT ${alias}.id, ${alias}.provider, ${alias}.account, ${alias}.transaction_key, ${alias}.status,
@@ -360,8 +374,7 @@ function buildBatchStatement(): string {
               ${alias}.verification, ${alias}.received_at::timestamptz, ${alias}.merchant_reference,
               ${alias}.credential_key`;
   return `WITH input AS (
-         SELECT * FROM unnest(${arrays})
-           AS i(${STORED_COLUMNS}, event_type, routing_key, payload_head, lease_owner, lease_until)),
+         SELECT ${jsonbRowColumns('r', INPUT_COLUMNS)} FROM jsonb_array_elements(?::jsonb) AS r),
        fresh AS (
          SELECT i.* FROM input i
          WHERE NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.event_id = i.event_id)),

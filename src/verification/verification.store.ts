@@ -27,6 +27,8 @@ import {
   type SqlPlanContext,
   type SqlRows,
   step,
+  jsonbRowColumns,
+  jsonbRows,
 } from '../persistence/sql-dialect.js';
 import { TurnBatch } from '../persistence/turn-batch.js';
 import { applyObservation, type TransitionResult } from '../transactions/transaction-states.js';
@@ -290,8 +292,29 @@ const WORK_CONCURRENCY = 2;
 
 /** Most hints one PostgreSQL statement stores. */
 const MAX_BATCH = 100;
-/** The batched hint statement's input columns (each one text array). */
-const HINT_COLUMNS = 20;
+/** The batched hint statement's input columns, in the order of insertBatch's rows. */
+const HINT_COLUMNS = [
+  'id',
+  'provider',
+  'account',
+  'transaction_key',
+  'status',
+  'transition_key',
+  'event_id',
+  'source_ip',
+  'method',
+  'path',
+  'headers',
+  'raw_body',
+  'raw_body_encoding',
+  'verification',
+  'received_at',
+  'merchant_reference',
+  'credential_key',
+  'event',
+  'lease_owner',
+  'lease_until',
+];
 
 /** Hints settled per statement when an answer settles many (a flood of variants). */
 export const HINT_PAGE = 500;
@@ -420,30 +443,23 @@ export class VerificationStore {
   private async insertBatch(
     batch: PendingHint[],
   ): Promise<{ stored: Set<string>; leased: Map<string, ScheduledInquiry> }> {
-    // One array per column (one statement text for every batch size, planned once per pooled
+    // One jsonb parameter (one statement text for every batch size, planned once per pooled
     // connection; see CallbackStore's batch).
-    const columns: unknown[][] = Array.from({ length: HINT_COLUMNS }, () => []);
-    for (const { callback, event, lease } of batch) {
-      const row = [
-        ...identityParams(callback),
-        ...requestParams(callback),
-        searchableReference(callback.merchantReference),
-        callback.credentialKey ?? null,
-        JSON.stringify({ event, transitionKey: callback.transitionKey } satisfies StoredHint),
-        lease.owner,
-        lease.until.toISOString(),
-      ];
-      for (let j = 0; j < HINT_COLUMNS; j += 1) columns[j].push(row[j]);
-    }
+    const rows = batch.map(({ callback, event, lease }) => [
+      ...identityParams(callback),
+      ...requestParams(callback),
+      searchableReference(callback.merchantReference),
+      callback.credentialKey ?? null,
+      JSON.stringify({ event, transitionKey: callback.transitionKey } satisfies StoredHint),
+      lease.owner,
+      lease.until.toISOString(),
+    ]);
     const result = await this.sql.queryPrepared<{
       id: string | null;
       schedule: string | null;
     }>(
       `WITH input AS (
-         SELECT * FROM unnest(${Array.from({ length: HINT_COLUMNS }, () => '?::text[]').join(', ')})
-           AS i(id, provider, account, transaction_key, status, transition_key, event_id, source_ip, method,
-                path, headers, raw_body, raw_body_encoding, verification, received_at, merchant_reference,
-                credential_key, event, lease_owner, lease_until)),
+         SELECT ${jsonbRowColumns('r', HINT_COLUMNS)} FROM jsonb_array_elements(?::jsonb) AS r),
        stored AS (
          INSERT INTO callbacks (${CALLBACK_COLUMNS})
          SELECT id, provider, account, transaction_key, status, transition_key, event_id, 'verifying', source_ip,
@@ -475,7 +491,7 @@ export class VerificationStore {
                                       'query', query, 'follow_until', follow_until,
                                       'lease_owner', lease_owner, 'lease_until', lease_until)::text
        FROM scheduled`,
-      columns,
+      [jsonbRows(rows)],
     );
     const stored = new Set<string>();
     const leased = new Map<string, ScheduledInquiry>();
