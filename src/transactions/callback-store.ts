@@ -331,25 +331,17 @@ export class CallbackStore {
  */
 const VERSION_CLOCK = `floor(extract(epoch FROM received_at::timestamptz) * 1000)::bigint`;
 
+/**
+ * A stored callback's columns as the batched writes take them, in the order of identityParams,
+ * requestParams, the searchable reference and the credential key (CALLBACK_COLUMNS without outcome).
+ */
+export const STORED_INPUT_COLUMNS = CALLBACK_COLUMNS.split(',')
+  .map((column) => column.trim())
+  .filter((column) => column !== 'outcome');
+
 /** The batched statement's input columns, in the order of each PendingStore's params. */
 const INPUT_COLUMNS = [
-  'id',
-  'provider',
-  'account',
-  'transaction_key',
-  'status',
-  'transition_key',
-  'event_id',
-  'source_ip',
-  'method',
-  'path',
-  'headers',
-  'raw_body',
-  'raw_body_encoding',
-  'verification',
-  'received_at',
-  'merchant_reference',
-  'credential_key',
+  ...STORED_INPUT_COLUMNS,
   'event_type',
   'routing_key',
   'payload_head',

@@ -20,6 +20,7 @@ import {
   identityParams,
   requestParams,
   searchableReference,
+  STORED_INPUT_COLUMNS,
 } from '../transactions/callback-store.js';
 import {
   SqlDialect,
@@ -293,28 +294,7 @@ const WORK_CONCURRENCY = 2;
 /** Most hints one PostgreSQL statement stores. */
 const MAX_BATCH = 100;
 /** The batched hint statement's input columns, in the order of insertBatch's rows. */
-const HINT_COLUMNS = [
-  'id',
-  'provider',
-  'account',
-  'transaction_key',
-  'status',
-  'transition_key',
-  'event_id',
-  'source_ip',
-  'method',
-  'path',
-  'headers',
-  'raw_body',
-  'raw_body_encoding',
-  'verification',
-  'received_at',
-  'merchant_reference',
-  'credential_key',
-  'event',
-  'lease_owner',
-  'lease_until',
-];
+const HINT_COLUMNS = [...STORED_INPUT_COLUMNS, 'event', 'lease_owner', 'lease_until'];
 
 /** Hints settled per statement when an answer settles many (a flood of variants). */
 export const HINT_PAGE = 500;
