@@ -354,8 +354,15 @@ const INPUT_COLUMNS = [
  * (jsonbRows), so each pooled connection parses and plans it once. (With a VALUES row per callback
  * there was a text per batch size, and PostgreSQL planned nearly every execution anew: a third
  * of its CPU per callback, issue 28.)
+ *
+ * A plan made once is kept while the table grows, so the statement must not leave the lookup of
+ * stored copies to the table's size at planning time: planned on a young table, `NOT EXISTS`
+ * became a hash anti-join over a sequential scan of `callbacks`, every batch reading the whole
+ * table. `OFFSET 0` keeps the sub-select a correlated probe of the unique `event_id` index for
+ * each row (PostgreSQL does not turn an EXISTS with an OFFSET into a join); a test checks the
+ * generic plan.
  */
-const BATCH_STATEMENT = buildBatchStatement();
+export const BATCH_STATEMENT = buildBatchStatement();
 
 function buildBatchStatement(): string {
   const insertCallbacks = (alias: string, outcome: string) =>
@@ -369,7 +376,7 @@ function buildBatchStatement(): string {
          SELECT ${jsonbRowColumns('r', INPUT_COLUMNS)} FROM jsonb_array_elements(?::jsonb) AS r),
        fresh AS (
          SELECT i.* FROM input i
-         WHERE NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.event_id = i.event_id)),
+         WHERE NOT EXISTS (SELECT 1 FROM callbacks c WHERE c.event_id = i.event_id OFFSET 0)),
        moved AS (
          INSERT INTO transactions AS state (provider, account, transaction_key, status, previous_status,
                                               refunded_total, version, first_callback_id, last_callback_id,
