@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/persistence/database.options.js';
+import type { DataSource } from 'typeorm';
 import { BATCH_STATEMENT } from '../../src/transactions/callback-store.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { openPostgresSource } from '../support/databases.js';
 
 /**
  * The batched callback write is prepared once per pooled connection and its generic plan kept
@@ -13,25 +12,14 @@ import { createTestDatabase, type TestDatabase } from '../support/databases.js';
  * when it was made.
  */
 describe('the batched callback write’s generic plan (postgres)', () => {
-  let db: TestDatabase;
+  let opened: Awaited<ReturnType<typeof openPostgresSource>>;
   let source: DataSource;
 
   before(async () => {
-    db = await createTestDatabase('postgres');
-    source = new DataSource(
-      dataSourceOptions({
-        type: 'postgres',
-        url: db.env.DATABASE_URL,
-        poolSize: 1,
-        runMigrations: true,
-      }),
-    );
-    await source.initialize();
+    opened = await openPostgresSource(true);
+    source = opened.source;
   });
-  after(async () => {
-    await source.destroy();
-    await db.drop();
-  });
+  after(() => opened.close());
 
   /** The generic plan of the statement, as a pooled connection keeps it. */
   async function genericPlan(): Promise<string> {

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { DataSource } from 'typeorm';
-import { dataSourceOptions } from '../../src/persistence/database.options.js';
+import type { DataSource } from 'typeorm';
 import { SqlDialect } from '../../src/persistence/sql-dialect.js';
-import { createTestDatabase, type TestDatabase } from '../support/databases.js';
+import { openPostgresSource } from '../support/databases.js';
 
 /**
  * The hot path's batched writes run as named prepared statements on PostgreSQL (one parse per
@@ -11,26 +10,15 @@ import { createTestDatabase, type TestDatabase } from '../support/databases.js';
  * so pg_prepared_statements (per session) shows what the dialect left on it.
  */
 describe('named prepared statements (postgres)', () => {
-  let db: TestDatabase;
+  let opened: Awaited<ReturnType<typeof openPostgresSource>>;
   let source: DataSource;
 
   before(async () => {
-    db = await createTestDatabase('postgres');
-    source = new DataSource(
-      dataSourceOptions({
-        type: 'postgres',
-        url: db.env.DATABASE_URL,
-        poolSize: 1,
-        runMigrations: false,
-      }),
-    );
-    await source.initialize();
+    opened = await openPostgresSource(false);
+    source = opened.source;
     await source.query(`CREATE TABLE items (id int PRIMARY KEY, label text)`);
   });
-  after(async () => {
-    await source.destroy();
-    await db.drop();
-  });
+  after(() => opened.close());
 
   const prepared = async (sql: SqlDialect) =>
     sql.query<{ name: string; statement: string }>(

@@ -3,6 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { dataSourceOptions } from '../../src/persistence/database.options.js';
 
 export type DatabaseKind = 'postgres' | 'sqlite';
 
@@ -91,6 +93,28 @@ export async function createTestDatabase(kind: DatabaseKind): Promise<TestDataba
     drop: async () => {
       db?.close();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * A one-connection TypeORM data source on a fresh PostgreSQL test database (the gateway's own
+ * options), with or without the migrations; `close` destroys it and drops the database.
+ */
+export async function openPostgresSource(
+  runMigrations: boolean,
+): Promise<{ db: TestDatabase; source: DataSource; close(): Promise<void> }> {
+  const db = await createTestDatabase('postgres');
+  const source = new DataSource(
+    dataSourceOptions({ type: 'postgres', url: db.env.DATABASE_URL, poolSize: 1, runMigrations }),
+  );
+  await source.initialize();
+  return {
+    db,
+    source,
+    close: async () => {
+      await source.destroy();
+      await db.drop();
     },
   };
 }
