@@ -127,11 +127,10 @@ function passingInstance<Dto extends object>(
   // The fields copied, empty optional ones left out (as Object.assign then `delete` would leave
   // them, without making the instance a slow dictionary-mode object: issue 28).
   const instance = new dto() as Dto & Record<string, unknown>;
-  const writable = instance as Record<string, unknown>;
   for (const key of Object.keys(fields)) {
     const value = fields[key];
     if (value === '' && rules.optional.has(key)) continue;
-    writable[key] = value;
+    (instance as Record<string, unknown>)[key] = value;
   }
   for (const rule of rules.rules) {
     const value = instance[rule.property];

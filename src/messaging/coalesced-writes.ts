@@ -15,10 +15,9 @@ const coalesced = new WeakSet<object>();
  * that each of its rounds runs with the socket corked and is flushed by one `writev`. Order,
  * back-pressure (`write` still answers false past the high-water mark, and the multiplexer waits
  * for 'drain') and every frame are unchanged. If amqplib's internals are not the ones known here,
- * the connection is left as it is (and writes frame by frame, as before). Returns whether it
- * applied.
+ * the connection is left as it is (and writes frame by frame, as before). `model` is amqplib's
+ * ChannelModel (amqp-connection-manager's `connection`); returns whether it applied.
  */
-/** `model`: amqplib's ChannelModel (amqp-connection-manager's `connection`). */
 export function coalesceWrites(model: unknown): boolean {
   const muxer = (model as { connection?: { muxer?: Partial<Muxer> } } | undefined)?.connection
     ?.muxer;
