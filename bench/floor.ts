@@ -384,7 +384,9 @@ export async function startFloor(
   nodeOptions = '',
 ): Promise<FloorProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
+  // BENCH_FLOOR_NODE_ARGS, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", profiles it.
+  const nodeArgs = (process.env.BENCH_FLOOR_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, fileURLToPath(import.meta.url)], {
     env: { PATH: process.env.PATH ?? '', NODE_OPTIONS: nodeOptions, ...env, PORT: String(port) },
     stdio: ['ignore', 'inherit', 'inherit'],
   });

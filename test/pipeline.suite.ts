@@ -42,7 +42,13 @@ export function pipelineSuite(kind: DatabaseKind): void {
         const fields = nicepayNotification({ amt: '150000' });
         const res = await postForm(`${bed.gateway.url}/callbacks/nicepay`, fields);
         assert.equal(res.status, 200);
-        assert.deepEqual(await res.json(), { resultCd: '200', resultMsg: 'success' });
+        // The ack exactly as Express's res.type('application/json').send(body) wrote it.
+        assert.equal(res.headers.get('content-type'), 'application/json; charset=utf-8');
+        const ack = await res.text();
+        assert.equal(ack, '{"resultCd":"200","resultMsg":"success"}');
+        assert.equal(res.headers.get('content-length'), String(Buffer.byteLength(ack)));
+        assert.match(res.headers.get('x-request-id') ?? '', /^[\w.:-]+$/);
+        assert.equal(res.headers.get('etag'), null);
 
         const [message] = await bed.tap.waitFor(1);
         assert.equal(bed.tap.messages.length, 1);

@@ -187,19 +187,71 @@ export function loggerParams(config: GatewayConfig): Params {
   return { pinoHttp: { logger: rootLogger(config) }, useExisting: true, forRoutes: [] };
 }
 
+/** Bytes of log lines gathered before one write(2) (and at least every second). */
+const LOG_WRITE_BYTES = 4096;
+
 /**
  * stdout, buffered: one write per 4 KiB of log lines (and at least every second) instead of a
  * write(2) per line, the largest single cost of a callback after the network itself. Flushed on
  * exit, so a clean shutdown loses nothing; a kill -9 may lose the last second of log lines (never
  * a callback: those are in the database). One destination per process, shared by every app.
+ *
+ * The lines are gathered here and handed to sonic-boom as one string per 4 KiB: sonic-boom's own
+ * buffering appends each line to its pending string and measures that string's byte length on
+ * the next line, which flattens it every time — 7 KB allocated and copied per line at 4 KiB
+ * (issue 28). Here each line is measured once and the batch joined once.
  */
-let destination: ReturnType<typeof pino.destination> | undefined;
-function logDestination() {
+let destination: LineBatcher | undefined;
+function logDestination(): LineBatcher {
   if (!destination) {
-    const stream = pino.destination({ dest: 1, sync: false, minLength: 4096 });
-    setInterval(() => stream.flush(), 1000).unref();
-    process.once('exit', () => stream.flushSync());
-    destination = stream;
+    const stream = pino.destination({ dest: 1, sync: false });
+    const batcher = new LineBatcher(stream, LOG_WRITE_BYTES);
+    setInterval(() => batcher.flush(), 1000).unref();
+    process.once('exit', () => batcher.flushSync());
+    destination = batcher;
   }
   return destination;
+}
+
+/** Lines gathered until `bytes`, then written to `stream` as one string. */
+export class LineBatcher {
+  private lines: string[] = [];
+  private pending = 0;
+
+  constructor(
+    private readonly stream: {
+      write(chunk: string): unknown;
+      flush?(callback: (error?: Error | null) => void): void;
+      flushSync?(): void;
+    },
+    private readonly bytes: number,
+  ) {}
+
+  write(line: string): void {
+    this.lines.push(line);
+    this.pending += Buffer.byteLength(line);
+    if (this.pending >= this.bytes) this.flush();
+  }
+
+  /**
+   * Hands what is gathered to the stream (written asynchronously); with a callback (pino's
+   * `logger.flush(cb)`), calls it once the stream has written everything.
+   */
+  flush(callback?: (error?: Error | null) => void): void {
+    if (this.lines.length > 0) {
+      const chunk = this.lines.length === 1 ? this.lines[0] : this.lines.join('');
+      this.lines = [];
+      this.pending = 0;
+      this.stream.write(chunk);
+    }
+    if (!callback) return;
+    if (this.stream.flush) this.stream.flush(callback);
+    else callback();
+  }
+
+  /** Writes everything gathered and everything the stream still holds, before returning. */
+  flushSync(): void {
+    this.flush();
+    this.stream.flushSync?.();
+  }
 }

@@ -35,8 +35,47 @@ export function ApiCallbackResponses(ack: CallbackAck): MethodDecorator {
   );
 }
 
+/** An acknowledgement as written: its Content-Type with the charset, its length, its bytes. */
+interface WireAck {
+  contentType: string;
+  length: string;
+  body: Buffer;
+}
+
+/** Acks are a few constants per provider: each is encoded once. */
+const wireAcks = new WeakMap<CallbackAck, WireAck>();
+
+/**
+ * The ack's Content-Type as Express's `res.type(t).send(string)` writes it: the body is UTF-8
+ * text, so `charset=utf-8` is added, or replaces a charset the type named.
+ */
+export function ackContentType(contentType: string): string {
+  const [type, ...parameters] = contentType.split(';').map((part) => part.trim());
+  const kept = parameters.filter((p) => p !== '' && !/^charset\s*=/i.test(p));
+  return [type.toLowerCase(), ...kept, 'charset=utf-8'].join('; ');
+}
+
+function wireAck(ack: CallbackAck): WireAck {
+  let wire = wireAcks.get(ack);
+  if (!wire) {
+    const body = Buffer.from(ack.body, 'utf8');
+    wire = { contentType: ackContentType(ack.contentType), length: String(body.length), body };
+    wireAcks.set(ack, wire);
+  }
+  return wire;
+}
+
+/**
+ * Writes the provider's acknowledgement. Straight to Node's response, not through Express's
+ * `res.send` (charset parsing and formatting, a MIME lookup, freshness checks — every callback,
+ * for the same few bytes; issue 28): the same status, headers and body it would write.
+ */
 export function sendAck(res: Response, result: { ack: CallbackAck; outcome: string }): void {
   const { ack } = result;
+  const wire = wireAck(ack);
   res.locals.outcome = result.outcome;
-  res.status(ack.status).type(ack.contentType).send(ack.body);
+  res.statusCode = ack.status;
+  res.setHeader('Content-Type', wire.contentType);
+  res.setHeader('Content-Length', wire.length);
+  res.end(wire.body);
 }

@@ -48,7 +48,7 @@ describe('PPOB server reports, HTTP → PostgreSQL → RabbitMQ', () => {
       const fields = ppobReport({ status: providerStatus, sn });
       const res = await send(fields);
       assert.equal(res.status, 200);
-      assert.match(res.headers.get('content-type') ?? '', /^text\/plain/);
+      assert.equal(res.headers.get('content-type'), 'text/plain; charset=utf-8');
       assert.equal(await res.text(), 'OK');
 
       const [event] = await waitForEvent(bed, (b) => b.subject === fields.ref_id);
