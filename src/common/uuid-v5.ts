@@ -1,7 +1,10 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** RFC 9562 name-based UUID (version 5, SHA-1). */
 const namespaces = new Map<string, Buffer>();
+
+/** The variant nibble (10xx) for each hex digit of the digest's byte 8 high nibble. */
+const VARIANT = '89ab89ab89ab89ab';
 
 export function uuidV5(name: string, namespace: string): string {
   let ns = namespaces.get(namespace);
@@ -10,9 +13,16 @@ export function uuidV5(name: string, namespace: string): string {
     if (ns.length !== 16) throw new Error(`Invalid namespace UUID: ${namespace}`);
     if (namespaces.size < 16) namespaces.set(namespace, ns);
   }
-  const hash = createHash('sha1').update(ns).update(name, 'utf8').digest();
-  hash[6] = (hash[6] & 0x0f) | 0x50;
-  hash[8] = (hash[8] & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  // Namespace bytes then the name's UTF-8 in one buffer, hashed one-shot to hex: a third of the
+  // time of a Hash object with two updates and a Buffer digest (issue 28).
+  const length = Buffer.byteLength(name, 'utf8');
+  const input = Buffer.allocUnsafe(16 + length);
+  ns.copy(input, 0);
+  input.write(name, 16, length, 'utf8');
+  const hex = hash('sha1', input, 'hex');
+  // Version 5 in the 13th hex digit, variant 10xx in the 17th.
+  return (
+    `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-` +
+    `${VARIANT[parseInt(hex[16], 16)]}${hex.slice(17, 20)}-${hex.slice(20, 32)}`
+  );
 }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { uuidV5 } from '../common/uuid-v5.js';
 import { uuidV7 } from '../common/uuid-v7.js';
 import {
@@ -136,7 +136,7 @@ const HINT_ID_NAMESPACE = '2b9d6e41-7c3a-5f08-8e1d-4a6b2c9f0e73';
  * its own, so a forged or early copy never takes the place of the genuine callback.
  */
 export function hintIdOf(provider: string, account: string, rawBody: Buffer): string {
-  const digest = createHash('sha256').update(rawBody).digest('hex');
+  const digest = hash('sha256', rawBody, 'hex');
   return uuidV5(JSON.stringify([provider, account, digest]), HINT_ID_NAMESPACE);
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { constantTimeEqual } from '../../src/common/constant-time.js';
 import { toDecimalString } from '../../src/common/decimal.js';
@@ -11,6 +12,29 @@ describe('event ids', () => {
       uuidV5('www.example.com', '6ba7b810-9dad-11d1-80b4-00c04fd430c8'),
       '2ed6657d-e927-568b-95e1-2665a8aea6a2',
     );
+  });
+
+  it('equal the RFC construction (SHA-1 of namespace bytes + UTF-8 name) for any name', () => {
+    const reference = (name: string, namespace: string): string => {
+      const digest = createHash('sha1')
+        .update(Buffer.from(namespace.replace(/-/g, ''), 'hex'))
+        .update(name, 'utf8')
+        .digest();
+      digest[6] = (digest[6] & 0x0f) | 0x50;
+      digest[8] = (digest[8] & 0x3f) | 0x80;
+      const hex = digest.subarray(0, 16).toString('hex');
+      return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+    };
+    const names = ['', 'a', 'é😀', '\ud800 lone surrogate', '["nicepay","IONPAYTEST","TX1"]'];
+    for (let i = 0; i < 500; i += 1)
+      names.push(String.fromCharCode(...randomBytes(1 + (i % 40)).map((b) => b * 13 + i)));
+    const variants = new Set<string>();
+    for (const name of names) {
+      const id = uuidV5(name, '6ba7b811-9dad-11d1-80b4-00c04fd430c8');
+      assert.equal(id, reference(name, '6ba7b811-9dad-11d1-80b4-00c04fd430c8'), name);
+      variants.add(id[19]);
+    }
+    assert.deepEqual([...variants].sort(), ['8', '9', 'a', 'b']);
   });
 
   it('depend on provider, account, transaction and status only', () => {
