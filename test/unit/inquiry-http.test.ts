@@ -7,6 +7,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { after, describe, it } from 'node:test';
 import { type GatewayConfig, loadConfig } from '../../src/config/gateway-config.js';
 import { McpaymentStatusApi } from '../../src/providers/mcpayment/mcpayment.status-api.js';
@@ -328,5 +329,61 @@ describe('status APIs over HTTP: transient bad answers are retried, never taken 
       const [s88pay, q] = apis(server.url).all[2];
       assert.equal((await s88pay.inquire(q)).kind, 'unavailable', body);
     }
+  });
+});
+
+describe('provider HTTP client: content codings and cut answers', () => {
+  it('a gzip or brotli answer is decoded (the cap counts decoded bytes)', async () => {
+    const json = JSON.stringify({ resultCd: '0000', pad: 'x'.repeat(5000) });
+    for (const [coding, encode] of [
+      ['gzip', gzipSync],
+      ['br', brotliCompressSync],
+    ] as const) {
+      const compressed = await serve((_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': coding });
+        res.end(encode(json));
+      });
+      const answer = await requestProvider(compressed.url, post, 2000);
+      assert.ok(!('kind' in answer), JSON.stringify(answer));
+      assert.equal(answer.text, json);
+      assert.equal(compressed.requests[0].headers['accept-encoding'], 'gzip, deflate, br');
+      const capped = await requestProvider(compressed.url, post, 2000, 1000);
+      assert.match(unavailableReason(capped), /answer larger than 1000 bytes/);
+    }
+  });
+
+  it('an unknown content coding is unavailable, not misread', async () => {
+    const odd = await serve((_req, res) => {
+      res.writeHead(200, { 'content-encoding': 'zstd-ish' });
+      res.end('????');
+    });
+    assert.match(unavailableReason(await requestProvider(odd.url, post, 2000)), /content coding/);
+  });
+
+  it('an answer cut off mid-body is unavailable', async () => {
+    const cut = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '1000' });
+      res.write('{"resultCd":"00');
+      setTimeout(() => res.socket?.destroy(), 20);
+    });
+    const answer = await requestProvider(cut.url, post, 2000);
+    assert.ok('kind' in answer && answer.kind === 'unavailable', JSON.stringify(answer));
+    assert.match(answer.reason, new RegExp(`^${cut.host}: `));
+  });
+
+  it('the body and the headers reach the provider as given, with their length', async () => {
+    const echo = await serve((_req, res) => res.end('{}'));
+    const body = '{"tXid":"é"}';
+    await requestProvider(
+      echo.url,
+      { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Sig': 'abc' }, body },
+      2000,
+    );
+    const [seen] = echo.requests;
+    assert.equal(seen.method, 'POST');
+    assert.equal(seen.body, body);
+    assert.equal(seen.headers['content-type'], 'application/json');
+    assert.equal(seen.headers['x-sig'], 'abc');
+    assert.equal(seen.headers['content-length'], String(Buffer.byteLength(body)));
   });
 });
