@@ -35,11 +35,11 @@ export function ApiCallbackResponses(ack: CallbackAck): MethodDecorator {
   );
 }
 
-/** An acknowledgement as written: its Content-Type with the charset, its length, its bytes. */
+/** An acknowledgement as written: its Content-Type with the charset, its byte length, its text. */
 interface WireAck {
   contentType: string;
   length: string;
-  body: Buffer;
+  body: string;
 }
 
 /** Acks are a few constants per provider: each is encoded once. */
@@ -58,8 +58,12 @@ export function ackContentType(contentType: string): string {
 function wireAck(ack: CallbackAck): WireAck {
   let wire = wireAcks.get(ack);
   if (!wire) {
-    const body = Buffer.from(ack.body, 'utf8');
-    wire = { contentType: ackContentType(ack.contentType), length: String(body.length), body };
+    // A string, not a Buffer: Node then sends the status line, headers and body in one write.
+    wire = {
+      contentType: ackContentType(ack.contentType),
+      length: String(Buffer.byteLength(ack.body, 'utf8')),
+      body: ack.body,
+    };
     wireAcks.set(ack, wire);
   }
   return wire;
@@ -77,5 +81,5 @@ export function sendAck(res: Response, result: { ack: CallbackAck; outcome: stri
   res.statusCode = ack.status;
   res.setHeader('Content-Type', wire.contentType);
   res.setHeader('Content-Length', wire.length);
-  res.end(wire.body);
+  res.end(wire.body, 'utf8');
 }
