@@ -1,8 +1,9 @@
 import { maskNumber, maskPersonalData } from '../common/personal-data.js';
-import type {
-  EventTransition,
-  TransactionCloudEvent,
-  TransactionEventData,
+import {
+  type EventTransition,
+  hasTransition,
+  type TransactionCloudEvent,
+  type TransactionEventData,
 } from './transaction-event.js';
 
 /** What events carry of a customer's personal data (EVENTS_PERSONAL_DATA). */
@@ -40,9 +41,13 @@ export function publishedBody(
   policy: PersonalDataPolicy = 'mask',
 ): string {
   // The stored payload's order: data's own members, then the transition's two (renderPayload).
-  const data: Partial<TransactionEventData> = { ...body.data };
-  delete data.previousStatus;
-  delete data.transactionVersion;
+  // Object.assign, and `delete` only when there is something to delete: a spread copy that grows
+  // by two members, or one with deletes, is one JSON.stringify writes at half the speed (issue 28).
+  const data: Partial<TransactionEventData> = Object.assign({}, body.data);
+  if (hasTransition(body.data)) {
+    delete data.previousStatus;
+    delete data.transactionVersion;
+  }
   data.previousStatus = transition.previousStatus;
   data.transactionVersion = transition.transactionVersion;
   const copy = { ...body, data: data as TransactionEventData };

@@ -106,12 +106,22 @@ export function renderPayload(body: TransactionCloudEvent, transition: EventTran
 
 /** The body's JSON without its closing `}}` (data's and the body's). */
 export function payloadHead(body: TransactionCloudEvent): string {
-  const data: Partial<TransactionEventData> = { ...body.data };
-  delete data.previousStatus;
-  delete data.transactionVersion;
-  const json = JSON.stringify({ ...body, data });
+  // A body built by buildTransactionEvent has no transition yet: written as it is, no copy.
+  let json: string;
+  if (!hasTransition(body.data)) json = JSON.stringify(body);
+  else {
+    const data: Partial<TransactionEventData> = { ...body.data };
+    delete data.previousStatus;
+    delete data.transactionVersion;
+    json = JSON.stringify({ ...body, data });
+  }
   if (!json.endsWith('}}')) throw new Error('event data must be the last member of the body');
   return json.slice(0, -2);
+}
+
+/** True when the data already holds a transition member (a body read back from storage). */
+export function hasTransition(data: TransactionEventData): boolean {
+  return Object.hasOwn(data, 'previousStatus') || Object.hasOwn(data, 'transactionVersion');
 }
 
 export function transitionJson(transition: EventTransition): string {

@@ -4,7 +4,13 @@ import { describe, it } from 'node:test';
 import { constantTimeEqual } from '../../src/common/constant-time.js';
 import { toDecimalString } from '../../src/common/decimal.js';
 import { uuidV5 } from '../../src/common/uuid-v5.js';
-import { buildTransactionEvent, eventIdFor } from '../../src/events/transaction-event.js';
+import { publishedBody, publishedPayload } from '../../src/events/published-payload.js';
+import {
+  buildTransactionEvent,
+  eventIdFor,
+  payloadHead,
+  renderPayload,
+} from '../../src/events/transaction-event.js';
 
 describe('event ids', () => {
   it("are RFC 9562 version-5 UUIDs (the RFC's own example: www.example.com in the DNS namespace)", () => {
@@ -96,6 +102,67 @@ describe('the CloudEvent', () => {
     });
     assert.equal(timed.body.time, '2025-11-21T05:00:00.000Z');
     assert.equal(timed.body.data.receivedAt, '2025-11-21T05:06:00.000Z');
+  });
+});
+
+describe('the published JSON', () => {
+  const transaction = {
+    domain: 'payment' as const,
+    status: 'succeeded' as const,
+    providerStatus: '0',
+    providerTransactionId: 'TX1',
+    merchantReference: 'ORD-1',
+    amount: '150000',
+    currency: 'IDR',
+    fee: null,
+    paymentMethod: 'virtual_account',
+    channel: 'BMRI',
+    product: { code: 'TT5', destination: '081299999999', serialNumber: null },
+    occurredAt: new Date('2025-11-21T05:05:12.000Z'),
+    raw: { billingNm: 'Budi', billingEmail: 'budi@example.com', billingPhone: '081234567890' },
+  };
+  const event = buildTransactionEvent({
+    provider: 'nicepay',
+    account: 'IONPAYTEST',
+    callbackId: '019300a0-0000-7000-8000-000000000001',
+    receivedAt: new Date('2025-11-21T05:06:00.000Z'),
+    transaction,
+  });
+  // A body read back from storage carries its transition inside data already.
+  const withTransition = {
+    ...event.body,
+    data: { ...event.body.data, previousStatus: 'pending' as const, transactionVersion: 7 },
+  };
+  const transitions = [
+    { previousStatus: null, transactionVersion: 1 },
+    { previousStatus: 'pending' as const, transactionVersion: 2 },
+  ];
+
+  it('is the stored payload (renderPayload) masked, whichever way it is built', () => {
+    for (const body of [event.body, withTransition]) {
+      for (const transition of transitions) {
+        const stored = renderPayload(body, transition);
+        for (const policy of ['mask', 'publish'] as const) {
+          assert.equal(publishedBody(body, transition, policy), publishedPayload(stored, policy));
+        }
+      }
+    }
+    const masked = JSON.parse(publishedBody(event.body, transitions[0]));
+    assert.equal(masked.data.raw.billingEmail, 'b***@example.com');
+    assert.equal(masked.data.product.destination, '0812****999');
+    assert.deepEqual(Object.keys(masked.data).slice(-2), ['previousStatus', 'transactionVersion']);
+    // The event itself is never changed by building its published copy.
+    assert.equal(event.body.data.raw.billingEmail, 'budi@example.com');
+    assert.equal(Object.hasOwn(event.body.data, 'previousStatus'), false);
+  });
+
+  it("the stored head leaves out a transition data already holds, in data's own order", () => {
+    const rest: Partial<typeof withTransition.data> = { ...withTransition.data };
+    delete rest.previousStatus;
+    delete rest.transactionVersion;
+    const expected = JSON.stringify({ ...withTransition, data: rest }).slice(0, -2);
+    assert.equal(payloadHead(withTransition), expected);
+    assert.equal(payloadHead(event.body), JSON.stringify(event.body).slice(0, -2));
   });
 });
 
