@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { constantTimeEqual } from '../../src/common/constant-time.js';
+import { constantTimeEqual, digestEqual, sha256Hex } from '../../src/common/constant-time.js';
 import { toDecimalString } from '../../src/common/decimal.js';
 import { uuidV5 } from '../../src/common/uuid-v5.js';
 import { publishedBody, publishedPayload } from '../../src/events/published-payload.js';
@@ -197,5 +197,18 @@ describe('secret comparison', () => {
     assert.ok(!constantTimeEqual('abc', 'abd'));
     assert.ok(!constantTimeEqual('abc', 'abcd'));
     assert.ok(!constantTimeEqual('', 'a'));
+  });
+
+  it('a presented value against a computed digest: equal bytes only, any other length refused', () => {
+    const digest = sha256Hex('IONPAYTEST' + 'TX' + '150000' + 'key');
+    assert.ok(digestEqual(digest, digest));
+    assert.ok(!digestEqual(digest.toUpperCase(), digest));
+    const lastFlipped = digest.slice(0, 63) + (digest[63] === '0' ? '1' : '0');
+    assert.ok(!digestEqual(lastFlipped, digest));
+    assert.ok(!digestEqual(digest.slice(0, 63), digest));
+    assert.ok(!digestEqual(`${digest}0`, digest));
+    assert.ok(!digestEqual('', digest));
+    // 64 characters but more bytes (multi-byte UTF-8): refused, never a thrown length error.
+    assert.ok(!digestEqual(`é${digest.slice(1)}`, digest));
   });
 });

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { constantTimeEqual } from '../../common/constant-time.js';
+import { digestEqual } from '../../common/constant-time.js';
 import { sumDecimals, toDecimalString } from '../../common/decimal.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import type { NormalizedTransaction } from '../../events/normalized-transaction.js';
@@ -106,7 +106,7 @@ export class McpaymentProvider implements CallbackProvider<McpaymentCallbackDto>
     const withSubMerchant = candidates.some((account) => account.subMerchantId !== null);
     const { account, key } = requireMatch(
       matchCredential(candidates, inbound.receivedAt, (candidate, k) =>
-        constantTimeEqual(
+        digestEqual(
           signature,
           mcpaymentCallbackSignature(
             k.hashKey,

@@ -1,5 +1,5 @@
 import { BadRequestException, Inject, Injectable } from '@nestjs/common';
-import { constantTimeEqual } from '../../common/constant-time.js';
+import { digestEqual } from '../../common/constant-time.js';
 import { GATEWAY_CONFIG, type GatewayConfig } from '../../config/gateway-config.js';
 import type { NormalizedTransaction } from '../../events/normalized-transaction.js';
 import type {
@@ -97,10 +97,7 @@ export class NicepayProvider implements CallbackProvider<NicepayNotificationDto>
     const presented = token.toLowerCase();
     const { account, key } = requireMatch(
       matchCredential(candidates, inbound.receivedAt, (candidate, k) =>
-        constantTimeEqual(
-          presented,
-          nicepayMerchantToken(candidate.iMid, tXid, amt, k.merchantKey),
-        ),
+        digestEqual(presented, nicepayMerchantToken(candidate.iMid, tXid, amt, k.merchantKey)),
       ),
       inbound.receivedAt,
       this.displayName,
