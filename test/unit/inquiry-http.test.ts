@@ -6,7 +6,11 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { after, describe, it } from 'node:test';
 import { type GatewayConfig, loadConfig } from '../../src/config/gateway-config.js';
@@ -385,5 +389,69 @@ describe('provider HTTP client: content codings and cut answers', () => {
     assert.equal(seen.headers['content-type'], 'application/json');
     assert.equal(seen.headers['x-sig'], 'abc');
     assert.equal(seen.headers['content-length'], String(Buffer.byteLength(body)));
+  });
+});
+
+describe('provider HTTP client over HTTPS', () => {
+  // A self-signed certificate for 127.0.0.1, test only (test/fixtures/tls).
+  const tls = {
+    key: readFileSync(new URL('../../../test/fixtures/tls/localhost-test.key', import.meta.url)),
+    cert: readFileSync(new URL('../../../test/fixtures/tls/localhost-test.crt', import.meta.url)),
+  };
+
+  async function serveTls(): Promise<{ url: string; server: HttpsServer; bodies: string[] }> {
+    const bodies: string[] = [];
+    const server = createHttpsServer(tls, (req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        bodies.push(Buffer.concat(chunks).toString('utf8'));
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"resultCd":"0000"}');
+      });
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return { url: `https://127.0.0.1:${port}/status`, server, bodies };
+  }
+
+  it('a certificate nobody trusts is unavailable: nothing is sent to that server', async () => {
+    const untrusted = await serveTls();
+    const answer = await requestProvider(untrusted.url, post, 2000);
+    assert.match(unavailableReason(answer), /certificate/i);
+    assert.deepEqual(untrusted.bodies, []);
+  });
+
+  it('a trusted certificate (NODE_EXTRA_CA_CERTS): the request is made over TLS and answered', async () => {
+    const trusted = await serveTls();
+    // A process that trusts the test certificate, as a deployment trusts a provider's CA.
+    const client = new URL('../../src/verification/status-api.js', import.meta.url).href;
+    const script = `import(${JSON.stringify(client)}).then(async ({ requestProvider }) => {
+      const answer = await requestProvider(${JSON.stringify(trusted.url)},
+        { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"tXid":"T1"}' }, 5000);
+      process.stdout.write(JSON.stringify(answer));
+    });`;
+    const output = await new Promise<string>((resolve, reject) => {
+      execFile(
+        process.execPath,
+        ['--input-type=module', '-e', script],
+        {
+          env: {
+            ...process.env,
+            NODE_EXTRA_CA_CERTS: fileURLToPath(
+              new URL('../../../test/fixtures/tls/localhost-test.crt', import.meta.url),
+            ),
+          },
+        },
+        (error, stdout) => (error ? reject(error) : resolve(stdout)),
+      );
+    });
+    assert.deepEqual(JSON.parse(output), {
+      status: 200,
+      text: '{"resultCd":"0000"}',
+      json: { resultCd: '0000' },
+    });
+    assert.deepEqual(trusted.bodies, ['{"tXid":"T1"}']);
   });
 });
