@@ -11,7 +11,7 @@ export function constantTimeEqual(actual: string, expected: string): boolean {
 }
 
 function digest(text: string): Buffer {
-  return Buffer.from(hash('sha256', text, 'hex'), 'hex');
+  return Buffer.from(sha256Hex(text), 'hex');
 }
 
 /**

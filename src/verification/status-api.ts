@@ -173,7 +173,8 @@ export function requestProvider(
   try {
     target = new URL(url);
   } catch {
-    return Promise.resolve({ kind: 'unavailable', reason: `${url}: not a URL` });
+    // Configuration validates every API URL; the text is not echoed (it may carry credentials).
+    return Promise.resolve({ kind: 'unavailable', reason: 'the provider API URL is not a URL' });
   }
   const host = target.host;
   const unavailable = (reason: string): Unavailable => ({

@@ -356,6 +356,13 @@ describe('provider HTTP client: content codings and cut answers', () => {
     }
   });
 
+  it('a URL that does not parse is unavailable, and its text is not echoed', async () => {
+    const answer = await requestProvider('http://user:s3cret@[not-a-host/status', post, 2000);
+    const reason = unavailableReason(answer);
+    assert.doesNotMatch(reason, /s3cret/);
+    assert.match(reason, /not a URL/);
+  });
+
   it('an unknown content coding is unavailable, not misread', async () => {
     const odd = await serve((_req, res) => {
       res.writeHead(200, { 'content-encoding': 'zstd-ish' });
