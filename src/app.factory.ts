@@ -9,6 +9,7 @@ import type { GatewayConfig } from './config/gateway-config.js';
 import { bodyParsing, effectiveLimit } from './http/body-parsing.js';
 import { CallbackProviderRegistry } from './ingest/provider-registry.js';
 import { ErrorFilter } from './common/error.filter.js';
+import { directRouteStep, directRoutes } from './http/direct-routes.js';
 import { DocsAfterRoutes, mountSwaggerUi } from './http/openapi.js';
 import {
   GatewayStartupError,
@@ -90,6 +91,7 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
   app.disable('x-powered-by');
   // Acks and admin answers are never cached: hashing every body for an ETag is wasted work.
   app.set('etag', false);
+  const errorFilter = new ErrorFilter();
   const providers = app.get(CallbackProviderRegistry);
   const providerNames: ReadonlySet<string> = new Set(providers.names());
   // Per route: each provider's callbacks up to its own limit (capped by BODY_LIMIT), other
@@ -128,9 +130,12 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
           return `/callbacks/${providerNames.has(provider) ? provider : ':provider'}`;
         }),
       ),
+      // Callback routes with one guard and a handler that writes its own ack are answered here,
+      // as Nest would answer them, without walking the router or Nest's execution context.
+      directRouteStep(directRoutes(app, 'callbacks'), errorFilter),
     ]),
   );
-  app.useGlobalFilters(new ErrorFilter());
+  app.useGlobalFilters(errorFilter);
   // The operator console (management port): its own CSP; nothing of it runs on /callbacks.
   if (config.admin) app.use('/console', consoleSecurityHeaders());
   if (config.http.docsEnabled) {
