@@ -15,7 +15,13 @@ import {
   SIDOPULSA_FAILED_SAMPLE,
   SIDOPULSA_SUCCESS_SAMPLE,
 } from '../../src/providers/sidopulsa/sidopulsa.samples.js';
-import { fastValidated, fullyValidated, validateFields } from '../../src/common/validate-fields.js';
+import { isString, matches, maxLength } from 'class-validator';
+import {
+  fastValidated,
+  fullyValidated,
+  quickCheck,
+  validateFields,
+} from '../../src/common/validate-fields.js';
 
 type Fields = Record<string, unknown>;
 
@@ -56,6 +62,11 @@ const REPLACEMENTS: unknown[] = [
   'a\u0001b',
   'a\nb',
   'ünïcödé',
+  // Longer than 40 UTF-16 units, but 40 characters by MaxLength's own count (surrogate pairs and
+  // variation selectors discounted): the quick check must leave these to the validator.
+  '\u{1F600}'.repeat(40),
+  '\u{1F600}'.repeat(41),
+  'a\uFE0F'.repeat(40),
   'SUCCESS',
   'Success',
   'failed',
@@ -177,5 +188,57 @@ describe('validateFields: the fast path decides exactly as class-validator', () 
     // The full path still decides them.
     const mcpayment = validateFields(McpaymentCallbackDto, { ...MCPAYMENT_PAID_SAMPLE }, 'x');
     assert.ok(mcpayment instanceof McpaymentCallbackDto);
+  });
+});
+
+describe('quick checks: the verdicts of IsString, Matches and MaxLength without calling them', () => {
+  const values: unknown[] = [
+    ...REPLACEMENTS,
+    undefined,
+    {},
+    [],
+    ['a'],
+    // eslint-disable-next-line no-new-wrappers -- class-validator's isString accepts String objects
+    new String('boxed'),
+    'x'.repeat(40),
+    '\u{1F600}'.repeat(20) + 'x'.repeat(20),
+    '\uD800'.repeat(41),
+  ];
+  it('answer as class-validator does, or leave the value to it', () => {
+    const cases: [string, unknown[], (value: unknown) => boolean][] = [
+      ['isString', [], (value) => isString(value)],
+      ['matches', [/^\d{1,12}$/, undefined], (value) => matches(value as string, /^\d{1,12}$/)],
+      ['matches', [/\S/, undefined], (value) => matches(value as string, /\S/)],
+      ['maxLength', [40], (value) => maxLength(value, 40)],
+      ['maxLength', [0], (value) => maxLength(value, 0)],
+    ];
+    let decided = 0;
+    let deferred = 0;
+    for (const [name, constraints, validator] of cases) {
+      const quick = quickCheck(name, constraints);
+      assert.ok(quick, name);
+      for (const value of values) {
+        const verdict = quick(value);
+        if (verdict === undefined) deferred += 1;
+        else {
+          assert.equal(
+            verdict,
+            validator(value),
+            `${name} ${String(constraints[0])} ${String(value)}`,
+          );
+          decided += 1;
+        }
+      }
+    }
+    assert.ok(decided > 150 && deferred >= 4, `${decided} decided, ${deferred} deferred`);
+  });
+
+  it('a global or sticky pattern, a string pattern or another rule is left to class-validator', () => {
+    assert.equal(quickCheck('matches', [/a/g, undefined]), undefined);
+    assert.equal(quickCheck('matches', [/a/y, undefined]), undefined);
+    assert.equal(quickCheck('matches', ['^a$', 'i']), undefined);
+    assert.equal(quickCheck('maxLength', ['40']), undefined);
+    assert.equal(quickCheck('isIn', [['0', '1']]), undefined);
+    assert.equal(quickCheck(undefined, []), undefined);
   });
 });
