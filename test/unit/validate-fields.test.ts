@@ -198,7 +198,6 @@ describe('quick checks: the verdicts of IsString, Matches and MaxLength without 
     {},
     [],
     ['a'],
-    // eslint-disable-next-line no-new-wrappers -- class-validator's isString accepts String objects
     new String('boxed'),
     'x'.repeat(40),
     '\u{1F600}'.repeat(20) + 'x'.repeat(20),
