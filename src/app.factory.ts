@@ -130,11 +130,11 @@ export async function createGateway(config: GatewayConfig): Promise<NestExpressA
           return `/callbacks/${providerNames.has(provider) ? provider : ':provider'}`;
         }),
       ),
-      // Callback routes with one guard and a handler that writes its own ack are answered here,
-      // as Nest would answer them, without walking the router or Nest's execution context.
-      directRouteStep(directRoutes(app, 'callbacks'), errorFilter),
     ]),
   );
+  // Callback routes with one guard and a handler that writes its own ack are answered here, as
+  // Nest would answer them, without the rest of the router and Nest's execution context.
+  app.use(directRouteStep(directRoutes(app, 'callbacks'), errorFilter));
   app.useGlobalFilters(errorFilter);
   // The operator console (management port): its own CSP; nothing of it runs on /callbacks.
   if (config.admin) app.use('/console', consoleSecurityHeaders());

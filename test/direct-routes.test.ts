@@ -29,7 +29,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { Request, Response } from 'express';
 import { ErrorFilter } from '../src/common/error.filter.js';
-import { directRoutes, directRouteStep } from '../src/http/direct-routes.js';
+import { directRoutes, directRouteStep, reachedFirst } from '../src/http/direct-routes.js';
 import { GatewayExpressAdapter } from '../src/http/express-shaped-requests.js';
 import { acceptedCallbacks, createTestBed, type TestBed } from './support/gateway.js';
 import { nicepayNotification, postForm } from './support/nicepay.js';
@@ -105,6 +105,28 @@ class DemoController {
     res.send('unguarded');
   }
 
+  @Post('watched')
+  @UseGuards(HeaderGuard)
+  watched(@Req() req: Request, @Res() res: Response): void {
+    record(req);
+    res.send('watched');
+  }
+
+  // Registered before the static route below, and matching its path: Express runs this one.
+  @Post('shadow/:x')
+  @UseGuards(HeaderGuard)
+  shadowing(@Req() req: Request, @Res() res: Response): void {
+    record(req);
+    res.send('the route with a parameter');
+  }
+
+  @Post('shadow/fixed')
+  @UseGuards(HeaderGuard)
+  shadowed(@Req() req: Request, @Res() res: Response): void {
+    record(req);
+    res.send('the static route');
+  }
+
   @Post('param/:id')
   @UseGuards(HeaderGuard)
   param(@Param('id') id: string, @Res() res: Response): void {
@@ -115,14 +137,22 @@ class DemoController {
 @Module({ controllers: [DemoController], providers: [HeaderGuard, PassThrough] })
 class DemoModule {}
 
-async function demoApp(direct: boolean): Promise<{ app: NestExpressApplication; url: string }> {
+async function demoApp(
+  direct: boolean,
+  bodyParser = false,
+): Promise<{ app: NestExpressApplication; url: string }> {
   const app = await NestFactory.create<NestExpressApplication>(
     DemoModule,
     new GatewayExpressAdapter(),
-    { logger: false },
+    { logger: false, bodyParser },
   );
   const filter = new ErrorFilter();
   if (direct) app.use(directRouteStep(directRoutes(app, 'callbacks'), filter));
+  // A middleware mounted after the step over one direct route's path: Express must run it first.
+  app.use('/callbacks/demo/watched', (_req: Request, res: Response, next: () => void) => {
+    res.setHeader('x-middleware', 'ran');
+    next();
+  });
   app.useGlobalFilters(filter);
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
@@ -132,6 +162,7 @@ async function demoApp(direct: boolean): Promise<{ app: NestExpressApplication; 
 interface Answer {
   status: number;
   contentType: string | null;
+  middleware: string | null;
   body: string;
 }
 
@@ -144,6 +175,7 @@ async function ask(
   return {
     status: response.status,
     contentType: response.headers.get('content-type'),
+    middleware: response.headers.get('x-middleware'),
     body: await response.text(),
   };
 }
@@ -167,12 +199,18 @@ describe('direct callback routes on a small Nest application', () => {
     );
     assert.deepEqual(
       routes.map((route) => `${route.method} ${route.path} ${route.status}`).sort(),
-      ['POST /callbacks/demo 202', 'POST /callbacks/demo/plain 201'],
+      [
+        'POST /callbacks/demo 202',
+        'POST /callbacks/demo/plain 201',
+        'POST /callbacks/demo/shadow/fixed 201',
+        'POST /callbacks/demo/watched 201',
+      ],
     );
     assert.deepEqual(refused.sort(), [
       'GET /callbacks/demo/:token: a parameter or pattern in the path',
       'POST /callbacks/demo/intercepted: its own interceptors',
       'POST /callbacks/demo/param/:id: a parameter or pattern in the path',
+      'POST /callbacks/demo/shadow/:x: a parameter or pattern in the path',
       'POST /callbacks/demo/unguarded: not exactly one guard class',
     ]);
     assert.deepEqual(directRoutes(direct.app, 'admin'), [], 'nothing outside the prefix');
@@ -225,6 +263,9 @@ describe('direct callback routes on a small Nest application', () => {
       ['POST', '/callbacks/demo/intercepted'],
       ['GET', '/callbacks/demo/abc'],
       ['POST', '/callbacks/demo/unguarded'],
+      // A middleware over its path, and an earlier route matching it: Express decides.
+      ['POST', '/callbacks/demo/watched'],
+      ['POST', '/callbacks/demo/shadow/fixed'],
     ]) {
       routedBy.length = 0;
       const viaNest = await ask(nest.url + path, method);
@@ -235,6 +276,20 @@ describe('direct callback routes on a small Nest application', () => {
         routedBy.every((by) => by === 'express'),
         `${method} ${path} went to Express`,
       );
+    }
+  });
+});
+
+describe('direct callback routes behind a middleware over every path', () => {
+  it("with Nest's body parsers (registered when it starts, after the step) Express answers all", async () => {
+    const { app, url } = await demoApp(true, true);
+    try {
+      routedBy.length = 0;
+      const answer = await ask(`${url}/callbacks/demo`, 'POST');
+      assert.equal(answer.status, 202);
+      assert.deepEqual(routedBy, ['express']);
+    } finally {
+      await app.close();
     }
   });
 });
@@ -259,6 +314,17 @@ describe('direct callback routes on the gateway', () => {
       'POST /callbacks/s88pay',
     ]);
     assert.ok(refused.includes('GET /callbacks/ppob/:token'));
+    // And Express would reach each of them right after the step: nothing runs in between.
+    const stack = (
+      bed.gateway.app.getHttpAdapter().getInstance() as unknown as {
+        router: { stack: Parameters<typeof reachedFirst>[0] };
+      }
+    ).router.stack;
+    const step = stack.find(
+      (layer) => (layer.handle as { name?: string }).name === 'directCallbackRoutes',
+    );
+    assert.ok(step, 'the step is mounted');
+    for (const route of routes) assert.ok(reachedFirst(stack, step.handle, route), route.path);
     assert.ok(refused.some((route) => route.startsWith('POST /callbacks/snap/:account/')));
   });
 

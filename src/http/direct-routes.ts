@@ -169,25 +169,55 @@ function refusal(
 
 type Step = (req: Request, res: Response, next: NextFunction) => void;
 
+/** What this module reads of an Express router layer (router 2.x, Express 5). */
+interface RouterLayer {
+  handle: unknown;
+  match(path: string): boolean;
+  route?: { path: unknown; _handlesMethod(method: string): boolean };
+}
+
 /**
- * One middleware step answering the direct routes, for requests Express's router would match to
- * them: the method exactly, the path case-insensitively with an optional trailing slash, the
- * query string ignored. Anything else goes on to Express and Nest. Per request this does what
- * Nest does for such a route — the guard with an execution context (false → 403), the status,
- * the handler, any failure to the exception filter — without its chain of closures, awaits and
- * arrays (issue 28). `req.route` carries the path as Express's router would set it.
+ * True when Express, going on from the layer `self` with the route's own path, would run nothing
+ * before that route: no middleware mounted over the path, no earlier route of the same method
+ * matching it. Read from the application's router once per route, on its first request (Nest
+ * registers its middleware and routes when the application starts).
+ */
+export function reachedFirst(stack: readonly RouterLayer[], self: unknown, route: DirectRoute) {
+  const at = stack.findIndex((layer) => layer.handle === self);
+  if (at === -1) return false;
+  for (const layer of stack.slice(at + 1)) {
+    if (!layer.match(route.path)) continue;
+    if (!layer.route) return false;
+    if (!layer.route._handlesMethod(route.method.toLowerCase())) continue;
+    return layer.route.path === route.path;
+  }
+  return false;
+}
+
+/**
+ * A middleware answering the direct routes, mounted with `app.use` before Nest's routes, for the
+ * requests Express's router would give them: the method exactly, the path case-insensitively with
+ * an optional trailing slash, the query string ignored — and only when nothing else registered
+ * would run first (`reachedFirst`). Anything else goes on to Express and Nest. Per request this
+ * does what Nest does for such a route — the guard with an execution context (falsy → 403), the
+ * status, the handler, any failure to the exception filter — without its chain of closures,
+ * awaits and arrays (issue 28). `req.route.path` is the route's path, as Express's router sets it.
  */
 export function directRouteStep(routes: readonly DirectRoute[], filter: ExceptionFilter): Step {
-  const byKey = new Map(
-    routes.map((route) => [`${route.method} ${route.path.toLowerCase()}`, route]),
-  );
+  const byKey = new Map<string, DirectRoute>();
+  // Two handlers for one method and path: Express runs the first registered.
+  for (const route of routes) {
+    const key = `${route.method} ${route.path.toLowerCase()}`;
+    if (!byKey.has(key)) byKey.set(key, route);
+  }
   const routeObjects = new Map(
     routes.map((route) => [
       route,
       { path: route.path, methods: { [route.method.toLowerCase()]: true } },
     ]),
   );
-  return (req, res, next) => {
+  const reached = new Map<DirectRoute, boolean>();
+  const step: Step = (req, res, next) => {
     const url = req.url;
     const query = url.indexOf('?');
     let path = query === -1 ? url : url.slice(0, query);
@@ -196,6 +226,13 @@ export function directRouteStep(routes: readonly DirectRoute[], filter: Exceptio
     if (path.length === 0 || !/^[\x21-\x7e]+$/.test(path)) return next();
     const route = byKey.get(`${req.method} ${path.toLowerCase()}`);
     if (!route) return next();
+    let first = reached.get(route);
+    if (first === undefined) {
+      const router = (req.app as unknown as { router?: { stack?: RouterLayer[] } }).router;
+      first = reachedFirst(router?.stack ?? [], step, route);
+      reached.set(route, first);
+    }
+    if (!first) return next();
     (req as Request & { route: unknown }).route = routeObjects.get(route);
     const context = new ExecutionContextHost(
       [req, res, next],
@@ -211,6 +248,9 @@ export function directRouteStep(routes: readonly DirectRoute[], filter: Exceptio
       }
     });
   };
+  // Named, so the application's router stack shows it (and a test can find it there).
+  Object.defineProperty(step, 'name', { value: 'directCallbackRoutes' });
+  return step;
 }
 
 async function answer(
