@@ -14,6 +14,7 @@ import { buildTransactionEvent } from '../events/transaction-event.js';
 import { OutboxRelay } from '../outbox/outbox-relay.js';
 import { inSpan } from '../observability/tracing.js';
 import {
+  type AcceptedCallbackRecord,
   CallbackStore,
   type QuarantinedCallbackRecord,
   type StoreOutcome,
@@ -107,14 +108,6 @@ export class IngestService {
       receivedAt: inbound.receivedAt,
       transaction,
     });
-    const accepted = {
-      ...request,
-      transactionKey: transactionKeyOf(transaction),
-      status: transaction.status,
-      transitionKey: transitionKeyOf(transaction),
-      merchantReference: transaction.merchantReference,
-      eventId: event.id,
-    };
     // Where the scheme cannot prove the status, the callback is a hint: stored (de-duplicated as
     // exact bytes only, never holding the event's place) and acknowledged; the event comes from
     // the provider's status API, asked after the ack.
@@ -122,7 +115,11 @@ export class IngestService {
       let held: 'verifying' | 'duplicate';
       try {
         held = await this.verification.storeHint(
-          { ...accepted, eventId: hintIdOf(provider.name, verified.account, inbound.rawBody) },
+          acceptedRecord(
+            request,
+            transaction,
+            hintIdOf(provider.name, verified.account, inbound.rawBody),
+          ),
           event,
         );
       } catch (error) {
@@ -134,6 +131,7 @@ export class IngestService {
         eventId: null,
       };
     }
+    const accepted = acceptedRecord(request, transaction, event.id);
     const lease = this.relay.leaseForNewRow();
 
     let result: StoreOutcome;
@@ -176,6 +174,36 @@ export class IngestService {
     );
     return new ServiceUnavailableException('The callback could not be stored; retry later');
   }
+}
+
+/**
+ * The stored request as an accepted record, written out member by member: an object spread
+ * followed by new members (`{ ...request, transactionKey, … }`) took V8 8 µs per callback, a
+ * literal 30 ns (issue 28).
+ */
+function acceptedRecord(
+  request: StoredRequest,
+  transaction: NormalizedTransaction,
+  eventId: string,
+): AcceptedCallbackRecord {
+  return {
+    id: request.id,
+    provider: request.provider,
+    account: request.account,
+    credentialKey: request.credentialKey,
+    sourceIp: request.sourceIp,
+    method: request.method,
+    path: request.path,
+    headers: request.headers,
+    rawBody: request.rawBody,
+    verification: request.verification,
+    receivedAt: request.receivedAt,
+    transactionKey: transactionKeyOf(transaction),
+    status: transaction.status,
+    transitionKey: transitionKeyOf(transaction),
+    merchantReference: transaction.merchantReference,
+    eventId,
+  };
 }
 
 function recordedHeaders(
