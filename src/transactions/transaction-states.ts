@@ -165,7 +165,8 @@ export class TransactionStates {
   async apply(observation: StateObservation): Promise<TransitionResult> {
     const lease = observation.lease === undefined ? this.relay.leaseForNewRow() : observation.lease;
     const result = await this.sql.transact((context) =>
-      applyObservation(context, { ...observation, lease }),
+      // Object.assign, not `{ ...observation, lease }`: see IngestService's acceptedRecord (issue 28).
+      applyObservation(context, Object.assign({}, observation, { lease })),
     );
     if (result.outbox) {
       if (lease) this.relay.publishCommitted(result.outbox);

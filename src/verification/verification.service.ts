@@ -386,8 +386,14 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
     const api = this.verifierFor(tx.provider);
     const retryMaxSeconds = this.config.verification.retryMaxSeconds;
     const keep = { attempts: tx.attempts, incomplete: tx.incomplete, recheckStep: tx.recheckStep };
+    // Copies with new members by Object.assign, never `{ ...keep, nextAt }`: on Node 20 such a
+    // spread gets a new hidden class per call, slow to build and to read (issue 28).
     const notAsked = async (decision: string, nextAt: Date | null): Promise<InquiryOutcome> => {
-      await this.store.release(tx, owner, { ...keep, nextAt, asked: false, result: decision });
+      await this.store.release(
+        tx,
+        owner,
+        Object.assign({}, keep, { nextAt, asked: false, result: decision }),
+      );
       return { asked: false, answer: null, decision, eventId: null };
     };
     if (!api || this.stopping) {
@@ -446,11 +452,14 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
         follow?.nextAt && (!release.nextAt || follow.nextAt < release.nextAt)
           ? follow.nextAt
           : release.nextAt;
-      const done = await this.store.finish(tx, owner, {
-        ...work,
-        cutoff: askedAt,
-        release: { ...release, nextAt, asked: true, result: decision },
-      });
+      const done = await this.store.finish(
+        tx,
+        owner,
+        Object.assign({}, work, {
+          cutoff: askedAt,
+          release: Object.assign({}, release, { nextAt, asked: true, result: decision }),
+        }),
+      );
       if (done !== null && follow) await this.expected.settle(tx, follow);
       if (done === null) {
         return {
@@ -487,12 +496,14 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
       if (answer.kind === 'refused') this.logger.error(line);
       else this.logger.warn(line);
       this.count(api.provider, answer.kind);
-      return finish(`${answer.kind}: ${answer.reason}`, {
-        ...keep,
-        attempts,
-        nextAt: new Date(Date.now() + delay),
-        error: answer.reason,
-      });
+      return finish(
+        `${answer.kind}: ${answer.reason}`,
+        Object.assign({}, keep, {
+          attempts,
+          nextAt: new Date(Date.now() + delay),
+          error: answer.reason,
+        }),
+      );
     }
 
     const incomplete = async (reason: string): Promise<InquiryOutcome> => {
@@ -501,13 +512,15 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
         const delay = retryDelayMs(count, retryMaxSeconds);
         this.logger.warn(`${where}: ${reason}; asked again in ${Math.round(delay / 1000)} s`);
         this.count(api.provider, 'incomplete');
-        return finish(`incomplete: ${reason}`, {
-          ...keep,
-          attempts: tx.attempts + 1,
-          incomplete: count,
-          nextAt: new Date(Date.now() + delay),
-          error: reason,
-        });
+        return finish(
+          `incomplete: ${reason}`,
+          Object.assign({}, keep, {
+            attempts: tx.attempts + 1,
+            incomplete: count,
+            nextAt: new Date(Date.now() + delay),
+            error: reason,
+          }),
+        );
       }
       // Held for an operator: listed as unconfirmed, never published on such an answer.
       const detail = `held for an operator after ${count} answers: ${reason}`;
@@ -535,7 +548,7 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
         this.count(api.provider, 'unknown-expected');
         return finish(
           `unknown: ${answer.reason}`,
-          { ...keep, attempts: 0, nextAt: null },
+          Object.assign({}, keep, { attempts: 0, nextAt: null }),
           { followed: { kind: 'unknown', reason: answer.reason } },
         );
       }
@@ -638,13 +651,12 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
       `${report.status} (${report.providerStatus}) applied`,
       { attempts: 0, incomplete: 0, recheckStep, nextAt, query },
       {
-        record: {
-          ...tx,
+        record: Object.assign({}, tx, {
           transaction,
           report,
-          method: hints.length > 0 ? 'inquiry' : 'reconciliation',
+          method: hints.length > 0 ? ('inquiry' as const) : ('reconciliation' as const),
           at: askedAt,
-        },
+        }),
         lease,
         verdicts: (_answer, waiting) => (judged = waiting.map(judgeHint)),
         followed: {
@@ -666,10 +678,9 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
       this.count(api.provider, report.status === 'pending' ? 'still-pending' : 'reconciled');
     }
     const settled = judged.length > 0 ? `; ${judged.length} callback(s) judged` : '';
-    return {
-      ...applied,
+    return Object.assign({}, applied, {
       decision: `${applied.decision}: ${applied.verdict ?? 'applied'}${settled}`,
-    };
+    });
   }
 
   publish(outbox: OutboxRecord[], lease: { owner: string; until: Date } | null): void {
@@ -693,7 +704,10 @@ export class VerificationService implements OnApplicationBootstrap, BeforeApplic
     const outcome = await this.askAbout(hint);
     if (outcome === 'busy') return 'busy';
     const after = await this.store.outcomeOf(callbackId);
-    return { ...outcome, state: after?.state ?? hint.state, detail: after?.detail ?? null };
+    return Object.assign({}, outcome, {
+      state: after?.state ?? hint.state,
+      detail: after?.detail ?? null,
+    });
   }
 
   /** Asks the provider about one transaction now (admin). `busy`: another replica is asking. */

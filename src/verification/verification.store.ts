@@ -285,7 +285,8 @@ export function* recordInquiry(
   if (recordId && result.verdict !== 'transition') {
     yield step(`UPDATE callbacks SET outcome = ? WHERE id = ?`, [result.verdict, recordId]);
   }
-  return { ...result, recordId, event };
+  // Object.assign, not `{ ...result, recordId }`: see IngestService's acceptedRecord (issue 28).
+  return Object.assign({}, result, { recordId, event });
 }
 
 /** Verification-worker statements in flight per instance (each holds one pooled connection). */
@@ -485,7 +486,7 @@ export class VerificationStore {
       };
       // Lease tokens are unique per stored hint: a token of this batch means this batch took it.
       if (schedule.lease_owner !== null && owned.has(schedule.lease_owner)) {
-        const scheduled = { ...toScheduled(schedule), owner: schedule.lease_owner };
+        const scheduled = Object.assign(toScheduled(schedule), { owner: schedule.lease_owner });
         leased.set(transactionOf(scheduled), scheduled);
       }
     }
@@ -520,7 +521,7 @@ export class VerificationStore {
       const mine = schedule?.lease_owner === lease.owner;
       return {
         outcome: 'verifying' as const,
-        leased: mine ? { ...toScheduled(schedule), owner: lease.owner } : null,
+        leased: mine ? Object.assign(toScheduled(schedule), { owner: lease.owner }) : null,
       };
     });
   }
@@ -721,12 +722,11 @@ export class VerificationStore {
       const settled = yield* settleHintSteps(verdicts, applied?.recordId ?? null, now);
       const released = yield releaseStep(key, owner, work.release, now, postgres);
       if (released.length === 0) throw new LeaseLost();
-      return {
-        ...(applied ?? {}),
+      return Object.assign({}, applied ?? {}, {
         recordId: applied?.recordId ?? null,
         event: applied?.event ?? null,
         settled,
-      };
+      });
     };
     try {
       return await this.work(() => this.sql.transact(plan));
